@@ -1,0 +1,3 @@
+//! `ipvsadm-rs`: administration of the kernel's IP Virtual Server table.
+
+fn main() {}
