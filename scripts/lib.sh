@@ -1,0 +1,35 @@
+# Shared settings for the project's scripts; sourced, not run.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Expensive artifacts (kernel trees) live outside the checkout so that a clean
+# clone on the same machine reuses them.
+CACHE=${IPVS_PE_SIP_CACHE:-$HOME/.cache/ipvs-pe-sip}
+KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
+# The kernel's Rust must be built by Debian's rustc (it ships `core`'s source);
+# user-space crates keep using the rustup toolchain on PATH.
+KRUSTC=/usr/bin/rustc
+KCLIPPY=/usr/bin/clippy-driver
+KBINDGEN=$HOME/.cargo/bin/bindgen
+KMAKE=(make LLVM=1 "RUSTC=$KRUSTC" "BINDGEN=$KBINDGEN" "CLIPPY_DRIVER=$KCLIPPY")
+JOBS=$(($(nproc) + 1))
+
+log() { printf '%s\n' "$*" >&2; }
+die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+# Prints the cache key of a kernel flavour: a hash of everything that
+# determines the build.
+kernel_key() {
+  local flavour=$1
+  {
+    dpkg-query -W -f='${Package} ${Version}\n' linux-source-6.12
+    sha256sum "$ROOT"/kernel/patches/*.patch "$ROOT/kernel/config/base.config" \
+      "$ROOT/kernel/config/$flavour.config" "$ROOT/scripts/build-kernel" | cut -d' ' -f1
+    "$KRUSTC" --version
+    "$KBINDGEN" --version
+    clang --version | head -1
+    ld.lld --version | head -1
+  } | sha256sum | cut -c1-16
+}
+
+kernel_dir() { echo "$CACHE/kernel-$1-$(kernel_key "$1")"; }
