@@ -1,0 +1,248 @@
+//! Call-ID extraction from the UDP payload of a SIP message.
+//!
+//! IPVS keeps every message of a call on one real server by keying its
+//! connection templates on the Call-ID, so this parser runs on every
+//! datagram of a SIP virtual service, in softirq context, on untrusted
+//! bytes. It therefore never panics, allocates nothing and borrows the
+//! answer from the payload.
+//!
+//! The kernel module compiles this very file as a module of its own crate
+//! (`#[path = ".../callid.rs"] pub mod callid;`), so it uses `core` only and
+//! carries no crate-level attributes; every `pub` item is part of the
+//! interface the module calls and must be exported by the including crate.
+//!
+//! The grammar is the one the C engine (`ip_vs_pe_sip.c` on top of the SIP
+//! conntrack helper's header parser) accepts, with the fixes listed in
+//! `docs/c-engine-differences.md`:
+//!
+//! * the first non-empty line is the request or status line, never a header;
+//! * the header section ends at the first empty line: bodies are not searched;
+//! * a header is `Call-ID` or its compact form `i` (any case), optional
+//!   whitespace, `:`, optional whitespace, where whitespace is SP/HTAB with at
+//!   most one continuation line (a line end followed by SP/HTAB);
+//! * lines end with CRLF, CR or LF;
+//! * the value is `word ["@" word]` (RFC 3261 `callid`), where word characters
+//!   are RFC 3261's plus the Latin-1 letters, as the kernel's `isalnum()` says;
+//! * the value is at most [`PEDATA_MAXLEN`] bytes and is followed by optional
+//!   SP/HTAB and a line end;
+//! * a `Call-ID` header whose value is not a `callid` is skipped, and so is a
+//!   header whose name merely starts with `Call-ID` or `i`.
+
+/// Longest Call-ID an IPVS connection template can store
+/// (`IP_VS_PEDATA_MAXLEN`); a longer one cannot be kept whole.
+pub const PEDATA_MAXLEN: usize = 255;
+
+/// Why a datagram carries no usable Call-ID (the kernel falls back to normal
+/// persistence).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallIdError {
+    /// The header section has no `Call-ID` header with a well-formed value.
+    NotFound,
+    /// The Call-ID is longer than [`PEDATA_MAXLEN`] bytes.
+    TooLong,
+    /// The Call-ID is followed by something other than the end of its line,
+    /// so it is only the beginning of some value we do not understand.
+    BadTerminator,
+}
+
+impl CallIdError {
+    /// Short stable lowercase name of the reason, used by the kernel module
+    /// to label its statistics; these strings are an interface, never rename
+    /// them.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::NotFound => "no_callid",
+            Self::TooLong => "too_long",
+            Self::BadTerminator => "bad_terminator",
+        }
+    }
+}
+
+/// The Call-ID value of a SIP message: a sub-slice of `payload`.
+///
+/// `payload` is the UDP payload of one datagram. The first `Call-ID` (or
+/// `i`) header of the header section with a well-formed value decides the
+/// answer: its value, or [`CallIdError::TooLong`] or
+/// [`CallIdError::BadTerminator`] if that value cannot be used.
+pub fn call_id(payload: &[u8]) -> Result<&[u8], CallIdError> {
+    match HeaderLines::new(payload).find_map(call_id_field) {
+        None => Err(CallIdError::NotFound),
+        Some((value, _)) if value.len() > PEDATA_MAXLEN => Err(CallIdError::TooLong),
+        Some((value, after)) => match skip_wsp(after) {
+            [b'\r' | b'\n', ..] => Ok(value),
+            _ => Err(CallIdError::BadTerminator),
+        },
+    }
+}
+
+/// The full header name; the compact form is `i`.
+const NAME: &[u8] = b"Call-ID";
+
+/// Iterator over the header lines of a message, each given as the rest of
+/// the message from the line's first byte.
+///
+/// Continuation lines are yielded too: they start with SP/HTAB, so they
+/// never look like a header name.
+struct HeaderLines<'a> {
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> HeaderLines<'a> {
+    fn new(payload: &'a [u8]) -> Self {
+        // Line ends before the start line are ignored (RFC 3261 7.5), and the
+        // start line itself is never a header.
+        let start_line = skip_while(payload, is_line_end);
+        Self {
+            rest: next_line(start_line),
+        }
+    }
+}
+
+impl<'a> Iterator for HeaderLines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let line = self.rest?;
+        match line.first() {
+            // The end of the message or an empty line: no more headers.
+            None | Some(b'\r' | b'\n') => {
+                self.rest = None;
+                None
+            }
+            Some(_) => {
+                self.rest = next_line(line);
+                Some(line)
+            }
+        }
+    }
+}
+
+/// If `line` starts a `Call-ID` header with a well-formed value, that value
+/// and the bytes after it.
+fn call_id_field(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let after_name = match line.split_at_checked(NAME.len()) {
+        Some((name, rest)) if name.eq_ignore_ascii_case(NAME) => rest,
+        _ => match line {
+            [b'i' | b'I', rest @ ..] => rest,
+            _ => return None,
+        },
+    };
+    // Anything but whitespace and a colon after the name means a different
+    // header (`Call-IDx`, `i-foo`) or not a header at all.
+    match skip_sws(after_name) {
+        [b':', value @ ..] => split_callid(skip_sws(value)),
+        _ => None,
+    }
+}
+
+/// Splits RFC 3261 `callid = word ["@" word]` off the front of `s`; `None`
+/// if `s` does not start with one.
+fn split_callid(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let local = word_len(s);
+    if local == 0 {
+        return None;
+    }
+    let len = match s.get(local) {
+        Some(b'@') => {
+            let host_start = local.checked_add(1)?;
+            let host = word_len(s.get(host_start..)?);
+            if host == 0 {
+                return None;
+            }
+            host_start.checked_add(host)?
+        }
+        _ => local,
+    };
+    s.split_at_checked(len)
+}
+
+/// Length of the run of word characters at the front of `s`.
+fn word_len(s: &[u8]) -> usize {
+    s.iter().take_while(|&&b| is_word_char(b)).count()
+}
+
+/// A character of RFC 3261 `word`, or a Latin-1 letter: the kernel's
+/// `isalnum()` counts those as letters, and accepting them as the C engine
+/// does keeps calls with such Call-IDs on the server C would pick.
+fn is_word_char(b: u8) -> bool {
+    matches!(
+        b,
+        b'a'..=b'z'
+            | b'A'..=b'Z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'!'
+            | b'%'
+            | b'*'
+            | b'_'
+            | b'+'
+            | b'`'
+            | b'\''
+            | b'~'
+            | b'('
+            | b')'
+            | b'<'
+            | b'>'
+            | b':'
+            | b'\\'
+            | b'"'
+            | b'/'
+            | b'['
+            | b']'
+            | b'?'
+            | b'{'
+            | b'}'
+            | 0xc0..=0xd6
+            | 0xd8..=0xf6
+            | 0xf8..=0xff
+    )
+}
+
+fn is_wsp(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+fn is_line_end(b: u8) -> bool {
+    b == b'\r' || b == b'\n'
+}
+
+fn skip_while(mut s: &[u8], pred: fn(u8) -> bool) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if !pred(*first) {
+            break;
+        }
+        s = rest;
+    }
+    s
+}
+
+fn skip_wsp(s: &[u8]) -> &[u8] {
+    skip_while(s, is_wsp)
+}
+
+/// Skips the whitespace allowed around the colon: SP/HTAB, and at most one
+/// continuation line. Stops at a line end that does not continue.
+fn skip_sws(s: &[u8]) -> &[u8] {
+    let s = skip_wsp(s);
+    match strip_line_end(s) {
+        Some(next @ [b' ' | b'\t', ..]) => skip_wsp(next),
+        _ => s,
+    }
+}
+
+/// The bytes after the line end that `s` starts with (CRLF, CR or LF).
+fn strip_line_end(s: &[u8]) -> Option<&[u8]> {
+    match s {
+        [b'\r', b'\n', rest @ ..] => Some(rest),
+        [b'\r' | b'\n', rest @ ..] => Some(rest),
+        _ => None,
+    }
+}
+
+/// The rest of the message after the end of the line `s` starts on; `None`
+/// if that line has no end.
+fn next_line(s: &[u8]) -> Option<&[u8]> {
+    let end = s.iter().position(|&b| is_line_end(b))?;
+    strip_line_end(s.get(end..)?)
+}
