@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The engine's counters, in `/sys/module/ip_vs_pe_sip_rs/stats/`.
+//!
+//! Neither the kernel's C engine nor ipvsadm say why a SIP datagram was not balanced by its
+//! Call-ID; these counters do. They start at zero when the module loads.
+
+use crate::sysfs::{self, CounterFiles};
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::c_str;
+use kernel::prelude::*;
+
+/// What the engine counts: every datagram examined ends in exactly one of the other events.
+#[derive(Clone, Copy)]
+pub(crate) enum Event {
+    /// A packet was handed to `fill_param`.
+    Examined,
+    /// A Call-ID was found and stored in the template.
+    Found,
+    /// Not a UDP packet (or its network header could not be read): normal persistence.
+    NotUdp,
+    /// A later IPv6 fragment, which carries no SIP headers: normal persistence.
+    Fragment,
+    /// No payload after the UDP header: normal persistence.
+    NoPayload,
+    /// No usable Call-ID header: normal persistence.
+    NoCallId,
+    /// A Call-ID longer than 255 bytes: normal persistence.
+    TooLong,
+    /// A Call-ID followed by something other than a line end: normal persistence.
+    BadTerminator,
+    /// Memory could not be allocated: the packet is dropped, as by the C engine, so that the
+    /// client's retransmission is balanced by its Call-ID.
+    AllocFailed,
+}
+
+const N: usize = 9;
+static COUNTS: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
+
+/// Counts `event`.
+pub(crate) fn count(event: Event) {
+    if let Some(c) = COUNTS.get(event as usize) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+const fn file(name: &'static CStr, event: Event) -> (&'static CStr, &'static AtomicU64) {
+    (name, &COUNTS[event as usize])
+}
+
+static FILES: CounterFiles<N> = CounterFiles::new(
+    c_str!("stats"),
+    [
+        file(c_str!("examined"), Event::Examined),
+        file(c_str!("found"), Event::Found),
+        file(c_str!("not_udp"), Event::NotUdp),
+        file(c_str!("fragment"), Event::Fragment),
+        file(c_str!("no_payload"), Event::NoPayload),
+        file(c_str!("no_callid"), Event::NoCallId),
+        file(c_str!("too_long"), Event::TooLong),
+        file(c_str!("bad_terminator"), Event::BadTerminator),
+        file(c_str!("alloc_failed"), Event::AllocFailed),
+    ],
+);
+
+/// Creates the counter files; they go when the result is dropped.
+pub(crate) fn register(module: &'static ThisModule) -> Result<sysfs::Registration> {
+    FILES.register(module)
+}
