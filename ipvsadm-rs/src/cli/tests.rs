@@ -1,0 +1,271 @@
+use super::*;
+
+fn args(s: &str) -> Vec<String> {
+    std::iter::once("ipvsadm".to_string())
+        .chain(s.split_whitespace().map(String::from))
+        .collect()
+}
+
+fn ok(s: &str) -> Request {
+    match parse(&args(s), false) {
+        Ok(r) => r,
+        Err(e) => panic!("{s}: unexpected exit {} {}", e.code, e.stderr),
+    }
+}
+
+fn err(s: &str) -> Exit {
+    match parse(&args(s), false) {
+        Ok(r) => panic!("{s}: unexpectedly accepted: {r:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn tables_have_one_column_per_option() {
+    for row in COMMANDS_V_OPTIONS {
+        assert_eq!(row.len(), NUMBER_OF_OPT, "{row}");
+    }
+}
+
+#[test]
+fn add_service_defaults() {
+    let r = ok("-A -t 10.0.0.1:80");
+    let Command::Add(s) = r.command else {
+        panic!("not an add: {r:?}")
+    };
+    assert_eq!(s.key.af, AF_INET);
+    assert_eq!(s.key.protocol, IPPROTO_TCP);
+    assert_eq!(s.key.port, 80);
+    assert_eq!(s.sched_name, "wlc");
+    assert_eq!(s.netmask, u32::MAX);
+    assert_eq!(s.pe_name, None);
+}
+
+#[test]
+fn persistent_with_and_without_timeout() {
+    let Command::Add(s) = ok("-A -u 10.0.0.1:5060 -p 60 -M 0.0.0.0 -o --pe sip").command else {
+        panic!()
+    };
+    assert_eq!(s.timeout, 60);
+    assert_eq!(s.netmask, 0);
+    assert_eq!(s.flags, svc_flags::PERSISTENT | svc_flags::ONEPACKET);
+    assert_eq!(s.pe_name.as_deref(), Some("sip"));
+    let Command::Add(s) = ok("-A -t 10.0.0.1:0 -p").command else {
+        panic!()
+    };
+    assert_eq!(s.timeout, 300);
+    let Command::Add(s) = ok("-A -t 10.0.0.1:0 -p -s rr").command else {
+        panic!()
+    };
+    assert_eq!((s.timeout, s.sched_name.as_str()), (300, "rr"));
+    assert_eq!(err("-A -t 10.0.0.1:80 -p 0").code, 2);
+}
+
+#[test]
+fn combined_short_options() {
+    let r = ok("-Ln");
+    assert!(r.format.numeric);
+    assert_eq!(r.command, Command::List(ListWhat::All));
+    let r = ok("-Lnc");
+    assert_eq!(r.command, Command::List(ListWhat::Connections));
+    let r = ok("-Lt10.0.0.1:80");
+    assert!(matches!(r.command, Command::List(ListWhat::Service(_))));
+}
+
+#[test]
+fn command_must_come_first() {
+    let e = err("-n -L");
+    assert_eq!(e.code, 255);
+    assert!(e.stderr.starts_with("Try `ipvsadm -h'"));
+    assert_eq!(err("").code, 255);
+    assert_eq!(err("foo").code, 255);
+}
+
+#[test]
+fn popt_errors_exit_255() {
+    assert_eq!(err("-L --bogus").code, 255);
+    assert_eq!(err("-A -t").code, 255);
+}
+
+#[test]
+fn option_checks_exit_2() {
+    let e = err("-A -t 10.0.0.1:80 -r 10.0.0.2");
+    assert_eq!(e.code, 2);
+    assert_eq!(
+        e.stderr,
+        "Illegal 'real-server' option with the 'add-service' command\n"
+    );
+    let e = err("-a -t 10.0.0.1:80");
+    assert_eq!(
+        e.stderr,
+        "You need to supply the 'real-server' option for the 'add-server' command\n"
+    );
+    let e = err("-L -c --timeout");
+    assert_eq!(
+        e.stderr,
+        "The option 'timeout' conflicts with the 'connection' option in the 'list' command\n"
+    );
+    assert_eq!(
+        err("-L -n -n").stderr,
+        "multiple 'numeric' options specified\n"
+    );
+    assert_eq!(err("-L -A").code, 2);
+    assert_eq!(err("-L --stats --timeout").stderr, "options conflicts in the list command\n");
+    assert_eq!(err("-A -t 10.0.0.1").stderr, "Zero port specified for non-persistent service\n");
+    assert_eq!(
+        err("-A -t 10.0.0.1:80 -o").stderr,
+        "One-Packet Scheduling is only for UDP virtual services\n"
+    );
+    assert_eq!(err("-A -6 -f 1").stderr, "-6 used before -f\n\n");
+    assert_eq!(err("-L foo").stderr, "unexpected argument foo\n");
+}
+
+#[test]
+fn real_server_port_follows_order() {
+    let Command::AddDest(s, d) = ok("-a -t 10.0.0.1:80 -r 10.0.0.2 -m").command else {
+        panic!()
+    };
+    assert_eq!((s.key.port, d.port, d.fwd), (80, 80, fwd::MASQ));
+    let Command::AddDest(_, d) = ok("-a -t 10.0.0.1:80 -r 10.0.0.2:8080 -m -w 0").command else {
+        panic!()
+    };
+    assert_eq!((d.port, d.weight), (8080, 0));
+    // Direct routing and tunnels always use the service port.
+    let Command::AddDest(_, d) = ok("-a -t 10.0.0.1:80 -r 10.0.0.2:8080 -g").command else {
+        panic!()
+    };
+    assert_eq!(d.port, 80);
+    // -r before -t copies the port the service had then: none.
+    let Command::AddDest(_, d) = ok("-a -r 10.0.0.2 -t 10.0.0.1:80 -m").command else {
+        panic!()
+    };
+    assert_eq!(d.port, 0);
+}
+
+#[test]
+fn ipv6_services_and_servers() {
+    let Command::AddDest(s, d) = ok("-a -t [2001:db8::1]:80 -r [2001:db8::2]:8080 -m").command
+    else {
+        panic!()
+    };
+    assert_eq!(s.key.af, AF_INET6);
+    assert_eq!(s.netmask, 128);
+    assert_eq!((d.af, d.port), (AF_INET6, 8080));
+    let e = err("-a -t 10.0.0.1:80 -r [2001:db8::2]:80 -m");
+    assert_eq!(
+        e.stderr,
+        "Different address family is allowed only for tunneling servers\n"
+    );
+    assert!(ok("-a -t 10.0.0.1:80 -r [2001:db8::2]:80 -i").command != Command::Flush);
+    let Command::Add(s) = ok("-A -f 7 -6 -M 64").command else {
+        panic!()
+    };
+    assert_eq!((s.key.af, s.key.fwmark, s.netmask), (AF_INET6, 7, 64));
+    assert_eq!(err("-A -f 7 -6 -M 129").stderr, "illegal ipv6 netmask specified\n");
+}
+
+#[test]
+fn tunnel_options() {
+    let Command::AddDest(_, d) =
+        ok("-a -t 10.0.0.1:80 -r 10.0.0.2 -i --tun-type gue --tun-port 6080 --tun-csum").command
+    else {
+        panic!()
+    };
+    assert_eq!((d.tun_type, d.tun_port, d.tun_flags), (tun::GUE, 6080, tun::FLAG_CSUM));
+    assert_eq!(
+        err("-a -t 10.0.0.1:80 -r 10.0.0.2 -i --tun-type gue").stderr,
+        "You need to supply the 'tun-port' option for the 'gue' tunnel type\n"
+    );
+    assert_eq!(
+        err("-a -t 10.0.0.1:80 -r 10.0.0.2 -m --tun-type gre").stderr,
+        "Tunnel options conflict with forward method\n"
+    );
+    assert_eq!(
+        err("-a -t 10.0.0.1:80 -r 10.0.0.2 -i --tun-type gre --tun-csum --tun-nocsum").stderr,
+        "The option 'tun-csum' conflicts with the 'tun-nocsum' option in the 'gre' tunnel type\n"
+    );
+    assert_eq!(
+        err("-a -t 10.0.0.1:80 -r 10.0.0.2 -i --tun-type ipip --tun-port 5").stderr,
+        "Illegal 'tun-port' option with the 'ipip' tunnel type\n"
+    );
+}
+
+#[test]
+fn sched_flags() {
+    let Command::Add(s) = ok("-A -t 10.0.0.1:80 -s sh -b sh-port,sh-fallback").command else {
+        panic!()
+    };
+    assert_eq!(s.flags & svc_flags::SCHED_MASK, svc_flags::SCHED1 | svc_flags::SCHED2);
+    assert_eq!(
+        err("-A -t 10.0.0.1:80 -b sh-port").stderr,
+        "incompatible scheduler flag `sh-port'\n"
+    );
+    assert_eq!(err("-A -t 10.0.0.1:80 -b nope").stderr, "invalid scheduler flag `nope'\n");
+}
+
+#[test]
+fn set_and_daemons() {
+    assert_eq!(
+        ok("--set 900 120 300").command,
+        Command::SetTimeout(Timeouts {
+            tcp: 900,
+            tcp_fin: 120,
+            udp: 300
+        })
+    );
+    assert_eq!(err("--set 1 2").stderr, "--set option requires 3 timeout values\n");
+    assert_eq!(err("--set 1 2 x").stderr, "invalid timeout value `x' specified\n");
+    let Command::StartDaemon(d) =
+        ok("--start-daemon master --syncid 7 --mcast-group 239.1.2.3 --mcast-port 9000")
+            .command
+    else {
+        panic!()
+    };
+    assert_eq!(d.state, daemon_state::MASTER);
+    assert_eq!(d.mcast_ifn, "eth0");
+    assert_eq!(d.syncid, 7);
+    assert_eq!(d.mcast_port, 9000);
+    assert_eq!(
+        err("--start-daemon master --mcast-group 10.0.0.1").stderr,
+        "invalid IPv4 mcast-group `10.0.0.1'\n"
+    );
+    assert_eq!(err("--start-daemon bogus").code, 255);
+}
+
+#[test]
+fn zero_all_or_one() {
+    assert_eq!(ok("-Z").command, Command::Zero(None));
+    assert!(matches!(ok("-Z -f 3").command, Command::Zero(Some(_))));
+}
+
+#[test]
+fn numbers_follow_strtol() {
+    assert_eq!(string_to_number(" 5", 0, 10), Some(5));
+    assert_eq!(string_to_number("+5", 0, 10), Some(5));
+    assert_eq!(string_to_number("5 ", 0, 10), None);
+    assert_eq!(string_to_number("", 0, 10), None);
+    assert_eq!(string_to_number("99999999999999999999", 0, 10), None);
+    assert_eq!(atoi("64abc"), 64);
+}
+
+#[test]
+fn help_and_version_go_to_stdout() {
+    let e = err("-h");
+    assert_eq!(e.code, 0);
+    assert!(String::from_utf8_lossy(&e.stdout).starts_with(VERSION_LINE));
+    let e = err("-v");
+    assert_eq!(e.stdout, format!("{VERSION_LINE}\n").into_bytes());
+    assert_eq!(err("-L -h").code, 2);
+}
+
+#[test]
+fn json_only_with_list() {
+    assert!(ok("-L --json").json);
+    assert_eq!(err("-C --json").code, 2);
+}
+
+#[test]
+fn restore_cannot_nest() {
+    assert_eq!(parse(&args("-R"), true).map(|_| ()).map_err(|e| e.code), Err(255));
+    assert_eq!(ok("-R").command, Command::Restore);
+}

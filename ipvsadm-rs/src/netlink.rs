@@ -1,0 +1,965 @@
+//! Generic netlink client for the kernel's `IPVS` family.
+//!
+//! One socket is opened and the family resolved once; every request reuses
+//! them, which is what makes `-R` fast on large rule sets.
+
+use std::fmt;
+use std::io;
+use std::net::IpAddr;
+
+use neli::{
+    consts::{
+        genl::{CtrlAttr, CtrlCmd},
+        nl::{GenlId, NlmF},
+        socket::NlFamily,
+    },
+    genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, Nlattr, NlattrBuilder},
+    nl::{NlPayload, NlmsghdrBuilder},
+    socket::synchronous::NlSocketHandle,
+    types::{Buffer, GenlBuffer},
+    utils::Groups,
+};
+use nix::errno::Errno;
+
+use crate::types::*;
+
+/// The IPVS generic netlink family name and protocol version.
+const FAMILY: &str = "IPVS";
+const GENL_VERSION: u8 = 1;
+
+/// `IPVS_CMD_*`.
+mod cmd {
+    pub const NEW_SERVICE: u8 = 1;
+    pub const SET_SERVICE: u8 = 2;
+    pub const DEL_SERVICE: u8 = 3;
+    pub const GET_SERVICE: u8 = 4;
+    pub const NEW_DEST: u8 = 5;
+    pub const SET_DEST: u8 = 6;
+    pub const DEL_DEST: u8 = 7;
+    pub const GET_DEST: u8 = 8;
+    pub const NEW_DAEMON: u8 = 9;
+    pub const DEL_DAEMON: u8 = 10;
+    pub const GET_DAEMON: u8 = 11;
+    pub const SET_CONFIG: u8 = 12;
+    pub const GET_CONFIG: u8 = 13;
+    pub const GET_INFO: u8 = 15;
+    pub const ZERO: u8 = 16;
+    pub const FLUSH: u8 = 17;
+}
+
+/// `IPVS_CMD_ATTR_*`.
+mod attr {
+    pub const SERVICE: u16 = 1;
+    pub const DEST: u16 = 2;
+    pub const DAEMON: u16 = 3;
+    pub const TIMEOUT_TCP: u16 = 4;
+    pub const TIMEOUT_TCP_FIN: u16 = 5;
+    pub const TIMEOUT_UDP: u16 = 6;
+}
+
+/// `IPVS_SVC_ATTR_*`.
+mod svc {
+    pub const AF: u16 = 1;
+    pub const PROTOCOL: u16 = 2;
+    pub const ADDR: u16 = 3;
+    pub const PORT: u16 = 4;
+    pub const FWMARK: u16 = 5;
+    pub const SCHED_NAME: u16 = 6;
+    pub const FLAGS: u16 = 7;
+    pub const TIMEOUT: u16 = 8;
+    pub const NETMASK: u16 = 9;
+    pub const STATS: u16 = 10;
+    pub const PE_NAME: u16 = 11;
+    pub const STATS64: u16 = 12;
+}
+
+/// `IPVS_DEST_ATTR_*`.
+mod dest {
+    pub const ADDR: u16 = 1;
+    pub const PORT: u16 = 2;
+    pub const FWD_METHOD: u16 = 3;
+    pub const WEIGHT: u16 = 4;
+    pub const U_THRESH: u16 = 5;
+    pub const L_THRESH: u16 = 6;
+    pub const ACTIVE_CONNS: u16 = 7;
+    pub const INACT_CONNS: u16 = 8;
+    pub const PERSIST_CONNS: u16 = 9;
+    pub const STATS: u16 = 10;
+    pub const ADDR_FAMILY: u16 = 11;
+    pub const STATS64: u16 = 12;
+    pub const TUN_TYPE: u16 = 13;
+    pub const TUN_PORT: u16 = 14;
+    pub const TUN_FLAGS: u16 = 15;
+}
+
+/// `IPVS_DAEMON_ATTR_*`.
+mod daemon {
+    pub const STATE: u16 = 1;
+    pub const MCAST_IFN: u16 = 2;
+    pub const SYNC_ID: u16 = 3;
+    pub const SYNC_MAXLEN: u16 = 4;
+    pub const MCAST_GROUP: u16 = 5;
+    pub const MCAST_GROUP6: u16 = 6;
+    pub const MCAST_PORT: u16 = 7;
+    pub const MCAST_TTL: u16 = 8;
+}
+
+/// `IPVS_STATS_ATTR_*`.
+mod stats {
+    pub const CONNS: u16 = 1;
+    pub const INPKTS: u16 = 2;
+    pub const OUTPKTS: u16 = 3;
+    pub const INBYTES: u16 = 4;
+    pub const OUTBYTES: u16 = 5;
+    pub const CPS: u16 = 6;
+    pub const INPPS: u16 = 7;
+    pub const OUTPPS: u16 = 8;
+    pub const INBPS: u16 = 9;
+    pub const OUTBPS: u16 = 10;
+}
+
+/// `IPVS_INFO_ATTR_*`.
+mod info {
+    pub const VERSION: u16 = 1;
+    pub const CONN_TAB_SIZE: u16 = 2;
+}
+
+/// The operation a request performed, so errors can be worded for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Init,
+    AddService,
+    EditService,
+    DelService,
+    Zero,
+    Flush,
+    AddDest,
+    EditDest,
+    DelDest,
+    SetTimeout,
+    StartDaemon,
+    StopDaemon,
+    GetServices,
+    GetService,
+    GetDests,
+    GetTimeout,
+    GetDaemon,
+}
+
+/// Why a request failed.
+#[derive(Debug)]
+pub enum Error {
+    /// The kernel answered with an error code.
+    Kernel { op: Op, errno: Errno },
+    /// The `IPVS` generic netlink family does not exist (no IPVS in the kernel).
+    NoFamily,
+    /// The socket itself failed.
+    Io { op: Op, err: io::Error },
+    /// The kernel's answer could not be understood.
+    Protocol { op: Op, what: String },
+}
+
+impl Error {
+    /// The errno this error stands for, as ipvsadm's `errno` would be.
+    pub fn errno(&self) -> Errno {
+        match self {
+            Error::Kernel { errno, .. } => *errno,
+            Error::NoFamily => Errno::ENOPROTOOPT,
+            Error::Io { err, .. } => err.raw_os_error().map_or(Errno::EIO, Errno::from_raw),
+            Error::Protocol { .. } => Errno::EINVAL,
+        }
+    }
+
+    fn op(&self) -> Op {
+        match self {
+            Error::Kernel { op, .. } | Error::Io { op, .. } | Error::Protocol { op, .. } => *op,
+            Error::NoFamily => Op::Init,
+        }
+    }
+}
+
+/// Words an error code for the operation, with ipvsadm's own wording where it
+/// has one, else the C library's.
+pub fn describe(op: Op, errno: Errno) -> String {
+    use Errno::*;
+    let specific = match (op, errno) {
+        (Op::AddService, EEXIST) => Some("Service already exists"),
+        (Op::AddService | Op::EditService, ENOENT) => {
+            Some("Scheduler or persistence engine not found")
+        }
+        (
+            Op::EditService
+            | Op::DelService
+            | Op::Zero
+            | Op::GetServices
+            | Op::GetDests
+            | Op::GetService,
+            ESRCH,
+        ) => Some("No such service"),
+        (Op::AddDest | Op::EditDest | Op::DelDest, ESRCH) => Some("Service not defined"),
+        (Op::AddDest, EEXIST) => Some("Destination already exists"),
+        (Op::EditDest | Op::DelDest, ENOENT) => Some("No such destination"),
+        (Op::StartDaemon, EEXIST) => Some("Daemon has already run"),
+        (Op::StopDaemon, ESRCH) => Some("No daemon is running"),
+        (_, EPERM) => Some("Permission denied (you must be root)"),
+        (_, EINVAL) => {
+            Some("Invalid operation.  Possibly wrong module version, address not unicast, ...")
+        }
+        (_, ENOPROTOOPT) => Some("Protocol not available"),
+        (_, ENOMEM) => Some("Memory allocation problem"),
+        (_, EOPNOTSUPP) => Some("Operation not supported with IPv6"),
+        (_, EAFNOSUPPORT) => Some("Operation not supported with specified address family"),
+        (_, EMSGSIZE) => Some("Module is wrong version"),
+        _ => None,
+    };
+    match specific {
+        Some(s) => s.to_string(),
+        None => errno.desc().to_string(),
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Protocol { what, .. } => write!(f, "unexpected answer from the kernel: {what}"),
+            _ => f.write_str(&describe(self.op(), self.errno())),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The typed operations ipvsadm performs; implemented over netlink by
+/// [`IpvsClient`] and by in-memory fakes in tests.
+pub trait Ipvs {
+    fn info(&mut self) -> Result<Info, Error>;
+    fn services(&mut self) -> Result<Vec<ServiceEntry>, Error>;
+    fn service(&mut self, key: &ServiceConfig) -> Result<ServiceEntry, Error>;
+    fn dests(&mut self, key: &ServiceKey) -> Result<Vec<DestEntry>, Error>;
+    fn add_service(&mut self, s: &ServiceConfig) -> Result<(), Error>;
+    fn edit_service(&mut self, s: &ServiceConfig) -> Result<(), Error>;
+    fn del_service(&mut self, s: &ServiceConfig) -> Result<(), Error>;
+    /// Zeroes one service's counters, or all of them for `None`.
+    fn zero(&mut self, s: Option<&ServiceConfig>) -> Result<(), Error>;
+    fn flush(&mut self) -> Result<(), Error>;
+    fn add_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error>;
+    fn edit_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error>;
+    fn del_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error>;
+    fn timeouts(&mut self) -> Result<Timeouts, Error>;
+    fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), Error>;
+    fn daemons(&mut self) -> Result<Vec<DaemonConfig>, Error>;
+    fn start_daemon(&mut self, d: &DaemonConfig) -> Result<(), Error>;
+    fn stop_daemon(&mut self, d: &DaemonConfig) -> Result<(), Error>;
+}
+
+type Msg = Genlmsghdr<u8, u16>;
+type Attr = Nlattr<u16, Buffer>;
+
+/// A connected IPVS generic netlink client.
+pub struct IpvsClient {
+    sock: NlSocketHandle,
+    family: u16,
+    seq: u32,
+}
+
+fn build_attr(ty: u16, payload: Vec<u8>) -> Result<Attr, String> {
+    NlattrBuilder::default()
+        .nla_type(
+            AttrTypeBuilder::default()
+                .nla_type(ty)
+                .build()
+                .map_err(|e| e.to_string())?,
+        )
+        .nla_payload(Buffer::from(payload))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn build_nested(ty: u16, children: &[Attr]) -> Result<Attr, String> {
+    let mut a = build_attr(ty, Vec::new())?;
+    for c in children {
+        a = a.nest(c).map_err(|e| e.to_string())?;
+    }
+    Ok(a)
+}
+
+/// Attributes of one request, built before sending.
+#[derive(Default)]
+struct Attrs(Vec<(u16, AttrValue)>);
+
+enum AttrValue {
+    Raw(Vec<u8>),
+    Nested(Attrs),
+}
+
+impl Attrs {
+    fn u8(mut self, ty: u16, v: u8) -> Self {
+        self.0.push((ty, AttrValue::Raw(vec![v])));
+        self
+    }
+    fn u16(mut self, ty: u16, v: u16) -> Self {
+        self.0.push((ty, AttrValue::Raw(v.to_ne_bytes().to_vec())));
+        self
+    }
+    fn u32(mut self, ty: u16, v: u32) -> Self {
+        self.0.push((ty, AttrValue::Raw(v.to_ne_bytes().to_vec())));
+        self
+    }
+    fn bytes(mut self, ty: u16, v: &[u8]) -> Self {
+        self.0.push((ty, AttrValue::Raw(v.to_vec())));
+        self
+    }
+    /// A NUL-terminated string, as `NLA_NUL_STRING` policies require.
+    fn string(mut self, ty: u16, s: &str) -> Self {
+        let mut v = s.as_bytes().to_vec();
+        v.push(0);
+        self.0.push((ty, AttrValue::Raw(v)));
+        self
+    }
+    fn nested(mut self, ty: u16, inner: Attrs) -> Self {
+        self.0.push((ty, AttrValue::Nested(inner)));
+        self
+    }
+
+    fn build(&self) -> Result<Vec<Attr>, String> {
+        self.0
+            .iter()
+            .map(|(ty, v)| match v {
+                AttrValue::Raw(b) => build_attr(*ty, b.clone()),
+                AttrValue::Nested(inner) => build_nested(*ty, &inner.build()?),
+            })
+            .collect()
+    }
+}
+
+/// The service attributes ipvsadm sends with every service-related request.
+fn service_attrs(s: &ServiceConfig) -> Attrs {
+    let mut a = Attrs::default().u16(svc::AF, s.key.af);
+    if s.key.fwmark != 0 {
+        a = a.u32(svc::FWMARK, s.key.fwmark);
+    } else {
+        a = a
+            .u16(svc::PROTOCOL, s.key.protocol)
+            .bytes(svc::ADDR, &addr_to_union(&s.key.addr))
+            .u16(svc::PORT, s.key.port.to_be());
+    }
+    a = a.string(svc::SCHED_NAME, &s.sched_name);
+    if let Some(pe) = s.pe_name.as_deref().filter(|p| !p.is_empty()) {
+        a = a.string(svc::PE_NAME, pe);
+    }
+    let mut flags = Vec::with_capacity(8);
+    flags.extend_from_slice(&s.flags.to_ne_bytes());
+    flags.extend_from_slice(&u32::MAX.to_ne_bytes());
+    a.bytes(svc::FLAGS, &flags)
+        .u32(svc::TIMEOUT, s.timeout)
+        .u32(svc::NETMASK, s.netmask)
+}
+
+/// Only the identifying service attributes, for destination dumps.
+fn service_key_attrs(k: &ServiceKey) -> Attrs {
+    let a = Attrs::default().u16(svc::AF, k.af);
+    if k.fwmark != 0 {
+        a.u32(svc::FWMARK, k.fwmark)
+    } else {
+        a.u16(svc::PROTOCOL, k.protocol)
+            .bytes(svc::ADDR, &addr_to_union(&k.addr))
+            .u16(svc::PORT, k.port.to_be())
+    }
+}
+
+fn dest_attrs(d: &DestConfig) -> Attrs {
+    Attrs::default()
+        .u16(dest::ADDR_FAMILY, d.af)
+        .bytes(dest::ADDR, &addr_to_union(&d.addr))
+        .u16(dest::PORT, d.port.to_be())
+        .u32(dest::FWD_METHOD, d.fwd & fwd::MASK)
+        .u32(dest::WEIGHT, d.weight)
+        .u8(dest::TUN_TYPE, d.tun_type)
+        .u16(dest::TUN_PORT, d.tun_port.to_be())
+        .u16(dest::TUN_FLAGS, d.tun_flags)
+        .u32(dest::U_THRESH, d.u_threshold)
+        .u32(dest::L_THRESH, d.l_threshold)
+}
+
+/// Decoded attributes of one level: type to raw payload.
+struct Parsed<'a>(Vec<(u16, &'a [u8])>);
+
+impl<'a> Parsed<'a> {
+    fn get(&self, ty: u16) -> Option<&'a [u8]> {
+        self.0.iter().find(|(t, _)| *t == ty).map(|(_, p)| *p)
+    }
+
+    fn u8(&self, ty: u16) -> Option<u8> {
+        self.get(ty).and_then(|p| p.first().copied())
+    }
+    fn u16(&self, ty: u16) -> Option<u16> {
+        let p = self.get(ty)?;
+        Some(u16::from_ne_bytes(p.get(..2)?.try_into().ok()?))
+    }
+    fn u32(&self, ty: u16) -> Option<u32> {
+        let p = self.get(ty)?;
+        Some(u32::from_ne_bytes(p.get(..4)?.try_into().ok()?))
+    }
+    /// A counter that may be 32 or 64 bits wide.
+    fn counter(&self, ty: u16) -> Option<u64> {
+        let p = self.get(ty)?;
+        match p.len() {
+            4 => Some(u64::from(u32::from_ne_bytes(p.try_into().ok()?))),
+            n if n >= 8 => Some(u64::from_ne_bytes(p.get(..8)?.try_into().ok()?)),
+            _ => None,
+        }
+    }
+    fn string(&self, ty: u16) -> Option<String> {
+        let p = self.get(ty)?;
+        let end = p.iter().position(|&b| b == 0).unwrap_or(p.len());
+        Some(String::from_utf8_lossy(&p[..end]).into_owned())
+    }
+}
+
+/// Walks the attributes nested in a payload (4-byte aligned TLVs).
+fn parse_nested(payload: &[u8]) -> Parsed<'_> {
+    let mut out = Vec::new();
+    let mut rest = payload;
+    while rest.len() >= 4 {
+        let len = usize::from(u16::from_ne_bytes([rest[0], rest[1]]));
+        let ty = u16::from_ne_bytes([rest[2], rest[3]]) & 0x3fff;
+        if len < 4 || len > rest.len() {
+            break;
+        }
+        out.push((ty, &rest[4..len]));
+        let adv = (len + 3) & !3;
+        rest = rest.get(adv..).unwrap_or(&[]);
+    }
+    Parsed(out)
+}
+
+fn parse_stats(p: &[u8]) -> Stats {
+    let s = parse_nested(p);
+    let g = |t| s.counter(t).unwrap_or(0);
+    Stats {
+        conns: g(stats::CONNS),
+        inpkts: g(stats::INPKTS),
+        outpkts: g(stats::OUTPKTS),
+        inbytes: g(stats::INBYTES),
+        outbytes: g(stats::OUTBYTES),
+        cps: g(stats::CPS),
+        inpps: g(stats::INPPS),
+        outpps: g(stats::OUTPPS),
+        inbps: g(stats::INBPS),
+        outbps: g(stats::OUTBPS),
+    }
+}
+
+fn parse_service(op: Op, top: &Parsed<'_>) -> Result<ServiceEntry, Error> {
+    let bad = |what: &str| Error::Protocol {
+        op,
+        what: what.to_string(),
+    };
+    let s = parse_nested(top.get(attr::SERVICE).ok_or_else(|| bad("no service"))?);
+    let af = s.u16(svc::AF).ok_or_else(|| bad("service without family"))?;
+    let fwmark = s.u32(svc::FWMARK).unwrap_or(0);
+    let (protocol, addr, port) = if s.get(svc::FWMARK).is_some() {
+        (0, addr_from_union(af, &[]), 0)
+    } else {
+        (
+            s.u16(svc::PROTOCOL)
+                .ok_or_else(|| bad("service without protocol"))?,
+            addr_from_union(
+                af,
+                s.get(svc::ADDR)
+                    .ok_or_else(|| bad("service without address"))?,
+            ),
+            u16::from_be(s.u16(svc::PORT).ok_or_else(|| bad("service without port"))?),
+        )
+    };
+    let flags_raw = s.get(svc::FLAGS).ok_or_else(|| bad("service without flags"))?;
+    let flags = match (flags_raw.get(..4), flags_raw.get(4..8)) {
+        (Some(f), Some(m)) => {
+            let f = u32::from_ne_bytes(f.try_into().map_err(|_| bad("flags"))?);
+            let m = u32::from_ne_bytes(m.try_into().map_err(|_| bad("flags"))?);
+            f & m
+        }
+        _ => return Err(bad("short service flags")),
+    };
+    let stats = s
+        .get(svc::STATS64)
+        .or_else(|| s.get(svc::STATS))
+        .map(parse_stats)
+        .unwrap_or_default();
+    Ok(ServiceEntry {
+        key: ServiceKey {
+            af,
+            protocol,
+            addr,
+            port,
+            fwmark,
+        },
+        sched_name: s
+            .string(svc::SCHED_NAME)
+            .ok_or_else(|| bad("service without scheduler"))?,
+        pe_name: s.string(svc::PE_NAME),
+        flags,
+        timeout: s
+            .u32(svc::TIMEOUT)
+            .ok_or_else(|| bad("service without timeout"))?,
+        netmask: s
+            .u32(svc::NETMASK)
+            .ok_or_else(|| bad("service without netmask"))?,
+        stats,
+    })
+}
+
+fn parse_dest(top: &Parsed<'_>, svc_af: u16) -> Result<DestEntry, Error> {
+    let bad = |what: &str| Error::Protocol {
+        op: Op::GetDests,
+        what: what.to_string(),
+    };
+    let d = parse_nested(top.get(attr::DEST).ok_or_else(|| bad("no destination"))?);
+    let need = |t: u16| d.u32(t).ok_or_else(|| bad("incomplete destination"));
+    let af = d.u16(dest::ADDR_FAMILY).unwrap_or(svc_af);
+    Ok(DestEntry {
+        af,
+        addr: addr_from_union(af, d.get(dest::ADDR).ok_or_else(|| bad("no address"))?),
+        port: u16::from_be(d.u16(dest::PORT).ok_or_else(|| bad("no port"))?),
+        fwd: need(dest::FWD_METHOD)?,
+        weight: need(dest::WEIGHT)?,
+        u_threshold: need(dest::U_THRESH)?,
+        l_threshold: need(dest::L_THRESH)?,
+        active_conns: need(dest::ACTIVE_CONNS)?,
+        inact_conns: need(dest::INACT_CONNS)?,
+        persist_conns: need(dest::PERSIST_CONNS)?,
+        tun_type: d.u8(dest::TUN_TYPE).unwrap_or(0),
+        tun_port: u16::from_be(d.u16(dest::TUN_PORT).unwrap_or(0)),
+        tun_flags: d.u16(dest::TUN_FLAGS).unwrap_or(0),
+        stats: d
+            .get(dest::STATS64)
+            .or_else(|| d.get(dest::STATS))
+            .map(parse_stats)
+            .unwrap_or_default(),
+    })
+}
+
+fn parse_daemon(top: &Parsed<'_>) -> Result<DaemonConfig, Error> {
+    let bad = |what: &str| Error::Protocol {
+        op: Op::GetDaemon,
+        what: what.to_string(),
+    };
+    let d = parse_nested(top.get(attr::DAEMON).ok_or_else(|| bad("no daemon"))?);
+    let mcast_group = if let Some(g) = d.get(daemon::MCAST_GROUP) {
+        let b: [u8; 4] = g.get(..4).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("group"))?;
+        Some(IpAddr::from(b))
+    } else if let Some(g) = d.get(daemon::MCAST_GROUP6) {
+        let b: [u8; 16] = g.get(..16).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("group"))?;
+        Some(IpAddr::from(b))
+    } else {
+        None
+    };
+    Ok(DaemonConfig {
+        state: d.u32(daemon::STATE).ok_or_else(|| bad("no state"))?,
+        mcast_ifn: d.string(daemon::MCAST_IFN).ok_or_else(|| bad("no interface"))?,
+        syncid: d.u32(daemon::SYNC_ID).ok_or_else(|| bad("no syncid"))?,
+        sync_maxlen: d.u16(daemon::SYNC_MAXLEN).unwrap_or(0),
+        mcast_group,
+        mcast_port: d.u16(daemon::MCAST_PORT).unwrap_or(0),
+        mcast_ttl: d.u8(daemon::MCAST_TTL).unwrap_or(0),
+    })
+}
+
+impl IpvsClient {
+    /// Opens a generic netlink socket and resolves the `IPVS` family.
+    pub fn connect() -> Result<Self, Error> {
+        let io = |err: neli::err::SocketError| Error::Io {
+            op: Op::Init,
+            err: io::Error::other(err.to_string()),
+        };
+        let sock = NlSocketHandle::connect(NlFamily::Generic, Some(0), Groups::empty())
+            .map_err(|e| match e {
+                neli::err::SocketError::Io(err) => Error::Io {
+                    op: Op::Init,
+                    err: io::Error::new(err.kind(), err.to_string()),
+                },
+                other => io(other),
+            })?;
+        let mut client = IpvsClient {
+            sock,
+            family: 0,
+            seq: 0,
+        };
+        client.family = client.resolve_family()?;
+        Ok(client)
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+
+    fn resolve_family(&mut self) -> Result<u16, Error> {
+        let op = Op::Init;
+        let proto = |what: String| Error::Protocol { op, what };
+        let attrs = vec![NlattrBuilder::default()
+            .nla_type(
+                AttrTypeBuilder::default()
+                    .nla_type(CtrlAttr::FamilyName)
+                    .build()
+                    .map_err(|e| proto(e.to_string()))?,
+            )
+            .nla_payload(FAMILY)
+            .build()
+            .map_err(|e| proto(e.to_string()))?]
+        .into_iter()
+        .collect::<GenlBuffer<CtrlAttr, Buffer>>();
+        let genl = GenlmsghdrBuilder::default()
+            .cmd(CtrlCmd::Getfamily)
+            .version(2)
+            .attrs(attrs)
+            .build()
+            .map_err(|e| proto(e.to_string()))?;
+        let seq = self.next_seq();
+        let msg = NlmsghdrBuilder::default()
+            .nl_type(GenlId::Ctrl)
+            .nl_flags(NlmF::REQUEST | NlmF::ACK)
+            .nl_seq(seq)
+            .nl_payload(NlPayload::Payload(genl))
+            .build()
+            .map_err(|e| proto(e.to_string()))?;
+        self.sock.send(&msg).map_err(|e| sock_err(op, e))?;
+        let mut family = None;
+        loop {
+            let (iter, _) = self
+                .sock
+                .recv::<GenlId, Genlmsghdr<CtrlCmd, CtrlAttr>>()
+                .map_err(|e| sock_err(op, e))?;
+            for m in iter {
+                let m = m.map_err(|e| sock_err(op, e))?;
+                if *m.nl_seq() != seq {
+                    continue;
+                }
+                match m.nl_payload() {
+                    NlPayload::Payload(p) => {
+                        let h = p.attrs().get_attr_handle();
+                        if let Ok(id) = h.get_attr_payload_as::<u16>(CtrlAttr::FamilyId) {
+                            family = Some(id);
+                        }
+                    }
+                    NlPayload::Ack(_) => return family.ok_or(Error::NoFamily),
+                    NlPayload::Err(e) => {
+                        return Err(if -*e.error() == libc::ENOENT {
+                            Error::NoFamily
+                        } else {
+                            Error::Kernel {
+                                op,
+                                errno: Errno::from_raw(-*e.error()),
+                            }
+                        })
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Sends one request and collects the answers: the reply of a `doit`
+    /// command, or every message of a dump.
+    fn request(
+        &mut self,
+        op: Op,
+        command: u8,
+        dump: bool,
+        attrs: Attrs,
+    ) -> Result<Vec<Vec<u8>>, Error> {
+        let proto = |what: String| Error::Protocol { op, what };
+        let built = attrs.build().map_err(proto)?;
+        let genl: Msg = GenlmsghdrBuilder::default()
+            .cmd(command)
+            .version(GENL_VERSION)
+            .attrs(built.into_iter().collect::<GenlBuffer<u16, Buffer>>())
+            .build()
+            .map_err(|e| proto(e.to_string()))?;
+        let seq = self.next_seq();
+        let flags = if dump {
+            NlmF::REQUEST | NlmF::ACK | NlmF::DUMP
+        } else {
+            NlmF::REQUEST | NlmF::ACK
+        };
+        let msg = NlmsghdrBuilder::default()
+            .nl_type(self.family)
+            .nl_flags(flags)
+            .nl_seq(seq)
+            .nl_payload(NlPayload::Payload(genl))
+            .build()
+            .map_err(|e| proto(e.to_string()))?;
+        self.sock.send(&msg).map_err(|e| sock_err(op, e))?;
+
+        let mut out = Vec::new();
+        loop {
+            let (iter, _) = self
+                .sock
+                .recv::<u16, Msg>()
+                .map_err(|e| sock_err(op, e))?;
+            for m in iter {
+                let m = m.map_err(|e| sock_err(op, e))?;
+                if *m.nl_seq() != seq {
+                    continue;
+                }
+                match m.nl_payload() {
+                    NlPayload::Payload(p) => {
+                        out.push(encode_attrs(p.attrs().get_attr_handle().get_attrs()));
+                    }
+                    NlPayload::Ack(_) => return Ok(out),
+                    NlPayload::Err(e) => {
+                        return Err(Error::Kernel {
+                            op,
+                            errno: Errno::from_raw(-*e.error()),
+                        })
+                    }
+                    NlPayload::DumpExtAck(e) => {
+                        if *e.error() != 0 {
+                            return Err(Error::Kernel {
+                                op,
+                                errno: Errno::from_raw(-*e.error()),
+                            });
+                        }
+                        return Ok(out);
+                    }
+                    NlPayload::Empty => {
+                        if dump {
+                            return Ok(out);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Re-serialises top-level attributes so answers can be kept after the
+/// receive buffer is reused.
+fn encode_attrs(attrs: &[Attr]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for a in attrs {
+        let p = a.nla_payload().as_ref();
+        let len = (p.len() + 4) as u16;
+        let ty: u16 = a.nla_type().into();
+        out.extend_from_slice(&len.to_ne_bytes());
+        out.extend_from_slice(&ty.to_ne_bytes());
+        out.extend_from_slice(p);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    }
+    out
+}
+
+fn sock_err(op: Op, e: neli::err::SocketError) -> Error {
+    match e {
+        neli::err::SocketError::Io(err) => Error::Io {
+            op,
+            err: match err.raw_os_error() {
+                Some(code) => io::Error::from_raw_os_error(code),
+                None => io::Error::new(err.kind(), err.to_string()),
+            },
+        },
+        other => Error::Protocol {
+            op,
+            what: other.to_string(),
+        },
+    }
+}
+
+impl Ipvs for IpvsClient {
+    fn info(&mut self) -> Result<Info, Error> {
+        let r = self.request(Op::Init, cmd::GET_INFO, false, Attrs::default())?;
+        let bad = || Error::Protocol {
+            op: Op::Init,
+            what: "incomplete info".into(),
+        };
+        let first = r.first().ok_or_else(bad)?;
+        let p = parse_nested(first);
+        Ok(Info {
+            version: p.u32(info::VERSION).ok_or_else(bad)?,
+            conn_tab_size: p.u32(info::CONN_TAB_SIZE).ok_or_else(bad)?,
+        })
+    }
+
+    fn services(&mut self) -> Result<Vec<ServiceEntry>, Error> {
+        let r = self.request(Op::GetServices, cmd::GET_SERVICE, true, Attrs::default())?;
+        r.iter()
+            .map(|m| parse_service(Op::GetServices, &parse_nested(m)))
+            .collect()
+    }
+
+    fn service(&mut self, key: &ServiceConfig) -> Result<ServiceEntry, Error> {
+        let a = Attrs::default().nested(attr::SERVICE, service_attrs(key));
+        let r = self.request(Op::GetService, cmd::GET_SERVICE, false, a)?;
+        let first = r.first().ok_or_else(|| Error::Kernel {
+            op: Op::GetService,
+            errno: Errno::ESRCH,
+        })?;
+        parse_service(Op::GetService, &parse_nested(first))
+    }
+
+    fn dests(&mut self, key: &ServiceKey) -> Result<Vec<DestEntry>, Error> {
+        let a = Attrs::default().nested(attr::SERVICE, service_key_attrs(key));
+        let r = self.request(Op::GetDests, cmd::GET_DEST, true, a)?;
+        r.iter()
+            .map(|m| parse_dest(&parse_nested(m), key.af))
+            .collect()
+    }
+
+    fn add_service(&mut self, s: &ServiceConfig) -> Result<(), Error> {
+        let a = Attrs::default().nested(attr::SERVICE, service_attrs(s));
+        self.request(Op::AddService, cmd::NEW_SERVICE, false, a)
+            .map(drop)
+    }
+
+    fn edit_service(&mut self, s: &ServiceConfig) -> Result<(), Error> {
+        let a = Attrs::default().nested(attr::SERVICE, service_attrs(s));
+        self.request(Op::EditService, cmd::SET_SERVICE, false, a)
+            .map(drop)
+    }
+
+    fn del_service(&mut self, s: &ServiceConfig) -> Result<(), Error> {
+        let a = Attrs::default().nested(attr::SERVICE, service_attrs(s));
+        self.request(Op::DelService, cmd::DEL_SERVICE, false, a)
+            .map(drop)
+    }
+
+    fn zero(&mut self, s: Option<&ServiceConfig>) -> Result<(), Error> {
+        let a = match s {
+            Some(s) => Attrs::default().nested(attr::SERVICE, service_attrs(s)),
+            None => Attrs::default(),
+        };
+        self.request(Op::Zero, cmd::ZERO, false, a).map(drop)
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        self.request(Op::Flush, cmd::FLUSH, false, Attrs::default())
+            .map(drop)
+    }
+
+    fn add_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error> {
+        let a = Attrs::default()
+            .nested(attr::SERVICE, service_attrs(s))
+            .nested(attr::DEST, dest_attrs(d));
+        self.request(Op::AddDest, cmd::NEW_DEST, false, a).map(drop)
+    }
+
+    fn edit_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error> {
+        let a = Attrs::default()
+            .nested(attr::SERVICE, service_attrs(s))
+            .nested(attr::DEST, dest_attrs(d));
+        self.request(Op::EditDest, cmd::SET_DEST, false, a).map(drop)
+    }
+
+    fn del_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error> {
+        let a = Attrs::default()
+            .nested(attr::SERVICE, service_attrs(s))
+            .nested(attr::DEST, dest_attrs(d));
+        self.request(Op::DelDest, cmd::DEL_DEST, false, a).map(drop)
+    }
+
+    fn timeouts(&mut self) -> Result<Timeouts, Error> {
+        let r = self.request(Op::GetTimeout, cmd::GET_CONFIG, false, Attrs::default())?;
+        let mut t = Timeouts::default();
+        if let Some(first) = r.first() {
+            let p = parse_nested(first);
+            t.tcp = p.u32(attr::TIMEOUT_TCP).unwrap_or(0);
+            t.tcp_fin = p.u32(attr::TIMEOUT_TCP_FIN).unwrap_or(0);
+            t.udp = p.u32(attr::TIMEOUT_UDP).unwrap_or(0);
+        }
+        Ok(t)
+    }
+
+    fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), Error> {
+        let a = Attrs::default()
+            .u32(attr::TIMEOUT_TCP, t.tcp)
+            .u32(attr::TIMEOUT_TCP_FIN, t.tcp_fin)
+            .u32(attr::TIMEOUT_UDP, t.udp);
+        self.request(Op::SetTimeout, cmd::SET_CONFIG, false, a)
+            .map(drop)
+    }
+
+    fn daemons(&mut self) -> Result<Vec<DaemonConfig>, Error> {
+        let r = self.request(Op::GetDaemon, cmd::GET_DAEMON, true, Attrs::default())?;
+        r.iter().map(|m| parse_daemon(&parse_nested(m))).collect()
+    }
+
+    fn start_daemon(&mut self, d: &DaemonConfig) -> Result<(), Error> {
+        let mut inner = Attrs::default()
+            .u32(daemon::STATE, d.state)
+            .string(daemon::MCAST_IFN, &d.mcast_ifn)
+            .u32(daemon::SYNC_ID, d.syncid);
+        if d.sync_maxlen != 0 {
+            inner = inner.u16(daemon::SYNC_MAXLEN, d.sync_maxlen);
+        }
+        if d.mcast_port != 0 {
+            inner = inner.u16(daemon::MCAST_PORT, d.mcast_port);
+        }
+        if d.mcast_ttl != 0 {
+            inner = inner.u8(daemon::MCAST_TTL, d.mcast_ttl);
+        }
+        match d.mcast_group {
+            Some(IpAddr::V6(g)) => inner = inner.bytes(daemon::MCAST_GROUP6, &g.octets()),
+            Some(IpAddr::V4(g)) => inner = inner.bytes(daemon::MCAST_GROUP, &g.octets()),
+            None => {}
+        }
+        let a = Attrs::default().nested(attr::DAEMON, inner);
+        self.request(Op::StartDaemon, cmd::NEW_DAEMON, false, a)
+            .map(drop)
+    }
+
+    fn stop_daemon(&mut self, d: &DaemonConfig) -> Result<(), Error> {
+        let inner = Attrs::default()
+            .u32(daemon::STATE, d.state)
+            .string(daemon::MCAST_IFN, &d.mcast_ifn)
+            .u32(daemon::SYNC_ID, d.syncid);
+        let a = Attrs::default().nested(attr::DAEMON, inner);
+        self.request(Op::StopDaemon, cmd::DEL_DAEMON, false, a)
+            .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_attributes_round_trip() {
+        let s = ServiceConfig {
+            key: ServiceKey {
+                af: AF_INET,
+                protocol: IPPROTO_TCP,
+                addr: "10.0.0.1".parse().expect("literal"),
+                port: 80,
+                fwmark: 0,
+            },
+            sched_name: "wlc".into(),
+            pe_name: Some("sip".into()),
+            flags: svc_flags::PERSISTENT,
+            timeout: 300,
+            netmask: u32::MAX,
+        };
+        let built = service_attrs(&s).build().expect("build");
+        let bytes = encode_attrs(&built);
+        let p = parse_nested(&bytes);
+        assert_eq!(p.u16(svc::AF), Some(AF_INET));
+        assert_eq!(p.u16(svc::PORT).map(u16::from_be), Some(80));
+        assert_eq!(p.string(svc::SCHED_NAME).as_deref(), Some("wlc"));
+        assert_eq!(p.get(svc::PE_NAME), Some(&b"sip\0"[..]));
+        assert_eq!(p.get(svc::ADDR).map(<[u8]>::len), Some(16));
+        assert_eq!(p.u32(svc::TIMEOUT), Some(300));
+    }
+
+    #[test]
+    fn errors_are_worded_per_operation() {
+        assert_eq!(describe(Op::AddService, Errno::EEXIST), "Service already exists");
+        assert_eq!(describe(Op::AddDest, Errno::ESRCH), "Service not defined");
+        assert_eq!(describe(Op::DelDest, Errno::ENOENT), "No such destination");
+        assert_eq!(describe(Op::Flush, Errno::ENOENT), "No such file or directory");
+        assert_eq!(
+            describe(Op::AddService, Errno::EPERM),
+            "Permission denied (you must be root)"
+        );
+    }
+}
