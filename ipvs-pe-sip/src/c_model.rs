@@ -55,8 +55,8 @@ impl Quirk {
         Self::EmptyValue,
         Self::RetryOffset,
         Self::TrailingWhitespace,
-        Self::Body,
         Self::LeadingLineEnds,
+        Self::Body,
     ];
 
     /// Short stable name, for test reports and the corpus labels.
@@ -179,18 +179,29 @@ pub fn model(payload: &[u8], quirks: Quirks) -> Result<&[u8], CallIdError> {
 /// differently: [`Quirks::NONE`] where the two agree, `None` where no set of
 /// quirks does (a bug in one of the two).
 ///
-/// The quirks are fixed in the model one after another until it agrees with
-/// [`call_id`]; then each fix that is not needed for the agreement is undone,
-/// so the answer is a minimal set.
+/// A single quirk whose fix alone makes the model agree with [`call_id`] is
+/// the answer, the first in [`Quirk::ALL`] order if several do. Otherwise the
+/// quirks are fixed one after another until the model agrees, and then each
+/// fix that is not needed for the agreement is undone, so the answer is a
+/// minimal set.
 pub fn explain(payload: &[u8]) -> Option<Quirks> {
     let ours = call_id(payload);
     let agrees = |fixed: Quirks| model(payload, Quirks::C.minus(fixed)) == ours;
+    if agrees(Quirks::NONE) {
+        return Some(Quirks::NONE);
+    }
+    if let Some(quirk) = Quirk::ALL
+        .into_iter()
+        .find(|&q| agrees(Quirks::NONE.with(q)))
+    {
+        return Some(Quirks::NONE.with(quirk));
+    }
     let mut fixed = Quirks::NONE;
     for quirk in Quirk::ALL {
+        fixed = fixed.with(quirk);
         if agrees(fixed) {
             break;
         }
-        fixed = fixed.with(quirk);
     }
     if !agrees(fixed) {
         return None;

@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use ipvs_pe_sip::c_model::{c_call_id, explain, Quirk, Quirks};
 use ipvs_pe_sip::{call_id, CallIdError};
