@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# What happens to datagrams without a usable Call-ID: our engine counts each by reason and
+# lets it through with normal persistence; the kernel's C engine drops it (the documented
+# difference). Also TCP on a --pe sip service.
+. "$(dirname "$0")/../lib/common.sh"
+. "$ROOT/qemu-tests/lib/topo.sh"
+
+send() { in_cli "$PY" "$ROOT/qemu-tests/lib/sipsend.py" "$CLI_IP" 5060 "$VIP" 5060 "$@" >/dev/null; }
+received() { cat /tmp/rs*.log 2>/dev/null | wc -l; }
+unload() { for _ in $(seq 30); do rmmod "$1" 2>/dev/null && return 0; sleep 1; done; return 1; }
+
+setup() { # MODULE
+  topo_up
+  rm -f /tmp/rs*.log
+  modprobe "$1"
+  in_dir ipvsadm -A -u "$VIP:5060" -s rr -p 60 -M 0.0.0.0 -o --pe sip
+  in_dir ipvsadm -A -t "$VIP:5060" -s rr -p 60 -M 0.0.0.0 --pe sip
+  for i in 1 2 3; do
+    in_dir ipvsadm -a -u "$VIP:5060" -r "${RS_IPS[i - 1]}:5060" -m
+    in_dir ipvsadm -a -t "$VIP:5060" -r "${RS_IPS[i - 1]}:5060" -m
+    in_rs "$i" "$PY" "$ROOT/qemu-tests/lib/sink.py" udp 0.0.0.0 5060 "/tmp/rs$i.log" &
+    in_rs "$i" "$PY" "$ROOT/qemu-tests/lib/sink.py" tcp 0.0.0.0 5060 "/tmp/rs$i.log" &
+  done
+  sleep 1
+}
+
+d=/tmp/fallback
+mkdir -p "$d"
+: >"$d/empty"
+printf 'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP c\r\nCSeq: 1 OPTIONS\r\n\r\n' >"$d/no_callid"
+printf 'OPTIONS sip:a@b SIP/2.0\r\nCall-ID: %s\r\n\r\n' "$(head -c 256 /dev/zero | tr '\0' x)" >"$d/too_long"
+printf 'OPTIONS sip:a@b SIP/2.0\r\nCall-ID: abc;def\r\n\r\n' >"$d/bad_terminator"
+printf 'OPTIONS sip:a@b SIP/2.0\r\nCall-ID: %s\r\n\r\n' "$(head -c 255 /dev/zero | tr '\0' y)" >"$d/longest"
+
+setup ip_vs_pe_sip_rs
+send "$d/empty"
+expect_eq "an empty datagram counts as no_payload" "$(stat no_payload)" 1
+send "$d/no_callid"
+expect_eq "a message without Call-ID counts as no_callid" "$(stat no_callid)" 1
+send "$d/too_long"
+expect_eq "a 256-byte Call-ID counts as too_long" "$(stat too_long)" 1
+send "$d/bad_terminator"
+expect_eq "a Call-ID followed by ';' counts as bad_terminator" "$(stat bad_terminator)" 1
+send "$d/longest"
+expect_eq "a 255-byte Call-ID is found" "$(stat found)" 1
+expect "and listed whole in /proc/net/ip_vs_conn" grep -q " sip $(head -c 255 /dev/zero | tr '\0' y)\$" <(in_dir cat /proc/net/ip_vs_conn)
+expect_eq "examined counts all five" "$(stat examined)" 5
+sleep 0.5
+expect_eq "all five datagrams reached a real server" "$(received)" 5
+expect "a TCP connection to the --pe sip service goes through" \
+  in_cli "$PY" -c "import socket; socket.create_connection(('$VIP', 5060), timeout=5).close()"
+expect "and counts as not_udp" [ "$(stat not_udp)" -ge 1 ]
+topo_down
+pkill -f qemu-tests/lib/sink.py
+expect "our engine unloads" unload ip_vs_pe_sip_rs
+
+setup ip_vs_pe_sip
+send "$d/no_callid"
+send "$d/longest"
+sleep 0.5
+expect_eq "the C engine drops the message without Call-ID (only the other one arrives)" "$(received)" 1
+expect_fail "the C engine drops a TCP connection attempt" \
+  in_cli "$PY" -c "import socket; socket.create_connection(('$VIP', 5060), timeout=3).close()"
+topo_down
+pkill -f qemu-tests/lib/sink.py
+expect "the C engine unloads" unload ip_vs_pe_sip
+finish

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The module's life: load and unload, refusal while the C engine is loaded, refusal to
+# unload while a service uses it, autoload by `--pe sip`, and a Call-ID in /proc.
+. "$(dirname "$0")/../lib/common.sh"
+. "$ROOT/qemu-tests/lib/topo.sh"
+
+mod_loaded() { grep -q "^$1 " /proc/modules; }
+
+expect "modprobe ip_vs_pe_sip_rs" modprobe ip_vs_pe_sip_rs
+expect "the module registered engine sip" grep -q 'persistence engine "sip" registered' <(dmesg)
+expect "its counters exist and start at 0" [ "$(stat examined)" = 0 ]
+expect "rmmod ip_vs_pe_sip_rs" rmmod ip_vs_pe_sip_rs
+expect_fail "the counters are gone after unload" test -e /sys/module/ip_vs_pe_sip_rs
+for i in 1 2 3 4 5; do modprobe ip_vs_pe_sip_rs && rmmod ip_vs_pe_sip_rs || break; done
+expect "five more load/unload cycles" [ "$i" = 5 ]
+expect_fail "the module is not left loaded" mod_loaded ip_vs_pe_sip_rs
+
+# Only one engine named "sip" can exist: loading ours next to the C one fails cleanly.
+expect "the kernel's C engine loads" modprobe ip_vs_pe_sip
+expect_fail "ours refuses to load beside it" modprobe ip_vs_pe_sip_rs
+expect "with a clear log line" grep -q 'cannot register persistence engine "sip".*already loaded' <(dmesg)
+expect_fail "and is not left loaded" mod_loaded ip_vs_pe_sip_rs
+expect "the C engine unloads" rmmod ip_vs_pe_sip
+
+topo_up
+# Debian's ipvsadm makes a --pe sip service on our engine.
+expect "modprobe ip_vs_pe_sip_rs" modprobe ip_vs_pe_sip_rs
+expect "ipvsadm -A ... --pe sip" in_dir ipvsadm -A -u "$VIP:5060" -s rr -p 60 -M 0.0.0.0 -o --pe sip
+for ip in "${RS_IPS[@]}"; do in_dir ipvsadm -a -u "$VIP:5060" -r "$ip:5060" -m; done
+expect "ipvsadm lists the engine" grep -q "persistent 60 mask 0.0.0.0 pe sip" <(in_dir ipvsadm -Ln)
+expect_fail "rmmod is refused while a service uses the engine" rmmod ip_vs_pe_sip_rs
+expect "the module is still loaded" mod_loaded ip_vs_pe_sip_rs
+
+callid="lifecycle-1@client.test"
+in_cli "$PY" "$ROOT/qemu-tests/lib/sipsend.py" "$CLI_IP" 5060 "$VIP" 5060 --callid "$callid" >/dev/null
+sleep 0.5
+expect "the Call-ID shows as 'sip <callid>' in /proc/net/ip_vs_conn" \
+  grep -q " sip $callid\$" <(in_dir cat /proc/net/ip_vs_conn)
+expect_eq "one datagram examined" "$(stat examined)" 1
+expect_eq "one Call-ID found" "$(stat found)" 1
+
+expect "the service can be deleted" in_dir ipvsadm -D -u "$VIP:5060"
+# Templates keep a reference to their engine until they expire or their namespace goes
+# (namespaces are cleaned up asynchronously).
+topo_down
+for _ in $(seq 30); do rmmod ip_vs_pe_sip_rs 2>/dev/null && break; sleep 1; done
+expect_fail "rmmod succeeds once no service uses the engine" mod_loaded ip_vs_pe_sip_rs
+
+# On a kernel without the C engine, `--pe sip` loads ours through its alias.
+topo_up
+rm -f "$(modinfo -n ip_vs_pe_sip)"
+depmod -a
+expect_eq "modprobe resolves ip_vs_pe_sip to our module" "$(modprobe -R ip_vs_pe_sip)" ip_vs_pe_sip_rs
+expect "ipvsadm --pe sip autoloads it" in_dir ipvsadm -A -u "$VIP:5060" -s rr -p 60 -o --pe sip
+expect "ip_vs_pe_sip_rs is loaded" mod_loaded ip_vs_pe_sip_rs
+in_dir ipvsadm -C
+topo_down
+finish
