@@ -7,7 +7,11 @@
 //! exact text (and [`json`] a stable JSON form), [`conn`] reads
 //! `/proc/net/ip_vs_conn`, and [`app`] ties them together.
 
+pub mod app;
 pub mod cli;
+pub mod conn;
+pub mod json;
 pub mod netlink;
+pub mod render;
 pub mod sys;
 pub mod types;

@@ -1,0 +1,320 @@
+//! Carries out ipvsadm command lines against an [`Ipvs`] implementation,
+//! with ipvsadm's output, error messages and exit codes.
+
+use std::io::Write;
+
+use crate::cli::{self, Command, Exit, Format, ListWhat, Request};
+use crate::conn;
+use crate::json;
+use crate::netlink::{describe, Error, Ipvs, Op};
+use crate::render::{self, Names};
+use crate::types::*;
+
+/// Lowest kernel IPVS version ipvsadm 1.31 works with (1.1.4).
+const MIN_IPVS_VERSION: u32 = 0x010104;
+
+/// Where a run writes, and what it can read.
+pub struct Ctx<'a> {
+    pub ipvs: &'a mut dyn Ipvs,
+    pub info: Info,
+    pub names: &'a dyn Names,
+    pub out: &'a mut Vec<u8>,
+    pub err: &'a mut Vec<u8>,
+    /// Reads `/proc/net/ip_vs_conn` (replaced in tests).
+    pub read_conns: &'a dyn Fn() -> std::io::Result<String>,
+}
+
+impl Ctx<'_> {
+    fn eprintln(&mut self, msg: &str) {
+        self.err.extend_from_slice(msg.as_bytes());
+        self.err.push(b'\n');
+    }
+}
+
+/// A listing failure: ipvsadm prints the reason and exits with status 1.
+fn list_fail(ctx: &mut Ctx<'_>, e: &Error) -> Exit {
+    ctx.eprintln(&e.to_string());
+    Exit {
+        code: 1,
+        stdout: Vec::new(),
+        stderr: String::new(),
+    }
+}
+
+/// Warns, as ipvsadm does, when the kernel's IPVS is older than it supports.
+pub fn version_warning(info: &Info) -> Option<String> {
+    (info.version < MIN_IPVS_VERSION).then(|| {
+        format!(
+            "Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version {}\n  ipvsadm v1.31  requires minimum IPVS version 1.1.4\n\n",
+            info.version_string()
+        )
+    })
+}
+
+/// Runs a whole command line; returns the exit status.
+pub fn main(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) -> i32 {
+    let r = if argv.len() <= 1 {
+        list_all(ctx, &Format::default(), false).map(|()| 0)
+    } else {
+        process(ctx, argv, false, stdin)
+    };
+    match r {
+        Ok(code) => code,
+        Err(exit) => {
+            ctx.out.extend_from_slice(&exit.stdout);
+            ctx.err.extend_from_slice(exit.stderr.as_bytes());
+            exit.code
+        }
+    }
+}
+
+/// One command line; `Err` ends the whole program (as ipvsadm's `exit()`).
+fn process(
+    ctx: &mut Ctx<'_>,
+    argv: &[String],
+    reading_stdin: bool,
+    stdin: &mut dyn std::io::Read,
+) -> Result<i32, Exit> {
+    let Request {
+        command,
+        format,
+        json,
+    } = cli::parse(argv, reading_stdin)?;
+    let done = |r: Result<(), Error>, ctx: &mut Ctx<'_>| match r {
+        Ok(()) => 0,
+        Err(e) => {
+            ctx.eprintln(&e.to_string());
+            255
+        }
+    };
+    Ok(match command {
+        Command::List(what) => {
+            list(ctx, what, &format, json)?;
+            0
+        }
+        Command::Restore => restore(ctx, argv, stdin)?,
+        Command::Save => {
+            list_all(ctx, &format, false)?;
+            0
+        }
+        Command::Flush => {
+            let r = ctx.ipvs.flush();
+            done(r, ctx)
+        }
+        Command::Add(s) => {
+            let r = ctx.ipvs.add_service(&s);
+            done(r, ctx)
+        }
+        Command::Edit(s) => {
+            let r = ctx.ipvs.edit_service(&s);
+            done(r, ctx)
+        }
+        Command::Del(s) => {
+            let r = ctx.ipvs.del_service(&s);
+            done(r, ctx)
+        }
+        Command::Zero(s) => {
+            let r = ctx.ipvs.zero(s.as_ref());
+            done(r, ctx)
+        }
+        Command::AddDest(s, d) => {
+            let r = ctx.ipvs.add_dest(&s, &d);
+            done(r, ctx)
+        }
+        Command::EditDest(s, d) => {
+            let r = ctx.ipvs.edit_dest(&s, &d);
+            done(r, ctx)
+        }
+        Command::DelDest(s, d) => {
+            let r = ctx.ipvs.del_dest(&s, &d);
+            done(r, ctx)
+        }
+        Command::SetTimeout(t) => {
+            let r = ctx.ipvs.set_timeouts(&t);
+            done(r, ctx)
+        }
+        Command::StartDaemon(d) => {
+            let r = ctx.ipvs.start_daemon(&d);
+            done(r, ctx)
+        }
+        Command::StopDaemon(d) => {
+            let r = ctx.ipvs.stop_daemon(&d);
+            done(r, ctx)
+        }
+    })
+}
+
+/// Splits `-R` input into command lines the way ipvsadm's reader does:
+/// whitespace-separated words, one line per command, `ipvsadm` words dropped.
+pub fn restore_lines(input: &str) -> Vec<Vec<String>> {
+    input
+        .split('\n')
+        .map(|line| {
+            line.split([' ', '\t', '\r'])
+                .filter(|w| !w.is_empty() && *w != "ipvsadm")
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .filter(|words| !words.is_empty())
+        .collect()
+}
+
+/// `-R`: every line of standard input as a command; the status is the last
+/// line's, as in ipvsadm, and a rejected line ends the restore.
+fn restore(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) -> Result<i32, Exit> {
+    let mut input = Vec::new();
+    if let Err(e) = stdin.read_to_end(&mut input) {
+        ctx.eprintln(&format!("cannot read the rules: {e}"));
+        return Ok(255);
+    }
+    let text = String::from_utf8_lossy(&input);
+    let program = argv.first().cloned().unwrap_or_else(|| "ipvsadm".into());
+    let mut result = 0;
+    for words in restore_lines(&text) {
+        let line: Vec<String> = std::iter::once(program.clone()).chain(words).collect();
+        result = process(ctx, &line, true, &mut std::io::empty())?;
+    }
+    Ok(result)
+}
+
+fn list(ctx: &mut Ctx<'_>, what: ListWhat, format: &Format, json: bool) -> Result<(), Exit> {
+    match what {
+        ListWhat::Connections => list_conns(ctx, format, json),
+        ListWhat::Service(s) => {
+            let se = ctx.ipvs.service(&s).map_err(|e| list_fail(ctx, &e))?;
+            let mut dests = ctx.ipvs.dests(&se.key).map_err(|e| list_fail(ctx, &e))?;
+            if !format.nosort {
+                render::sort_dests(&mut dests);
+            }
+            if json {
+                let listing = json::Listing {
+                    version: None,
+                    conn_tab_size: None,
+                    services: vec![json::service(&se, &dests)],
+                };
+                write_json(ctx, &listing);
+            } else {
+                ctx.out.extend_from_slice(render::title(format).as_bytes());
+                render::service_entry(ctx.out, &se, &dests, format, ctx.names);
+            }
+            Ok(())
+        }
+        ListWhat::Timeout => {
+            let t = ctx.ipvs.timeouts().map_err(|_| Exit {
+                code: 1,
+                stdout: Vec::new(),
+                stderr: String::new(),
+            })?;
+            if json {
+                write_json(ctx, &json::timeouts(&t));
+            } else {
+                ctx.out.extend_from_slice(render::timeouts(&t).as_bytes());
+            }
+            Ok(())
+        }
+        ListWhat::Daemon => {
+            let d = ctx.ipvs.daemons().map_err(|_| Exit {
+                code: 1,
+                stdout: Vec::new(),
+                stderr: String::new(),
+            })?;
+            if json {
+                write_json(ctx, &json::daemons(&d));
+            } else {
+                ctx.out.extend_from_slice(render::daemons(&d).as_bytes());
+            }
+            Ok(())
+        }
+        ListWhat::All => list_all(ctx, format, json),
+    }
+}
+
+fn write_json<T: serde::Serialize>(ctx: &mut Ctx<'_>, v: &T) {
+    match serde_json::to_vec_pretty(v) {
+        Ok(bytes) => {
+            ctx.out.extend_from_slice(&bytes);
+            ctx.out.push(b'\n');
+        }
+        Err(e) => ctx.eprintln(&format!("cannot encode JSON: {e}")),
+    }
+}
+
+fn list_conns(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> {
+    let fail = |msg: String| Exit {
+        code: 1,
+        stdout: Vec::new(),
+        stderr: format!("{msg}\n"),
+    };
+    let text = (ctx.read_conns)().map_err(|_| fail(format!("cannot open file {}", conn::PROC_FILE)))?;
+    let conns = conn::parse(&text)
+        .ok_or_else(|| fail(format!("unexpected input from {}", conn::PROC_FILE)))?;
+    if json {
+        write_json(ctx, &json::connections(&conns));
+    } else {
+        let out = conn::render(&conns, format, ctx.names);
+        ctx.out.extend_from_slice(&out);
+    }
+    Ok(())
+}
+
+/// Every service with its destinations (`-L`, `-S`).
+fn list_all(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> {
+    if !format.rule && !json {
+        ctx.out
+            .extend_from_slice(render::header(&ctx.info).as_bytes());
+    }
+    let mut services = ctx.ipvs.services().map_err(|e| list_fail(ctx, &e))?;
+    if !format.nosort {
+        render::sort_services(&mut services);
+    }
+    let mut all = Vec::with_capacity(services.len());
+    if !json {
+        ctx.out.extend_from_slice(render::title(format).as_bytes());
+    }
+    for se in &services {
+        let mut dests = ctx.ipvs.dests(&se.key).map_err(|e| list_fail(ctx, &e))?;
+        if !format.nosort {
+            render::sort_dests(&mut dests);
+        }
+        if json {
+            all.push(dests);
+        } else {
+            render::service_entry(ctx.out, se, &dests, format, ctx.names);
+        }
+    }
+    if json {
+        let listing = json::Listing {
+            version: Some(ctx.info.version_string()),
+            conn_tab_size: Some(ctx.info.conn_tab_size),
+            services: services
+                .iter()
+                .zip(&all)
+                .map(|(s, d)| json::service(s, d))
+                .collect(),
+        };
+        write_json(ctx, &listing);
+    }
+    Ok(())
+}
+
+/// The message ipvsadm gives when IPVS cannot be reached at all.
+pub fn init_failure(e: &Error) -> String {
+    format!(
+        "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
+        describe(Op::Init, e.errno())
+    )
+}
+
+/// Flushes what a run produced to the real standard output and error.
+pub fn emit(out: &[u8], err: &[u8]) {
+    let mut o = std::io::stdout().lock();
+    // Nothing sensible can be done if the reader went away.
+    let _ = o.write_all(out);
+    let _ = o.flush();
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_all(err);
+    let _ = e.flush();
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,263 @@
+//! The `--json` form of every listing. Its shape is documented in
+//! `docs/ipvsadm-rs.md` and only grows: fields are never renamed or removed.
+//!
+//! Addresses are always numeric, counters are exact, and entries come in the
+//! same order as in the text listing.
+
+use serde::Serialize;
+
+use crate::conn::Conn;
+use crate::sys;
+use crate::types::*;
+
+#[derive(Serialize)]
+pub struct Listing<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conn_tab_size: Option<u32>,
+    pub services: Vec<JsonService<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct JsonService<'a> {
+    pub family: &'static str,
+    /// `tcp`, `udp`, `sctp`; absent for fwmark services.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fwmark: Option<u32>,
+    pub scheduler: &'a str,
+    pub sched_flags: Vec<&'static str>,
+    pub persistent: bool,
+    /// Persistence timeout in seconds (meaningful when `persistent`).
+    pub timeout: u32,
+    /// IPv4 services: the persistence mask as an address; IPv6: prefix length.
+    pub netmask: serde_json::Value,
+    pub pe: Option<&'a str>,
+    pub one_packet: bool,
+    pub stats: Stats,
+    pub destinations: Vec<JsonDest>,
+}
+
+#[derive(Serialize)]
+pub struct JsonTunnel {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct JsonDest {
+    pub family: &'static str,
+    pub address: String,
+    pub port: u16,
+    /// `masq`, `local`, `tunnel`, `route`.
+    pub forward: &'static str,
+    pub weight: u32,
+    pub u_threshold: u32,
+    pub l_threshold: u32,
+    pub active_conns: u32,
+    pub inact_conns: u32,
+    pub persist_conns: u32,
+    /// Present for tunnelled destinations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<JsonTunnel>,
+    pub stats: Stats,
+}
+
+fn family(af: u16) -> &'static str {
+    if af == AF_INET6 {
+        "inet6"
+    } else {
+        "inet"
+    }
+}
+
+fn proto(p: u16) -> &'static str {
+    match p {
+        IPPROTO_TCP => "tcp",
+        IPPROTO_UDP => "udp",
+        IPPROTO_SCTP => "sctp",
+        _ => "unknown",
+    }
+}
+
+fn sched_flag_names(se: &ServiceEntry) -> Vec<&'static str> {
+    let f = se.flags;
+    let names: [&'static str; 3] = match se.sched_name.as_str() {
+        "sh" => ["sh-fallback", "sh-port", "flag-3"],
+        "mh" => ["mh-fallback", "mh-port", "flag-3"],
+        _ => ["flag-1", "flag-2", "flag-3"],
+    };
+    [svc_flags::SCHED1, svc_flags::SCHED2, svc_flags::SCHED3]
+        .iter()
+        .zip(names)
+        .filter(|(b, _)| f & **b != 0)
+        .map(|(_, n)| n)
+        .collect()
+}
+
+fn dest(e: &DestEntry) -> JsonDest {
+    let forward = match e.fwd & fwd::MASK {
+        fwd::MASQ => "masq",
+        fwd::LOCALNODE => "local",
+        fwd::TUNNEL => "tunnel",
+        fwd::DROUTE => "route",
+        _ => "unknown",
+    };
+    let checksum = if e.tun_flags & tun::FLAG_REMCSUM != 0 {
+        "remote"
+    } else if e.tun_flags & tun::FLAG_CSUM != 0 {
+        "checksum"
+    } else {
+        "none"
+    };
+    let tunnel = (e.fwd & fwd::MASK == fwd::TUNNEL).then(|| match e.tun_type {
+        tun::GUE => JsonTunnel {
+            kind: "gue",
+            port: Some(e.tun_port),
+            checksum: Some(checksum),
+        },
+        tun::GRE => JsonTunnel {
+            kind: "gre",
+            port: None,
+            checksum: Some(checksum),
+        },
+        tun::IPIP => JsonTunnel {
+            kind: "ipip",
+            port: None,
+            checksum: None,
+        },
+        _ => JsonTunnel {
+            kind: "unknown",
+            port: None,
+            checksum: None,
+        },
+    });
+    JsonDest {
+        family: family(e.af),
+        address: sys::ntop(&e.addr),
+        port: e.port,
+        forward,
+        weight: e.weight,
+        u_threshold: e.u_threshold,
+        l_threshold: e.l_threshold,
+        active_conns: e.active_conns,
+        inact_conns: e.inact_conns,
+        persist_conns: e.persist_conns,
+        tunnel,
+        stats: e.stats,
+    }
+}
+
+/// One service and its destinations.
+pub fn service<'a>(se: &'a ServiceEntry, dests: &[DestEntry]) -> JsonService<'a> {
+    let k = &se.key;
+    let fw = k.fwmark != 0;
+    let netmask = if k.af == AF_INET6 {
+        serde_json::Value::from(se.netmask)
+    } else {
+        serde_json::Value::from(std::net::Ipv4Addr::from(se.netmask.to_ne_bytes()).to_string())
+    };
+    JsonService {
+        family: family(k.af),
+        protocol: (!fw).then(|| proto(k.protocol)),
+        address: (!fw).then(|| sys::ntop(&k.addr)),
+        port: (!fw).then_some(k.port),
+        fwmark: fw.then_some(k.fwmark),
+        scheduler: &se.sched_name,
+        sched_flags: sched_flag_names(se),
+        persistent: se.flags & svc_flags::PERSISTENT != 0,
+        timeout: se.timeout,
+        netmask,
+        pe: se.pe_name.as_deref().filter(|p| !p.is_empty()),
+        one_packet: se.flags & svc_flags::ONEPACKET != 0,
+        stats: se.stats,
+        destinations: dests.iter().map(dest).collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonEndpoint {
+    address: String,
+    port: u16,
+}
+
+#[derive(Serialize)]
+struct JsonConn<'a> {
+    protocol: &'a str,
+    client: JsonEndpoint,
+    #[serde(rename = "virtual")]
+    virtual_: JsonEndpoint,
+    destination: JsonEndpoint,
+    state: &'a str,
+    expires: u32,
+    pe_name: Option<&'a str>,
+    pe_data: Option<&'a str>,
+}
+
+/// `-Lc --json`.
+pub fn connections(conns: &[Conn]) -> serde_json::Value {
+    let v: Vec<JsonConn<'_>> = conns
+        .iter()
+        .map(|c| JsonConn {
+            protocol: &c.protocol,
+            client: JsonEndpoint {
+                address: sys::ntop(&c.client),
+                port: c.client_port,
+            },
+            virtual_: JsonEndpoint {
+                address: sys::ntop(&c.virtual_addr),
+                port: c.virtual_port,
+            },
+            destination: JsonEndpoint {
+                address: sys::ntop(&c.dest),
+                port: c.dest_port,
+            },
+            state: &c.state,
+            expires: c.expires,
+            pe_name: c.pe_name.as_deref(),
+            pe_data: c.pe_data.as_deref(),
+        })
+        .collect();
+    serde_json::json!({ "connections": v })
+}
+
+/// `-L --timeout --json`.
+pub fn timeouts(t: &Timeouts) -> serde_json::Value {
+    serde_json::json!({ "timeouts": t })
+}
+
+/// `-L --daemon --json`.
+pub fn daemons(ds: &[DaemonConfig]) -> serde_json::Value {
+    let v: Vec<serde_json::Value> = ds
+        .iter()
+        .filter_map(|d| {
+            let state = if d.state & daemon_state::MASTER != 0 {
+                "master"
+            } else if d.state & daemon_state::BACKUP != 0 {
+                "backup"
+            } else {
+                return None;
+            };
+            Some(serde_json::json!({
+                "state": state,
+                "mcast_interface": d.mcast_ifn,
+                "syncid": d.syncid,
+                "sync_maxlen": d.sync_maxlen,
+                "mcast_group": d.mcast_group.as_ref().map(sys::ntop),
+                "mcast_port": d.mcast_port,
+                "mcast_ttl": d.mcast_ttl,
+            }))
+        })
+        .collect();
+    serde_json::json!({ "daemons": v })
+}
