@@ -49,6 +49,7 @@ impl CallIdError {
     /// Short stable lowercase name of the reason, used by the kernel module
     /// to label its statistics; these strings are an interface, never rename
     /// them.
+    #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             Self::NotFound => "no_callid",
@@ -62,8 +63,12 @@ impl CallIdError {
 ///
 /// `payload` is the UDP payload of one datagram. The first `Call-ID` (or
 /// `i`) header of the header section with a well-formed value decides the
-/// answer: its value, or [`CallIdError::TooLong`] or
-/// [`CallIdError::BadTerminator`] if that value cannot be used.
+/// answer.
+///
+/// # Errors
+///
+/// [`CallIdError::TooLong`] or [`CallIdError::BadTerminator`] if that value
+/// cannot be used, [`CallIdError::NotFound`] if there is no such header.
 pub fn call_id(payload: &[u8]) -> Result<&[u8], CallIdError> {
     match HeaderLines::new(payload).find_map(call_id_field) {
         None => Err(CallIdError::NotFound),
@@ -164,7 +169,7 @@ fn word_len(s: &[u8]) -> usize {
 /// A character of RFC 3261 `word`, or a Latin-1 letter: the kernel's
 /// `isalnum()` counts those as letters, and accepting them as the C engine
 /// does keeps calls with such Call-IDs on the server C would pick.
-fn is_word_char(b: u8) -> bool {
+const fn is_word_char(b: u8) -> bool {
     matches!(
         b,
         b'a'..=b'z'
@@ -199,11 +204,11 @@ fn is_word_char(b: u8) -> bool {
     )
 }
 
-fn is_wsp(b: u8) -> bool {
+const fn is_wsp(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
-fn is_line_end(b: u8) -> bool {
+const fn is_line_end(b: u8) -> bool {
     b == b'\r' || b == b'\n'
 }
 
@@ -234,6 +239,7 @@ fn skip_sws(s: &[u8]) -> &[u8] {
 /// The bytes after the line end that `s` starts with (CRLF, CR or LF).
 fn strip_line_end(s: &[u8]) -> Option<&[u8]> {
     match s {
+        // CRLF is one line end, not a CR line end and an empty LF line.
         [b'\r', b'\n', rest @ ..] => Some(rest),
         [b'\r' | b'\n', rest @ ..] => Some(rest),
         _ => None,
