@@ -16,7 +16,8 @@
     clippy::arithmetic_side_effects,
     clippy::panic,
     clippy::unwrap_used,
-    clippy::expect_used
+    clippy::expect_used,
+    clippy::manual_range_contains
 )]
 
 use crate::{call_id, CallIdError, PEDATA_MAXLEN};
@@ -269,29 +270,29 @@ fn strncasecmp(s1: &[u8], s2: &[u8], len: usize) -> i32 {
 
 // ---- net/netfilter/nf_conntrack_sip.c ------------------------------------
 
-/// `iswordc()`: `char` is signed on x86, so the range comparisons never
-/// hold for bytes >= 0x80 and only `isalnum()` (Latin-1 letters) lets them
-/// in.
+/// `iswordc()`. The kernel builds with `-funsigned-char`, so the range
+/// comparisons see bytes >= 0x80 as large and never admit them; with a
+/// signed `char` they would be negative and fail the ranges as well
+/// (`tests/rules.rs` checks both readings agree). Either way only
+/// `isalnum()`, that is the Latin-1 letters, lets high bytes in.
 pub fn iswordc(c: u8) -> bool {
-    let s = c as i8;
-    let ch = |b: u8| b as i8;
     isalnum(c)
-        || s == ch(b'!')
-        || s == ch(b'"')
-        || s == ch(b'%')
-        || (s >= ch(b'(') && s <= ch(b'+'))
-        || s == ch(b':')
-        || s == ch(b'<')
-        || s == ch(b'>')
-        || s == ch(b'?')
-        || (s >= ch(b'[') && s <= ch(b']'))
-        || s == ch(b'_')
-        || s == ch(b'`')
-        || s == ch(b'{')
-        || s == ch(b'}')
-        || s == ch(b'~')
-        || (s >= ch(b'-') && s <= ch(b'/'))
-        || s == ch(b'\'')
+        || c == b'!'
+        || c == b'"'
+        || c == b'%'
+        || (c >= b'(' && c <= b'+')
+        || c == b':'
+        || c == b'<'
+        || c == b'>'
+        || c == b'?'
+        || (c >= b'[' && c <= b']')
+        || c == b'_'
+        || c == b'`'
+        || c == b'{'
+        || c == b'}'
+        || c == b'~'
+        || (c >= b'-' && c <= b'/')
+        || c == b'\''
 }
 
 fn word_len(data: &[u8], mut dptr: usize, limit: usize) -> usize {

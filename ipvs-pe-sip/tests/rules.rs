@@ -202,6 +202,31 @@ fn every_byte_after_a_value() {
     }
 }
 
+/// `iswordc()` read with a signed `char` (as on x86 without the kernel's
+/// `-funsigned-char`): high bytes are negative and fail every range test, so
+/// it admits exactly the same bytes.
+#[test]
+#[allow(clippy::manual_range_contains)]
+fn char_signedness_does_not_change_word_characters() {
+    fn signed_iswordc(c: u8) -> bool {
+        let s = c as i8;
+        let ch = |b: u8| b as i8;
+        let alnum = c.is_ascii_alphanumeric() || (c >= 0xc0 && c != 0xd7 && c != 0xf7);
+        alnum
+            || [
+                b'!', b'"', b'%', b':', b'<', b'>', b'?', b'_', b'`', b'{', b'}', b'~', b'\'',
+            ]
+            .iter()
+            .any(|&x| s == ch(x))
+            || (s >= ch(b'(') && s <= ch(b'+'))
+            || (s >= ch(b'[') && s <= ch(b']'))
+            || (s >= ch(b'-') && s <= ch(b'/'))
+    }
+    for c in 0..=0xffu8 {
+        assert_eq!(iswordc(c), signed_iswordc(c), "byte {c:#04x}");
+    }
+}
+
 #[test]
 fn at_sign_joins_two_words() {
     assert_both(
