@@ -245,7 +245,8 @@ fn list_conns(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit
         stdout: Vec::new(),
         stderr: format!("{msg}\n"),
     };
-    let text = (ctx.read_conns)().map_err(|_| fail(format!("cannot open file {}", conn::PROC_FILE)))?;
+    let text =
+        (ctx.read_conns)().map_err(|_| fail(format!("cannot open file {}", conn::PROC_FILE)))?;
     let conns = conn::parse(&text)
         .ok_or_else(|| fail(format!("unexpected input from {}", conn::PROC_FILE)))?;
     if json {

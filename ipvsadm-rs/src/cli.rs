@@ -304,7 +304,11 @@ pub fn command() -> ClapCommand {
             flag("delete-service", Some('D'), "Delete a virtual service"),
             flag("clear", Some('C'), "Clear the whole table"),
             flag("list", Some('L'), "List the table").short_alias('l'),
-            flag("zero", Some('Z'), "Zero counters of a service or all services"),
+            flag(
+                "zero",
+                Some('Z'),
+                "Zero counters of a service or all services",
+            ),
             flag("add-server", Some('a'), "Add a real server to a service"),
             flag("edit-server", Some('e'), "Edit a real server"),
             flag("delete-server", Some('d'), "Delete a real server"),
@@ -313,16 +317,37 @@ pub fn command() -> ClapCommand {
             flag("version", Some('v'), "Display the version"),
             flag("restore", Some('R'), "Restore rules from standard input"),
             flag("save", Some('S'), "Save rules to standard output"),
-            value("start-daemon", None, "STATE", "Start a connection sync daemon")
-                .value_parser(["master", "backup"])
-                .hide_possible_values(true),
-            value("stop-daemon", None, "STATE", "Stop a connection sync daemon")
-                .value_parser(["master", "backup"])
-                .hide_possible_values(true),
-            value("tcp-service", Some('t'), "HOST[:PORT]", "TCP virtual service"),
-            value("udp-service", Some('u'), "HOST[:PORT]", "UDP virtual service"),
+            value(
+                "start-daemon",
+                None,
+                "STATE",
+                "Start a master or backup sync daemon",
+            ),
+            value(
+                "stop-daemon",
+                None,
+                "STATE",
+                "Stop the master or backup sync daemon",
+            ),
+            value(
+                "tcp-service",
+                Some('t'),
+                "HOST[:PORT]",
+                "TCP virtual service",
+            ),
+            value(
+                "udp-service",
+                Some('u'),
+                "HOST[:PORT]",
+                "UDP virtual service",
+            ),
             value("sctp-service", None, "HOST[:PORT]", "SCTP virtual service"),
-            value("fwmark-service", Some('f'), "FWMARK", "Firewall-mark virtual service"),
+            value(
+                "fwmark-service",
+                Some('f'),
+                "FWMARK",
+                "Firewall-mark virtual service",
+            ),
             value("scheduler", Some('s'), "SCHEDULER", "Scheduling algorithm"),
             Arg::new("persistent")
                 .long("persistent")
@@ -332,17 +357,46 @@ pub fn command() -> ClapCommand {
                 .action(ArgAction::Append)
                 .num_args(0..=1)
                 .default_missing_value(NO_VALUE),
-            value("netmask", Some('M'), "NETMASK", "Persistence granularity mask"),
-            value("real-server", Some('r'), "HOST[:PORT]", "Real server address"),
+            value(
+                "netmask",
+                Some('M'),
+                "NETMASK",
+                "Persistence granularity mask",
+            ),
+            value(
+                "real-server",
+                Some('r'),
+                "HOST[:PORT]",
+                "Real server address",
+            ),
             flag("masquerading", Some('m'), "Masquerading (NAT)"),
             flag("ipip", Some('i'), "IPIP encapsulation (tunneling)"),
             flag("gatewaying", Some('g'), "Gatewaying (direct routing)"),
             value("weight", Some('w'), "WEIGHT", "Capacity of the real server"),
-            value("u-threshold", Some('x'), "UTHRESHOLD", "Upper connection threshold"),
-            value("l-threshold", Some('y'), "LTHRESHOLD", "Lower connection threshold"),
-            flag("numeric", Some('n'), "Numeric output of addresses and ports"),
+            value(
+                "u-threshold",
+                Some('x'),
+                "UTHRESHOLD",
+                "Upper connection threshold",
+            ),
+            value(
+                "l-threshold",
+                Some('y'),
+                "LTHRESHOLD",
+                "Lower connection threshold",
+            ),
+            flag(
+                "numeric",
+                Some('n'),
+                "Numeric output of addresses and ports",
+            ),
             flag("connection", Some('c'), "List connections"),
-            value("mcast-interface", None, "INTERFACE", "Multicast interface for sync"),
+            value(
+                "mcast-interface",
+                None,
+                "INTERFACE",
+                "Multicast interface for sync",
+            ),
             value("syncid", None, "SID", "Sync id"),
             flag("timeout", None, "List timeouts"),
             flag("daemon", None, "List sync daemons"),
@@ -356,7 +410,12 @@ pub fn command() -> ClapCommand {
             flag("ipv6", Some('6'), "The fwmark service uses IPv6"),
             flag("ops", Some('o'), "One-packet scheduling"),
             value("pe", None, "ENGINE", "Persistence engine"),
-            value("sched-flags", Some('b'), "FLAGS", "Scheduler flags (comma-separated)"),
+            value(
+                "sched-flags",
+                Some('b'),
+                "FLAGS",
+                "Scheduler flags (comma-separated)",
+            ),
             value("mcast-group", None, "ADDRESS", "Sync multicast group"),
             value("mcast-port", None, "PORT", "Sync multicast port"),
             value("mcast-ttl", None, "TTL", "Sync multicast TTL"),
@@ -367,7 +426,11 @@ pub fn command() -> ClapCommand {
             flag("tun-nocsum", None, "Tunnel without checksum"),
             flag("tun-csum", None, "Tunnel with checksum"),
             flag("tun-remcsum", None, "Tunnel with remote checksum"),
-            flag("json", None, "Print listings as JSON (ipvsadm-rs extension)"),
+            flag(
+                "json",
+                None,
+                "Print listings as JSON (ipvsadm-rs extension)",
+            ),
             Arg::new("completions")
                 .long("completions")
                 .value_name("SHELL")
@@ -718,9 +781,9 @@ fn tunnel_opt_check(tun_type: u8, options: u64) -> Res<()> {
                 None => last = Some(k),
                 Some(l) => {
                     return Err(Exit::fail(format!(
-                        "The option '{}' conflicts with the '{}' option in the '{tname}' tunnel type",
-                        OPT_NAMES[k], OPT_NAMES[l]
-                    )))
+                    "The option '{}' conflicts with the '{}' option in the '{tname}' tunnel type",
+                    OPT_NAMES[k], OPT_NAMES[l]
+                )))
                 }
             },
             _ => {}
@@ -958,8 +1021,7 @@ pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Request, Exit> {
         if k.fwmark == 0 && k.port == 0 && st.svc.flags & svc_flags::PERSISTENT == 0 {
             return Err(Exit::fail("Zero port specified for non-persistent service"));
         }
-        if st.svc.flags & svc_flags::ONEPACKET != 0 && k.fwmark == 0 && k.protocol != IPPROTO_UDP
-        {
+        if st.svc.flags & svc_flags::ONEPACKET != 0 && k.fwmark == 0 && k.protocol != IPPROTO_UDP {
             return Err(Exit::fail(
                 "One-Packet Scheduling is only for UDP virtual services",
             ));

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use serde::Serialize;
 
 use crate::cli::Format;
-use crate::render::{addrport, Names};
+use crate::render::{addrport, pad_right as pad, Names};
 use crate::sys;
 use crate::types::*;
 
@@ -104,11 +104,6 @@ fn af_of(a: &IpAddr) -> u16 {
     }
 }
 
-fn pad(out: &mut Vec<u8>, s: &[u8], w: usize) {
-    out.extend_from_slice(s);
-    out.extend(std::iter::repeat_n(b' ', w.saturating_sub(s.len())));
-}
-
 /// The `-Lc` listing, heading included.
 pub fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
     let mut out = b"IPVS connection entries\n".to_vec();
@@ -135,7 +130,14 @@ pub fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
         let af = af_of(&c.client);
         let cname = addrport(af, &c.client, c.client_port, proto, f.numeric, names);
         let vname = addrport(af, &c.virtual_addr, c.virtual_port, proto, f.numeric, names);
-        let dname = addrport(af_of(&c.dest), &c.dest, c.dest_port, proto, f.numeric, names);
+        let dname = addrport(
+            af_of(&c.dest),
+            &c.dest,
+            c.dest_port,
+            proto,
+            f.numeric,
+            names,
+        );
         let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
         pad(&mut out, c.protocol.as_bytes(), 3);
         out.push(b' ');
@@ -189,9 +191,8 @@ mod tests {
 
     #[test]
     fn ipv4_tcp_entry() {
-        let text = format!(
-            "{HEAD}TCP 0A000002 D431 0A000001 0050 0A000003 0050 ESTABLISHED     899\n"
-        );
+        let text =
+            format!("{HEAD}TCP 0A000002 D431 0A000001 0050 0A000003 0050 ESTABLISHED     899\n");
         let conns = parse(&text).expect("heading");
         let out = render(&conns, &numeric(false), &NoNames);
         assert_eq!(

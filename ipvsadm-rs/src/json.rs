@@ -120,7 +120,7 @@ fn dest(e: &DestEntry) -> JsonDest {
     } else {
         "none"
     };
-    let tunnel = (e.fwd & fwd::MASK == fwd::TUNNEL).then(|| match e.tun_type {
+    let tunnel = (e.fwd & fwd::MASK == fwd::TUNNEL).then_some(match e.tun_type {
         tun::GUE => JsonTunnel {
             kind: "gue",
             port: Some(e.tun_port),

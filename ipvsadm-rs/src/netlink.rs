@@ -456,7 +456,9 @@ fn parse_service(op: Op, top: &Parsed<'_>) -> Result<ServiceEntry, Error> {
         what: what.to_string(),
     };
     let s = parse_nested(top.get(attr::SERVICE).ok_or_else(|| bad("no service"))?);
-    let af = s.u16(svc::AF).ok_or_else(|| bad("service without family"))?;
+    let af = s
+        .u16(svc::AF)
+        .ok_or_else(|| bad("service without family"))?;
     let fwmark = s.u32(svc::FWMARK).unwrap_or(0);
     let (protocol, addr, port) = if s.get(svc::FWMARK).is_some() {
         (0, addr_from_union(af, &[]), 0)
@@ -469,10 +471,15 @@ fn parse_service(op: Op, top: &Parsed<'_>) -> Result<ServiceEntry, Error> {
                 s.get(svc::ADDR)
                     .ok_or_else(|| bad("service without address"))?,
             ),
-            u16::from_be(s.u16(svc::PORT).ok_or_else(|| bad("service without port"))?),
+            u16::from_be(
+                s.u16(svc::PORT)
+                    .ok_or_else(|| bad("service without port"))?,
+            ),
         )
     };
-    let flags_raw = s.get(svc::FLAGS).ok_or_else(|| bad("service without flags"))?;
+    let flags_raw = s
+        .get(svc::FLAGS)
+        .ok_or_else(|| bad("service without flags"))?;
     let flags = match (flags_raw.get(..4), flags_raw.get(4..8)) {
         (Some(f), Some(m)) => {
             let f = u32::from_ne_bytes(f.try_into().map_err(|_| bad("flags"))?);
@@ -546,17 +553,25 @@ fn parse_daemon(top: &Parsed<'_>) -> Result<DaemonConfig, Error> {
     };
     let d = parse_nested(top.get(attr::DAEMON).ok_or_else(|| bad("no daemon"))?);
     let mcast_group = if let Some(g) = d.get(daemon::MCAST_GROUP) {
-        let b: [u8; 4] = g.get(..4).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("group"))?;
+        let b: [u8; 4] = g
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| bad("group"))?;
         Some(IpAddr::from(b))
     } else if let Some(g) = d.get(daemon::MCAST_GROUP6) {
-        let b: [u8; 16] = g.get(..16).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("group"))?;
+        let b: [u8; 16] = g
+            .get(..16)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| bad("group"))?;
         Some(IpAddr::from(b))
     } else {
         None
     };
     Ok(DaemonConfig {
         state: d.u32(daemon::STATE).ok_or_else(|| bad("no state"))?,
-        mcast_ifn: d.string(daemon::MCAST_IFN).ok_or_else(|| bad("no interface"))?,
+        mcast_ifn: d
+            .string(daemon::MCAST_IFN)
+            .ok_or_else(|| bad("no interface"))?,
         syncid: d.u32(daemon::SYNC_ID).ok_or_else(|| bad("no syncid"))?,
         sync_maxlen: d.u16(daemon::SYNC_MAXLEN).unwrap_or(0),
         mcast_group,
@@ -572,13 +587,15 @@ impl IpvsClient {
             op: Op::Init,
             err: io::Error::other(err.to_string()),
         };
-        let sock = NlSocketHandle::connect(NlFamily::Generic, Some(0), Groups::empty())
-            .map_err(|e| match e {
-                neli::err::SocketError::Io(err) => Error::Io {
-                    op: Op::Init,
-                    err: io::Error::new(err.kind(), err.to_string()),
-                },
-                other => io(other),
+        let sock =
+            NlSocketHandle::connect(NlFamily::Generic, Some(0), Groups::empty()).map_err(|e| {
+                match e {
+                    neli::err::SocketError::Io(err) => Error::Io {
+                        op: Op::Init,
+                        err: io::Error::new(err.kind(), err.to_string()),
+                    },
+                    other => io(other),
+                }
             })?;
         let mut client = IpvsClient {
             sock,
@@ -693,10 +710,7 @@ impl IpvsClient {
 
         let mut out = Vec::new();
         loop {
-            let (iter, _) = self
-                .sock
-                .recv::<u16, Msg>()
-                .map_err(|e| sock_err(op, e))?;
+            let (iter, _) = self.sock.recv::<u16, Msg>().map_err(|e| sock_err(op, e))?;
             for m in iter {
                 let m = m.map_err(|e| sock_err(op, e))?;
                 if *m.nl_seq() != seq {
@@ -792,7 +806,7 @@ impl Ipvs for IpvsClient {
     fn service(&mut self, key: &ServiceConfig) -> Result<ServiceEntry, Error> {
         let a = Attrs::default().nested(attr::SERVICE, service_attrs(key));
         let r = self.request(Op::GetService, cmd::GET_SERVICE, false, a)?;
-        let first = r.first().ok_or_else(|| Error::Kernel {
+        let first = r.first().ok_or(Error::Kernel {
             op: Op::GetService,
             errno: Errno::ESRCH,
         })?;
@@ -849,7 +863,8 @@ impl Ipvs for IpvsClient {
         let a = Attrs::default()
             .nested(attr::SERVICE, service_attrs(s))
             .nested(attr::DEST, dest_attrs(d));
-        self.request(Op::EditDest, cmd::SET_DEST, false, a).map(drop)
+        self.request(Op::EditDest, cmd::SET_DEST, false, a)
+            .map(drop)
     }
 
     fn del_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error> {
@@ -953,10 +968,16 @@ mod tests {
 
     #[test]
     fn errors_are_worded_per_operation() {
-        assert_eq!(describe(Op::AddService, Errno::EEXIST), "Service already exists");
+        assert_eq!(
+            describe(Op::AddService, Errno::EEXIST),
+            "Service already exists"
+        );
         assert_eq!(describe(Op::AddDest, Errno::ESRCH), "Service not defined");
         assert_eq!(describe(Op::DelDest, Errno::ENOENT), "No such destination");
-        assert_eq!(describe(Op::Flush, Errno::ENOENT), "No such file or directory");
+        assert_eq!(
+            describe(Op::Flush, Errno::ENOENT),
+            "No such file or directory"
+        );
         assert_eq!(
             describe(Op::AddService, Errno::EPERM),
             "Permission denied (you must be root)"

@@ -30,9 +30,10 @@ impl Names for SystemNames {
 }
 
 /// Appends `s` left-aligned in a field of `width` bytes (C's `%-Ns`).
-fn pad_right(out: &mut Vec<u8>, s: &[u8], width: usize) {
+pub(crate) fn pad_right(out: &mut Vec<u8>, s: &[u8], width: usize) {
     out.extend_from_slice(s);
-    out.extend(std::iter::repeat_n(b' ', width.saturating_sub(s.len())));
+    let len = out.len() + width.saturating_sub(s.len());
+    out.resize(len, b' ');
 }
 
 /// ipvsadm's `addrport_to_anyname`: `host:port`, bracketing IPv6, with names

@@ -54,7 +54,14 @@ pub fn ntop(addr: &IpAddr) -> String {
     };
     // SAFETY: `bytes` holds an address of the family's size, `out` is large
     // enough for any textual form (INET6_ADDRSTRLEN is 46).
-    let p = unsafe { inet_ntop(af, bytes.as_ptr().cast(), out.as_mut_ptr(), out.len() as u32) };
+    let p = unsafe {
+        inet_ntop(
+            af,
+            bytes.as_ptr().cast(),
+            out.as_mut_ptr(),
+            out.len() as u32,
+        )
+    };
     if p.is_null() {
         return addr.to_string();
     }

@@ -110,8 +110,14 @@ fn option_checks_exit_2() {
         "multiple 'numeric' options specified\n"
     );
     assert_eq!(err("-L -A").code, 2);
-    assert_eq!(err("-L --stats --timeout").stderr, "options conflicts in the list command\n");
-    assert_eq!(err("-A -t 10.0.0.1").stderr, "Zero port specified for non-persistent service\n");
+    assert_eq!(
+        err("-L --stats --timeout").stderr,
+        "options conflicts in the list command\n"
+    );
+    assert_eq!(
+        err("-A -t 10.0.0.1").stderr,
+        "Zero port specified for non-persistent service\n"
+    );
     assert_eq!(
         err("-A -t 10.0.0.1:80 -o").stderr,
         "One-Packet Scheduling is only for UDP virtual services\n"
@@ -161,7 +167,10 @@ fn ipv6_services_and_servers() {
         panic!()
     };
     assert_eq!((s.key.af, s.key.fwmark, s.netmask), (AF_INET6, 7, 64));
-    assert_eq!(err("-A -f 7 -6 -M 129").stderr, "illegal ipv6 netmask specified\n");
+    assert_eq!(
+        err("-A -f 7 -6 -M 129").stderr,
+        "illegal ipv6 netmask specified\n"
+    );
 }
 
 #[test]
@@ -171,7 +180,10 @@ fn tunnel_options() {
     else {
         panic!()
     };
-    assert_eq!((d.tun_type, d.tun_port, d.tun_flags), (tun::GUE, 6080, tun::FLAG_CSUM));
+    assert_eq!(
+        (d.tun_type, d.tun_port, d.tun_flags),
+        (tun::GUE, 6080, tun::FLAG_CSUM)
+    );
     assert_eq!(
         err("-a -t 10.0.0.1:80 -r 10.0.0.2 -i --tun-type gue").stderr,
         "You need to supply the 'tun-port' option for the 'gue' tunnel type\n"
@@ -195,12 +207,18 @@ fn sched_flags() {
     let Command::Add(s) = ok("-A -t 10.0.0.1:80 -s sh -b sh-port,sh-fallback").command else {
         panic!()
     };
-    assert_eq!(s.flags & svc_flags::SCHED_MASK, svc_flags::SCHED1 | svc_flags::SCHED2);
+    assert_eq!(
+        s.flags & svc_flags::SCHED_MASK,
+        svc_flags::SCHED1 | svc_flags::SCHED2
+    );
     assert_eq!(
         err("-A -t 10.0.0.1:80 -b sh-port").stderr,
         "incompatible scheduler flag `sh-port'\n"
     );
-    assert_eq!(err("-A -t 10.0.0.1:80 -b nope").stderr, "invalid scheduler flag `nope'\n");
+    assert_eq!(
+        err("-A -t 10.0.0.1:80 -b nope").stderr,
+        "invalid scheduler flag `nope'\n"
+    );
 }
 
 #[test]
@@ -213,11 +231,16 @@ fn set_and_daemons() {
             udp: 300
         })
     );
-    assert_eq!(err("--set 1 2").stderr, "--set option requires 3 timeout values\n");
-    assert_eq!(err("--set 1 2 x").stderr, "invalid timeout value `x' specified\n");
+    assert_eq!(
+        err("--set 1 2").stderr,
+        "--set option requires 3 timeout values\n"
+    );
+    assert_eq!(
+        err("--set 1 2 x").stderr,
+        "invalid timeout value `x' specified\n"
+    );
     let Command::StartDaemon(d) =
-        ok("--start-daemon master --syncid 7 --mcast-group 239.1.2.3 --mcast-port 9000")
-            .command
+        ok("--start-daemon master --syncid 7 --mcast-group 239.1.2.3 --mcast-port 9000").command
     else {
         panic!()
     };
@@ -229,7 +252,10 @@ fn set_and_daemons() {
         err("--start-daemon master --mcast-group 10.0.0.1").stderr,
         "invalid IPv4 mcast-group `10.0.0.1'\n"
     );
-    assert_eq!(err("--start-daemon bogus").code, 255);
+    assert_eq!(
+        err("--start-daemon bogus").stderr,
+        "illegal start-daemon parameter specified\n"
+    );
 }
 
 #[test]
@@ -266,6 +292,9 @@ fn json_only_with_list() {
 
 #[test]
 fn restore_cannot_nest() {
-    assert_eq!(parse(&args("-R"), true).map(|_| ()).map_err(|e| e.code), Err(255));
+    assert_eq!(
+        parse(&args("-R"), true).map(|_| ()).map_err(|e| e.code),
+        Err(255)
+    );
     assert_eq!(ok("-R").command, Command::Restore);
 }

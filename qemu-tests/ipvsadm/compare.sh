@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Runs every scenario twice, each time in a fresh network namespace: once with Debian's
+# ipvsadm 1.31 and once with ipvsadm-rs (both invoked as `ipvsadm`, so argv[0] and
+# messages match). Every command's standard output and exit status, and the `-Ln`, `-Sn`
+# and `-Ln --timeout` listings afterwards, must be identical. Then checks what only
+# ipvsadm-rs can do: JSON listings, save/restore round trips, and listing SIP templates
+# with the longest Call-ID (on which ipvsadm itself crashes).
+#
+# Prints one line per scenario and check, then "N passed, M failed".
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+REF=${IPVSADM_REF:-/usr/sbin/ipvsadm}
+RS=${IPVSADM_RS:-$(command -v ipvsadm-rs || echo "$ROOT/target/release/ipvsadm-rs")}
+
+# Scenario mode: run one scenario's commands in this (already fresh) namespace and log them.
+if [[ ${1:-} == --run-scenario ]]; then
+  scenario=$2 log=$3 errlog=$4
+  . "$HERE/scenarios.sh"
+  ip link set lo up
+  # run ARGS...: one ipvsadm command, logged with its status.
+  run() {
+    printf '$ ipvsadm %s\n' "$*" >>"$log"
+    printf '$ ipvsadm %s\n' "$*" >>"$errlog"
+    ipvsadm "$@" >>"$log" 2>>"$errlog" </dev/null
+    printf '[exit %d]\n' $? >>"$log"
+  }
+  # run_stdin FILE ARGS...: the same, reading FILE on standard input.
+  run_stdin() {
+    local f=$1; shift
+    printf '$ ipvsadm %s < %s\n' "$*" "$(basename "$f")" >>"$log"
+    printf '$ ipvsadm %s\n' "$*" >>"$errlog"
+    ipvsadm "$@" <"$f" >>"$log" 2>>"$errlog"
+    printf '[exit %d]\n' $? >>"$log"
+  }
+  "scenario_$scenario"
+  echo "--- state afterwards" >>"$log"
+  run -Ln
+  run -Sn
+  run -Ln --timeout
+  exit 0
+fi
+
+. "$ROOT/qemu-tests/lib/common.sh"
+
+modprobe ip_vs 2>/dev/null
+work=$(mktemp -d /tmp/ipvsadm-compare.XXXXXX)
+mkdir -p "$work/bin-ref" "$work/bin-rs"
+ln -s "$REF" "$work/bin-ref/ipvsadm"
+ln -s "$RS" "$work/bin-rs/ipvsadm"
+export SCENARIO_DATA=$work/data
+mkdir -p "$SCENARIO_DATA"
+
+. "$HERE/scenarios.sh"
+mapfile -t scenarios < <(declare -F | awk '{print $3}' | sed -n 's/^scenario_//p')
+
+run_one() { # run_one SCENARIO TOOL -> log file
+  local s=$1 tool=$2 ns="cmp-$1-$2"
+  ip netns add "$ns"
+  PATH="$work/bin-$tool:$PATH" ip netns exec "$ns" "$HERE/compare.sh" --run-scenario "$s" \
+    "$work/$s.$tool.log" "$work/$s.$tool.err"
+  ip netns del "$ns"
+}
+
+for s in "${scenarios[@]}"; do
+  : >"$work/$s.ref.log"; : >"$work/$s.rs.log"
+  : >"$work/$s.ref.err"; : >"$work/$s.rs.err"
+  run_one "$s" ref
+  run_one "$s" rs
+  if diff -u "$work/$s.ref.log" "$work/$s.rs.log" >"$work/$s.diff"; then
+    _result 0 "scenario $s ($(grep -c '^\$ ' "$work/$s.ref.log") commands)"
+  else
+    _result 1 "scenario $s"
+    sed 's/^/    | /' "$work/$s.diff" | head -60
+    echo "    | stderr of ipvsadm-rs:"; sed 's/^/    | /' "$work/$s.rs.err" | head -30
+  fi
+done
+
+. "$HERE/checks.sh"
+finish
