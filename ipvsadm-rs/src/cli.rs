@@ -8,6 +8,7 @@
 //! exit codes.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::OnceLock;
 
 use clap::{Arg, ArgAction, ArgMatches, Command as ClapCommand};
 
@@ -902,7 +903,10 @@ pub fn generate_request(argv: &[String]) -> Option<Generate> {
 /// `reading_stdin` is set for lines read by `-R`, which may not restore again.
 pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Request, Exit> {
     let program = argv.first().map(String::as_str).unwrap_or("ipvsadm");
-    let m = match command().try_get_matches_from(argv) {
+    // Building the definition costs more than parsing a line; `-R` parses
+    // one per rule, so it is built once.
+    static COMMAND: OnceLock<ClapCommand> = OnceLock::new();
+    let m = match COMMAND.get_or_init(command).clone().try_get_matches_from(argv) {
         Ok(m) => m,
         Err(e) => {
             let mut stderr = e.render().to_string();

@@ -110,6 +110,28 @@ assert any(x["pe_name"] == "sip" and x["pe_data"] == sys.argv[2] for x in c), c'
   ip netns del "$lvs"; ip netns del "$cli"
 }
 
+# -R of 10,000 services with destinations: ipvsadm-rs must be faster than ipvsadm.
+check_restore_speed() {
+  local n=${RESTORE_SERVICES:-10000} i tool ns ms
+  for ((i = 0; i < n; i++)); do
+    printf -- '-A -t 10.%d.%d.1:80 -s rr\n-a -t 10.%d.%d.1:80 -r 10.200.0.1:80 -m\n' \
+      $((i / 250)) $((i % 250)) $((i / 250)) $((i % 250))
+  done >"$work/big.rules"
+  declare -A took
+  for tool in ref rs; do
+    ns=speed-$tool
+    ip netns add "$ns"
+    local start=$(date +%s%N)
+    PATH="$work/bin-$tool:$PATH" in_ns "$ns" ipvsadm -R <"$work/big.rules"
+    took[$tool]=$((($(date +%s%N) - start) / 1000000))
+    expect_eq "$tool restored $n services" "$(in_ns "$ns" "$RS" -Sn | grep -c '^-A')" "$n"
+    ip netns del "$ns"
+  done
+  echo "  -R of $n services: ipvsadm ${took[ref]} ms, ipvsadm-rs ${took[rs]} ms"
+  expect "ipvsadm-rs -R is faster than ipvsadm's" test "${took[rs]}" -lt "${took[ref]}"
+}
+
 check_json
 check_round_trip
 check_sip_callids
+check_restore_speed
