@@ -906,7 +906,11 @@ pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Request, Exit> {
     // Building the definition costs more than parsing a line; `-R` parses
     // one per rule, so it is built once.
     static COMMAND: OnceLock<ClapCommand> = OnceLock::new();
-    let m = match COMMAND.get_or_init(command).clone().try_get_matches_from(argv) {
+    let m = match COMMAND
+        .get_or_init(command)
+        .clone()
+        .try_get_matches_from(argv)
+    {
         Ok(m) => m,
         Err(e) => {
             let mut stderr = e.render().to_string();
