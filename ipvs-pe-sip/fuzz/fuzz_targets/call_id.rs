@@ -16,12 +16,19 @@ fuzz_target!(|data: &[u8]| {
     match call_id(data) {
         Ok(id) => {
             assert!(is_sub_slice(data, id), "answer is not a sub-slice");
-            assert!(!id.is_empty() && id.len() <= PEDATA_MAXLEN, "bad length {}", id.len());
+            assert!(
+                !id.is_empty() && id.len() <= PEDATA_MAXLEN,
+                "bad length {}",
+                id.len()
+            );
             assert!(
                 id.iter().all(|&c| c == b'@' || iswordc(c)),
                 "non-word character in {id:?}"
             );
-            assert!(id.iter().filter(|&&c| c == b'@').count() <= 1, "two @ in {id:?}");
+            assert!(
+                id.iter().filter(|&&c| c == b'@').count() <= 1,
+                "two @ in {id:?}"
+            );
         }
         Err(e) => assert!(!e.name().is_empty()),
     }
