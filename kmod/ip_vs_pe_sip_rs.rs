@@ -10,6 +10,7 @@
 
 use kernel::alloc::flags::GFP_ATOMIC;
 use kernel::c_str;
+use kernel::bindings;
 use kernel::prelude::*;
 
 // The Call-ID parser is the `ipvs-pe-sip` crate's own source file, compiled here as well, so

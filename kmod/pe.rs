@@ -17,6 +17,7 @@ use core::ptr::{addr_of, addr_of_mut, NonNull};
 use kernel::alloc::{flags::GFP_KERNEL, Flags};
 use kernel::error::to_result;
 use kernel::ffi::{c_char, c_int};
+use kernel::bindings;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
@@ -361,7 +362,7 @@ pub(crate) trait Engine {
 
     /// Creates a connection for a packet a real server sent first; `None` to leave it.
     fn conn_out(_ctx: ConnOut<'_>) -> Option<NewConn> {
-        kernel::build_error(VTABLE_DEFAULT_ERROR)
+        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 }
 

@@ -44,22 +44,18 @@ pub(crate) fn count(event: Event) {
     }
 }
 
-const fn file(name: &'static CStr, event: Event) -> (&'static CStr, &'static AtomicU64) {
-    (name, &COUNTS[event as usize])
-}
-
 static FILES: CounterFiles<N> = CounterFiles::new(
     c_str!("stats"),
     [
-        file(c_str!("examined"), Event::Examined),
-        file(c_str!("found"), Event::Found),
-        file(c_str!("not_udp"), Event::NotUdp),
-        file(c_str!("fragment"), Event::Fragment),
-        file(c_str!("no_payload"), Event::NoPayload),
-        file(c_str!("no_callid"), Event::NoCallId),
-        file(c_str!("too_long"), Event::TooLong),
-        file(c_str!("bad_terminator"), Event::BadTerminator),
-        file(c_str!("alloc_failed"), Event::AllocFailed),
+        (c_str!("examined"), &COUNTS[Event::Examined as usize]),
+        (c_str!("found"), &COUNTS[Event::Found as usize]),
+        (c_str!("not_udp"), &COUNTS[Event::NotUdp as usize]),
+        (c_str!("fragment"), &COUNTS[Event::Fragment as usize]),
+        (c_str!("no_payload"), &COUNTS[Event::NoPayload as usize]),
+        (c_str!("no_callid"), &COUNTS[Event::NoCallId as usize]),
+        (c_str!("too_long"), &COUNTS[Event::TooLong as usize]),
+        (c_str!("bad_terminator"), &COUNTS[Event::BadTerminator as usize]),
+        (c_str!("alloc_failed"), &COUNTS[Event::AllocFailed as usize]),
     ],
 );
 

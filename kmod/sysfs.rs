@@ -13,6 +13,7 @@
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::ffi::c_char;
+use kernel::bindings;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 

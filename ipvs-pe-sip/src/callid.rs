@@ -125,7 +125,7 @@ impl<'a> Iterator for HeaderLines<'a> {
 /// If `line` starts a `Call-ID` header with a well-formed value, that value
 /// and the bytes after it.
 fn call_id_field(line: &[u8]) -> Option<(&[u8], &[u8])> {
-    let after_name = match line.split_at_checked(NAME.len()) {
+    let after_name = match split_at(line, NAME.len()) {
         Some((name, rest)) if name.eq_ignore_ascii_case(NAME) => rest,
         _ => match line {
             [b'i' | b'I', rest @ ..] => rest,
@@ -158,7 +158,13 @@ fn split_callid(s: &[u8]) -> Option<(&[u8], &[u8])> {
         }
         _ => local,
     };
-    s.split_at_checked(len)
+    split_at(s, len)
+}
+
+/// `s` split at `mid`, or `None` if `mid` is past its end; `<[u8]>::split_at_checked` is
+/// newer than the kernel's minimum Rust version (1.78).
+fn split_at(s: &[u8], mid: usize) -> Option<(&[u8], &[u8])> {
+    Some((s.get(..mid)?, s.get(mid..)?))
 }
 
 /// Length of the run of word characters at the front of `s`.
