@@ -3,9 +3,13 @@
 # another no_std crate, with the kernel's rustc flags and lints (Makefile's
 # rust_common_flags, less the unstable -Z ones) -- and fails on any warning.
 # Checks with every rustc found: the rustup one, /usr/bin/rustc (the
-# kernel's), clippy-driver (for -Wclippy::all) and rustdoc (for the rustdoc
-# lints).
+# kernel's), clippy-driver (for -Wclippy::all, and for clippy's
+# incompatible_msrv against the kernel's minimum rustc) and rustdoc (for the
+# rustdoc lints).
 set -euo pipefail
+
+# scripts/min-tool-version.sh of the kernel: nothing newer may be used.
+kernel_min_rustc=1.78.0
 
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
@@ -71,8 +75,8 @@ for wrapper in pub_mod reexport; do
 		"$rc" "${flags[@]}" --emit=metadata -o "$tmp/$wrapper.rmeta" "$tmp/$wrapper.rs"
 	done
 	if command -v clippy-driver >/dev/null; then
-		echo "$wrapper: $(clippy-driver --version) -Wclippy::all"
-		clippy-driver "${flags[@]}" "${clippy_flags[@]}" --emit=metadata \
+		echo "$wrapper: $(clippy-driver --version) -Wclippy::all, MSRV $kernel_min_rustc"
+		CARGO_PKG_RUST_VERSION=$kernel_min_rustc clippy-driver "${flags[@]}" "${clippy_flags[@]}" --emit=metadata \
 			-o "$tmp/$wrapper.rmeta" "$tmp/$wrapper.rs"
 	fi
 	if command -v rustdoc >/dev/null; then

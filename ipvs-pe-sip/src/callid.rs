@@ -7,9 +7,11 @@
 //! answer from the payload.
 //!
 //! The kernel module compiles this very file as a module of its own crate
-//! (`#[path = ".../callid.rs"] pub mod callid;`), so it uses `core` only and
-//! carries no crate-level attributes; every `pub` item is part of the
-//! interface the module calls and must be exported by the including crate.
+//! (`#[path = ".../callid.rs"] pub mod callid;`), so it uses `core` only,
+//! carries no crate-level attributes and uses nothing newer than the
+//! kernel's minimum rustc (1.78, checked by `kernel-lints.sh`). Every `pub`
+//! item is part of the interface the module calls and must be exported by
+//! the including crate.
 //!
 //! The grammar is the one the C engine (`ip_vs_pe_sip.c` on top of the SIP
 //! conntrack helper's header parser) accepts, with the fixes listed in
