@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         match g {
             Generate::Completions(shell) => generate(shell, &mut cmd, "ipvsadm-rs", &mut out),
             Generate::Man => {
-                if let Err(e) = clap_mangen::Man::new(cmd).render(&mut out) {
+                if let Err(e) = clap_mangen::Man::new(cmd).section("8").render(&mut out) {
                     app::emit(b"", format!("cannot render the man page: {e}\n").as_bytes());
                     return exit_code(1);
                 }
