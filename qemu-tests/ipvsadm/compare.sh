@@ -57,7 +57,7 @@ export SCENARIO_DATA=$work/data
 mkdir -p "$SCENARIO_DATA"
 
 . "$HERE/scenarios.sh"
-mapfile -t scenarios < <(declare -F | awk '{print $3}' | sed -n 's/^scenario_//p')
+mapfile -t scenarios <<<"$(declare -F | awk '{print $3}' | sed -n 's/^scenario_//p')"
 
 run_one() { # run_one SCENARIO TOOL -> log file
   local s=$1 tool=$2 ns="cmp-$1-$2"
