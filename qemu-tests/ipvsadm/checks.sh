@@ -110,9 +110,10 @@ assert any(x["pe_name"] == "sip" and x["pe_data"] == sys.argv[2] for x in c), c'
   ip netns del "$lvs"; ip netns del "$cli"
 }
 
-# -R of 10,000 services with destinations: ipvsadm-rs must be faster than ipvsadm.
+# -R of many services with a destination each: ipvsadm-rs must be faster than ipvsadm.
+# 2,000 keeps the suite short under emulation; RESTORE_SERVICES=10000 is the full test.
 check_restore_speed() {
-  local n=${RESTORE_SERVICES:-10000} i tool ns ms
+  local n=${RESTORE_SERVICES:-2000} i tool ns
   for ((i = 0; i < n; i++)); do
     printf -- '-A -t 10.%d.%d.1:80 -s rr\n-a -t 10.%d.%d.1:80 -r 10.200.0.1:80 -m\n' \
       $((i / 250)) $((i % 250)) $((i / 250)) $((i % 250))
