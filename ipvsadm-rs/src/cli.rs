@@ -22,7 +22,7 @@ pub const DEF_SCHED: &str = "wlc";
 /// Multicast interface used when `--mcast-interface` is not given.
 const DEF_MCAST_IFN: &str = "eth0";
 /// Persistence timeout used when `-p` has no value.
-const DEF_PERSISTENT_TIMEOUT: u32 = 300;
+const DEF_PERSISTENT_TIMEOUT: u32 = 360;
 const IP_VS_SCHEDNAME_MAXLEN: usize = 16;
 const IP_VS_PENAME_MAXLEN: usize = 16;
 const IP_VS_IFNAME_MAXLEN: usize = 16;

@@ -53,11 +53,11 @@ fn persistent_with_and_without_timeout() {
     let Command::Add(s) = ok("-A -t 10.0.0.1:0 -p").command else {
         panic!()
     };
-    assert_eq!(s.timeout, 300);
+    assert_eq!(s.timeout, 360);
     let Command::Add(s) = ok("-A -t 10.0.0.1:0 -p -s rr").command else {
         panic!()
     };
-    assert_eq!((s.timeout, s.sched_name.as_str()), (300, "rr"));
+    assert_eq!((s.timeout, s.sched_name.as_str()), (360, "rr"));
     assert_eq!(err("-A -t 10.0.0.1:80 -p 0").code, 2);
 }
 
