@@ -3,10 +3,10 @@
 
 use std::io::Write;
 
-use crate::cli::{self, Command, Exit, Format, ListWhat, Request};
+use crate::cli::{self, Command, Exit, Format, ListWhat};
 use crate::conn;
 use crate::json;
-use crate::netlink::{describe, Error, Ipvs, Op};
+use crate::netlink::{describe, Change, Error, Ipvs, Op};
 use crate::render::{self, Names};
 use crate::types::*;
 
@@ -75,73 +75,56 @@ fn process(
     reading_stdin: bool,
     stdin: &mut dyn std::io::Read,
 ) -> Result<i32, Exit> {
-    let Request {
-        command,
-        format,
-        json,
-    } = cli::parse(argv, reading_stdin)?;
-    let done = |r: Result<(), Error>, ctx: &mut Ctx<'_>| match r {
+    let req = cli::parse(argv, reading_stdin)?;
+    if let Some(c) = change(&req.command) {
+        let r = ctx.ipvs.apply(&c);
+        return Ok(report(ctx, r));
+    }
+    match req.command {
+        Command::List(what) => list(ctx, what, &req.format, req.json).map(|()| 0),
+        Command::Restore => restore(ctx, argv, stdin),
+        _ => list_all(ctx, &req.format, false).map(|()| 0),
+    }
+}
+
+/// The table change a command makes, if it makes one.
+fn change(c: &Command) -> Option<Change> {
+    Some(match c {
+        Command::Add(s) => Change::AddService(s.clone()),
+        Command::Edit(s) => Change::EditService(s.clone()),
+        Command::Del(s) => Change::DelService(s.clone()),
+        Command::Zero(s) => Change::Zero(s.clone()),
+        Command::Flush => Change::Flush,
+        Command::AddDest(s, d) => Change::AddDest(s.clone(), d.clone()),
+        Command::EditDest(s, d) => Change::EditDest(s.clone(), d.clone()),
+        Command::DelDest(s, d) => Change::DelDest(s.clone(), d.clone()),
+        Command::SetTimeout(t) => Change::SetTimeouts(*t),
+        Command::StartDaemon(d) => Change::StartDaemon(d.clone()),
+        Command::StopDaemon(d) => Change::StopDaemon(d.clone()),
+        Command::List(_) | Command::Restore | Command::Save => return None,
+    })
+}
+
+/// Prints a change's failure as ipvsadm does; returns the line's status.
+fn report(ctx: &mut Ctx<'_>, r: Result<(), Error>) -> i32 {
+    match r {
         Ok(()) => 0,
         Err(e) => {
             ctx.eprintln(&e.to_string());
             255
         }
-    };
-    Ok(match command {
-        Command::List(what) => {
-            list(ctx, what, &format, json)?;
-            0
-        }
-        Command::Restore => restore(ctx, argv, stdin)?,
-        Command::Save => {
-            list_all(ctx, &format, false)?;
-            0
-        }
-        Command::Flush => {
-            let r = ctx.ipvs.flush();
-            done(r, ctx)
-        }
-        Command::Add(s) => {
-            let r = ctx.ipvs.add_service(&s);
-            done(r, ctx)
-        }
-        Command::Edit(s) => {
-            let r = ctx.ipvs.edit_service(&s);
-            done(r, ctx)
-        }
-        Command::Del(s) => {
-            let r = ctx.ipvs.del_service(&s);
-            done(r, ctx)
-        }
-        Command::Zero(s) => {
-            let r = ctx.ipvs.zero(s.as_ref());
-            done(r, ctx)
-        }
-        Command::AddDest(s, d) => {
-            let r = ctx.ipvs.add_dest(&s, &d);
-            done(r, ctx)
-        }
-        Command::EditDest(s, d) => {
-            let r = ctx.ipvs.edit_dest(&s, &d);
-            done(r, ctx)
-        }
-        Command::DelDest(s, d) => {
-            let r = ctx.ipvs.del_dest(&s, &d);
-            done(r, ctx)
-        }
-        Command::SetTimeout(t) => {
-            let r = ctx.ipvs.set_timeouts(&t);
-            done(r, ctx)
-        }
-        Command::StartDaemon(d) => {
-            let r = ctx.ipvs.start_daemon(&d);
-            done(r, ctx)
-        }
-        Command::StopDaemon(d) => {
-            let r = ctx.ipvs.stop_daemon(&d);
-            done(r, ctx)
-        }
-    })
+    }
+}
+
+/// Sends the changes gathered so far; returns the last one's status.
+fn flush_changes(ctx: &mut Ctx<'_>, batch: &mut Vec<Change>, status: &mut i32) {
+    if batch.is_empty() {
+        return;
+    }
+    for r in ctx.ipvs.apply_all(batch) {
+        *status = report(ctx, r);
+    }
+    batch.clear();
 }
 
 /// Splits `-R` input into command lines the way ipvsadm's reader does:
@@ -160,7 +143,9 @@ pub fn restore_lines(input: &str) -> Vec<Vec<String>> {
 }
 
 /// `-R`: every line of standard input as a command; the status is the last
-/// line's, as in ipvsadm, and a rejected line ends the restore.
+/// line's, as in ipvsadm, and a rejected line ends the restore. Consecutive
+/// changes are sent together; anything that reads the table, and the end of
+/// the restore, sends what was gathered first.
 fn restore(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) -> Result<i32, Exit> {
     let mut input = Vec::new();
     if let Err(e) = stdin.read_to_end(&mut input) {
@@ -169,12 +154,29 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) ->
     }
     let text = String::from_utf8_lossy(&input);
     let program = argv.first().cloned().unwrap_or_else(|| "ipvsadm".into());
-    let mut result = 0;
+    let mut status = 0;
+    let mut batch = Vec::new();
     for words in restore_lines(&text) {
         let line: Vec<String> = std::iter::once(program.clone()).chain(words).collect();
-        result = process(ctx, &line, true, &mut std::io::empty())?;
+        let req = match cli::parse(&line, true) {
+            Ok(req) => req,
+            Err(exit) => {
+                flush_changes(ctx, &mut batch, &mut status);
+                return Err(exit);
+            }
+        };
+        if let Some(c) = change(&req.command) {
+            batch.push(c);
+            continue;
+        }
+        flush_changes(ctx, &mut batch, &mut status);
+        status = match req.command {
+            Command::List(what) => list(ctx, what, &req.format, req.json).map(|()| 0)?,
+            _ => list_all(ctx, &req.format, false).map(|()| 0)?,
+        };
     }
-    Ok(result)
+    flush_changes(ctx, &mut batch, &mut status);
+    Ok(status)
 }
 
 fn list(ctx: &mut Ctx<'_>, what: ListWhat, format: &Format, json: bool) -> Result<(), Exit> {

@@ -18,8 +18,11 @@ use neli::{
     socket::synchronous::NlSocketHandle,
     types::{Buffer, GenlBuffer},
     utils::Groups,
+    Size, ToBytes,
 };
 use nix::errno::Errno;
+use nix::sys::socket::MsgFlags;
+use std::os::fd::AsRawFd;
 
 use crate::types::*;
 
@@ -250,7 +253,117 @@ pub trait Ipvs {
     fn daemons(&mut self) -> Result<Vec<DaemonConfig>, Error>;
     fn start_daemon(&mut self, d: &DaemonConfig) -> Result<(), Error>;
     fn stop_daemon(&mut self, d: &DaemonConfig) -> Result<(), Error>;
+
+    /// Carries out one change.
+    fn apply(&mut self, c: &Change) -> Result<(), Error> {
+        match c {
+            Change::AddService(s) => self.add_service(s),
+            Change::EditService(s) => self.edit_service(s),
+            Change::DelService(s) => self.del_service(s),
+            Change::Zero(s) => self.zero(s.as_ref()),
+            Change::Flush => self.flush(),
+            Change::AddDest(s, d) => self.add_dest(s, d),
+            Change::EditDest(s, d) => self.edit_dest(s, d),
+            Change::DelDest(s, d) => self.del_dest(s, d),
+            Change::SetTimeouts(t) => self.set_timeouts(t),
+            Change::StartDaemon(d) => self.start_daemon(d),
+            Change::StopDaemon(d) => self.stop_daemon(d),
+        }
+    }
+
+    /// Carries out changes in order, each with its own result; an
+    /// implementation may send them together.
+    fn apply_all(&mut self, cs: &[Change]) -> Vec<Result<(), Error>> {
+        cs.iter().map(|c| self.apply(c)).collect()
+    }
 }
+
+/// A change to the IPVS table or configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    AddService(ServiceConfig),
+    EditService(ServiceConfig),
+    DelService(ServiceConfig),
+    /// Zero one service's counters, or all of them.
+    Zero(Option<ServiceConfig>),
+    Flush,
+    AddDest(ServiceConfig, DestConfig),
+    EditDest(ServiceConfig, DestConfig),
+    DelDest(ServiceConfig, DestConfig),
+    SetTimeouts(Timeouts),
+    StartDaemon(DaemonConfig),
+    StopDaemon(DaemonConfig),
+}
+
+impl Change {
+    /// The operation, netlink command and attributes of the request.
+    fn request(&self) -> (Op, u8, Attrs) {
+        let svc = |s: &ServiceConfig| Attrs::default().nested(attr::SERVICE, service_attrs(s));
+        let with_dest =
+            |s: &ServiceConfig, d: &DestConfig| svc(s).nested(attr::DEST, dest_attrs(d));
+        match self {
+            Change::AddService(s) => (Op::AddService, cmd::NEW_SERVICE, svc(s)),
+            Change::EditService(s) => (Op::EditService, cmd::SET_SERVICE, svc(s)),
+            Change::DelService(s) => (Op::DelService, cmd::DEL_SERVICE, svc(s)),
+            Change::Zero(Some(s)) => (Op::Zero, cmd::ZERO, svc(s)),
+            Change::Zero(None) => (Op::Zero, cmd::ZERO, Attrs::default()),
+            Change::Flush => (Op::Flush, cmd::FLUSH, Attrs::default()),
+            Change::AddDest(s, d) => (Op::AddDest, cmd::NEW_DEST, with_dest(s, d)),
+            Change::EditDest(s, d) => (Op::EditDest, cmd::SET_DEST, with_dest(s, d)),
+            Change::DelDest(s, d) => (Op::DelDest, cmd::DEL_DEST, with_dest(s, d)),
+            Change::SetTimeouts(t) => (
+                Op::SetTimeout,
+                cmd::SET_CONFIG,
+                Attrs::default()
+                    .u32(attr::TIMEOUT_TCP, t.tcp)
+                    .u32(attr::TIMEOUT_TCP_FIN, t.tcp_fin)
+                    .u32(attr::TIMEOUT_UDP, t.udp),
+            ),
+            Change::StartDaemon(d) => {
+                let mut inner = Attrs::default()
+                    .u32(daemon::STATE, d.state)
+                    .string(daemon::MCAST_IFN, &d.mcast_ifn)
+                    .u32(daemon::SYNC_ID, d.syncid);
+                if d.sync_maxlen != 0 {
+                    inner = inner.u16(daemon::SYNC_MAXLEN, d.sync_maxlen);
+                }
+                if d.mcast_port != 0 {
+                    inner = inner.u16(daemon::MCAST_PORT, d.mcast_port);
+                }
+                if d.mcast_ttl != 0 {
+                    inner = inner.u8(daemon::MCAST_TTL, d.mcast_ttl);
+                }
+                match d.mcast_group {
+                    Some(IpAddr::V6(g)) => inner = inner.bytes(daemon::MCAST_GROUP6, &g.octets()),
+                    Some(IpAddr::V4(g)) => inner = inner.bytes(daemon::MCAST_GROUP, &g.octets()),
+                    None => {}
+                }
+                (
+                    Op::StartDaemon,
+                    cmd::NEW_DAEMON,
+                    Attrs::default().nested(attr::DAEMON, inner),
+                )
+            }
+            Change::StopDaemon(d) => {
+                let inner = Attrs::default()
+                    .u32(daemon::STATE, d.state)
+                    .string(daemon::MCAST_IFN, &d.mcast_ifn)
+                    .u32(daemon::SYNC_ID, d.syncid);
+                (
+                    Op::StopDaemon,
+                    cmd::DEL_DAEMON,
+                    Attrs::default().nested(attr::DAEMON, inner),
+                )
+            }
+        }
+    }
+}
+
+/// Changes sent in one `sendmsg`: the kernel handles every message of a
+/// datagram in turn and acknowledges each, so a restore costs one round trip
+/// per batch instead of one per rule. Sized so the acknowledgements (which
+/// echo failed requests) fit the default receive buffer.
+const BATCH: usize = 64;
 
 type Msg = Genlmsghdr<u8, u16>;
 type Attr = Nlattr<u16, Buffer>;
@@ -676,6 +789,88 @@ impl IpvsClient {
         }
     }
 
+    fn change(&mut self, c: &Change) -> Result<(), Error> {
+        let (op, command, attrs) = c.request();
+        self.request(op, command, false, attrs).map(drop)
+    }
+
+    /// Serialises one request; returns its sequence number and bytes.
+    fn build_msg(&mut self, command: u8, attrs: &Attrs) -> Result<(u32, Vec<u8>), String> {
+        let built = attrs.build()?;
+        let genl: Msg = GenlmsghdrBuilder::default()
+            .cmd(command)
+            .version(GENL_VERSION)
+            .attrs(built.into_iter().collect::<GenlBuffer<u16, Buffer>>())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let seq = self.next_seq();
+        let msg = NlmsghdrBuilder::default()
+            .nl_type(self.family)
+            .nl_flags(NlmF::REQUEST | NlmF::ACK)
+            .nl_seq(seq)
+            .nl_payload(NlPayload::Payload(genl))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut buf = std::io::Cursor::new(vec![0; msg.padded_size()]);
+        msg.to_bytes(&mut buf).map_err(|e| e.to_string())?;
+        Ok((seq, buf.into_inner()))
+    }
+
+    /// Sends changes in one datagram and collects each one's acknowledgement.
+    fn send_batch(&mut self, cs: &[Change]) -> Result<Vec<Result<(), Error>>, Error> {
+        let mut bytes = Vec::new();
+        let mut pending = Vec::with_capacity(cs.len());
+        for c in cs {
+            let (op, command, attrs) = c.request();
+            let (seq, b) = self
+                .build_msg(command, &attrs)
+                .map_err(|what| Error::Protocol { op, what })?;
+            bytes.extend_from_slice(&b);
+            pending.push((seq, op, None));
+        }
+        let first_op = pending.first().map_or(Op::Flush, |p| p.1);
+        nix::sys::socket::send(self.sock.as_raw_fd(), &bytes, MsgFlags::empty()).map_err(|e| {
+            Error::Io {
+                op: first_op,
+                err: io::Error::from_raw_os_error(e as i32),
+            }
+        })?;
+        let mut left = pending.len();
+        while left > 0 {
+            let (iter, _) = self
+                .sock
+                .recv::<u16, Msg>()
+                .map_err(|e| sock_err(first_op, e))?;
+            for m in iter {
+                let m = m.map_err(|e| sock_err(first_op, e))?;
+                let Some(slot) = pending.iter_mut().find(|p| p.0 == *m.nl_seq()) else {
+                    continue;
+                };
+                let result = match m.nl_payload() {
+                    NlPayload::Ack(_) => Ok(()),
+                    NlPayload::Err(e) => Err(Error::Kernel {
+                        op: slot.1,
+                        errno: Errno::from_raw(-*e.error()),
+                    }),
+                    _ => continue,
+                };
+                if slot.2.is_none() {
+                    left -= 1;
+                }
+                slot.2 = Some(result);
+            }
+        }
+        Ok(pending
+            .into_iter()
+            .map(|(_, op, r)| {
+                r.unwrap_or(Err(Error::Protocol {
+                    op,
+                    what: "no acknowledgement".into(),
+                }))
+            })
+            .collect())
+    }
+
     /// Sends one request and collects the answers: the reply of a `doit`
     /// command, or every message of a dump.
     fn request(
@@ -822,56 +1017,35 @@ impl Ipvs for IpvsClient {
     }
 
     fn add_service(&mut self, s: &ServiceConfig) -> Result<(), Error> {
-        let a = Attrs::default().nested(attr::SERVICE, service_attrs(s));
-        self.request(Op::AddService, cmd::NEW_SERVICE, false, a)
-            .map(drop)
+        self.change(&Change::AddService(s.clone()))
     }
 
     fn edit_service(&mut self, s: &ServiceConfig) -> Result<(), Error> {
-        let a = Attrs::default().nested(attr::SERVICE, service_attrs(s));
-        self.request(Op::EditService, cmd::SET_SERVICE, false, a)
-            .map(drop)
+        self.change(&Change::EditService(s.clone()))
     }
 
     fn del_service(&mut self, s: &ServiceConfig) -> Result<(), Error> {
-        let a = Attrs::default().nested(attr::SERVICE, service_attrs(s));
-        self.request(Op::DelService, cmd::DEL_SERVICE, false, a)
-            .map(drop)
+        self.change(&Change::DelService(s.clone()))
     }
 
     fn zero(&mut self, s: Option<&ServiceConfig>) -> Result<(), Error> {
-        let a = match s {
-            Some(s) => Attrs::default().nested(attr::SERVICE, service_attrs(s)),
-            None => Attrs::default(),
-        };
-        self.request(Op::Zero, cmd::ZERO, false, a).map(drop)
+        self.change(&Change::Zero(s.cloned()))
     }
 
     fn flush(&mut self) -> Result<(), Error> {
-        self.request(Op::Flush, cmd::FLUSH, false, Attrs::default())
-            .map(drop)
+        self.change(&Change::Flush)
     }
 
     fn add_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error> {
-        let a = Attrs::default()
-            .nested(attr::SERVICE, service_attrs(s))
-            .nested(attr::DEST, dest_attrs(d));
-        self.request(Op::AddDest, cmd::NEW_DEST, false, a).map(drop)
+        self.change(&Change::AddDest(s.clone(), d.clone()))
     }
 
     fn edit_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error> {
-        let a = Attrs::default()
-            .nested(attr::SERVICE, service_attrs(s))
-            .nested(attr::DEST, dest_attrs(d));
-        self.request(Op::EditDest, cmd::SET_DEST, false, a)
-            .map(drop)
+        self.change(&Change::EditDest(s.clone(), d.clone()))
     }
 
     fn del_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error> {
-        let a = Attrs::default()
-            .nested(attr::SERVICE, service_attrs(s))
-            .nested(attr::DEST, dest_attrs(d));
-        self.request(Op::DelDest, cmd::DEL_DEST, false, a).map(drop)
+        self.change(&Change::DelDest(s.clone(), d.clone()))
     }
 
     fn timeouts(&mut self) -> Result<Timeouts, Error> {
@@ -887,12 +1061,7 @@ impl Ipvs for IpvsClient {
     }
 
     fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), Error> {
-        let a = Attrs::default()
-            .u32(attr::TIMEOUT_TCP, t.tcp)
-            .u32(attr::TIMEOUT_TCP_FIN, t.tcp_fin)
-            .u32(attr::TIMEOUT_UDP, t.udp);
-        self.request(Op::SetTimeout, cmd::SET_CONFIG, false, a)
-            .map(drop)
+        self.change(&Change::SetTimeouts(*t))
     }
 
     fn daemons(&mut self) -> Result<Vec<DaemonConfig>, Error> {
@@ -901,37 +1070,36 @@ impl Ipvs for IpvsClient {
     }
 
     fn start_daemon(&mut self, d: &DaemonConfig) -> Result<(), Error> {
-        let mut inner = Attrs::default()
-            .u32(daemon::STATE, d.state)
-            .string(daemon::MCAST_IFN, &d.mcast_ifn)
-            .u32(daemon::SYNC_ID, d.syncid);
-        if d.sync_maxlen != 0 {
-            inner = inner.u16(daemon::SYNC_MAXLEN, d.sync_maxlen);
-        }
-        if d.mcast_port != 0 {
-            inner = inner.u16(daemon::MCAST_PORT, d.mcast_port);
-        }
-        if d.mcast_ttl != 0 {
-            inner = inner.u8(daemon::MCAST_TTL, d.mcast_ttl);
-        }
-        match d.mcast_group {
-            Some(IpAddr::V6(g)) => inner = inner.bytes(daemon::MCAST_GROUP6, &g.octets()),
-            Some(IpAddr::V4(g)) => inner = inner.bytes(daemon::MCAST_GROUP, &g.octets()),
-            None => {}
-        }
-        let a = Attrs::default().nested(attr::DAEMON, inner);
-        self.request(Op::StartDaemon, cmd::NEW_DAEMON, false, a)
-            .map(drop)
+        self.change(&Change::StartDaemon(d.clone()))
     }
 
     fn stop_daemon(&mut self, d: &DaemonConfig) -> Result<(), Error> {
-        let inner = Attrs::default()
-            .u32(daemon::STATE, d.state)
-            .string(daemon::MCAST_IFN, &d.mcast_ifn)
-            .u32(daemon::SYNC_ID, d.syncid);
-        let a = Attrs::default().nested(attr::DAEMON, inner);
-        self.request(Op::StopDaemon, cmd::DEL_DAEMON, false, a)
-            .map(drop)
+        self.change(&Change::StopDaemon(d.clone()))
+    }
+
+    fn apply(&mut self, c: &Change) -> Result<(), Error> {
+        self.change(c)
+    }
+
+    fn apply_all(&mut self, cs: &[Change]) -> Vec<Result<(), Error>> {
+        let mut out = Vec::with_capacity(cs.len());
+        for chunk in cs.chunks(BATCH) {
+            match self.send_batch(chunk) {
+                Ok(results) => out.extend(results),
+                // The socket itself failed: no result can be trusted, so the
+                // failure stands for every change of the chunk.
+                Err(e) => {
+                    let errno = e.errno();
+                    out.extend(chunk.iter().map(|c| {
+                        Err(Error::Kernel {
+                            op: c.request().0,
+                            errno,
+                        })
+                    }))
+                }
+            }
+        }
+        out
     }
 }
 
