@@ -397,3 +397,16 @@ fn no_arguments_lists_the_table() {
     let (code, out, _) = run(&mut f, "");
     assert_eq!((code, out.as_str()), (0, HEAD));
 }
+
+#[test]
+fn restore_lists_see_earlier_changes() {
+    let mut f = Fake::default();
+    let rules = "-A -t 10.0.0.1:80\n-Ln\n-A -t 10.0.0.1:80\n-A -t 10.0.0.2:80\n-Sn\n";
+    let (code, out, err) = run_with(&mut f, "-R", rules);
+    assert_eq!(code, 0);
+    assert_eq!(err, "Service already exists\n");
+    assert_eq!(
+        out,
+        format!("{HEAD}TCP  10.0.0.1:80 wlc\n-A -t 10.0.0.1:80 -s wlc\n-A -t 10.0.0.2:80 -s wlc\n")
+    );
+}
