@@ -7,7 +7,7 @@
 
 send() { in_cli "$PY" "$ROOT/qemu-tests/lib/sipsend.py" "$CLI_IP" 5060 "$VIP" 5060 "$@" >/dev/null; }
 received() { cat /tmp/rs*.log 2>/dev/null | wc -l; }
-unload() { for _ in $(seq 30); do rmmod "$1" 2>/dev/null && return 0; sleep 1; done; return 1; }
+unload() { for _ in $(seq 100); do rmmod "$1" 2>/dev/null && return 0; sleep 0.3; done; return 1; }
 
 setup() { # MODULE
   topo_up
@@ -18,8 +18,9 @@ setup() { # MODULE
   for i in 1 2 3; do
     in_dir ipvsadm -a -u "$VIP:5060" -r "${RS_IPS[i - 1]}:5060" -m
     in_dir ipvsadm -a -t "$VIP:5060" -r "${RS_IPS[i - 1]}:5060" -m
-    in_rs "$i" "$PY" "$ROOT/qemu-tests/lib/sink.py" udp 0.0.0.0 5060 "/tmp/rs$i.log" &
-    in_rs "$i" "$PY" "$ROOT/qemu-tests/lib/sink.py" tcp 0.0.0.0 5060 "/tmp/rs$i.log" &
+    # In subshells, so that killing them later is not reported as a failed job.
+    (in_rs "$i" "$PY" "$ROOT/qemu-tests/lib/sink.py" udp 0.0.0.0 5060 "/tmp/rs$i.log" &)
+    (in_rs "$i" "$PY" "$ROOT/qemu-tests/lib/sink.py" tcp 0.0.0.0 5060 "/tmp/rs$i.log" &)
   done
   sleep 1
 }
