@@ -1,14 +1,11 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Both do all set-up.
-.PHONY: demo test bench setup kernel kmod clean
+.PHONY: demo test setup kernel kmod clean
 
 demo:
 	scripts/demo
 
 test:
 	scripts/test
-
-bench:
-	scripts/bench
 
 setup:
 	scripts/setup
