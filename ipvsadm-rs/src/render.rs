@@ -37,8 +37,23 @@ pub(crate) fn pad_right(out: &mut Vec<u8>, s: &[u8], width: usize) {
 }
 
 /// ipvsadm's `addrport_to_anyname`: `host:port`, bracketing IPv6, with names
-/// unless numeric, cut to the 59 bytes of its buffer.
+/// unless numeric, cut to the 59 bytes of its buffer (see [`addrport_full`]).
 pub fn addrport(
+    af: u16,
+    addr: &IpAddr,
+    port: u16,
+    proto: u16,
+    numeric: bool,
+    names: &dyn Names,
+) -> Vec<u8> {
+    let mut out = addrport_full(af, addr, port, proto, numeric, names);
+    out.truncate(59);
+    out
+}
+
+/// `host:port` at full length. ipvsadm cuts long names in `-S` output too,
+/// which makes rules that cannot be restored; saved rules use this instead.
+pub fn addrport_full(
     af: u16,
     addr: &IpAddr,
     port: u16,
@@ -69,7 +84,6 @@ pub fn addrport(
         Some(s) => out.extend_from_slice(&s),
         None => out.extend_from_slice(port.to_string().as_bytes()),
     }
-    out.truncate(59);
     out
 }
 
@@ -247,7 +261,11 @@ fn service_name(se: &ServiceEntry, f: &Format, names: &dyn Names) -> Vec<u8> {
         }
         .into_bytes();
     }
-    let vname = addrport(k.af, &k.addr, k.port, k.protocol, f.numeric, names);
+    let vname = if f.rule {
+        addrport_full(k.af, &k.addr, k.port, k.protocol, f.numeric, names)
+    } else {
+        addrport(k.af, &k.addr, k.port, k.protocol, f.numeric, names)
+    };
     let mut out = Vec::new();
     if f.rule {
         out.extend_from_slice(protocol_option(k.protocol).as_bytes());
@@ -344,7 +362,11 @@ fn dest_entry(
     f: &Format,
     names: &dyn Names,
 ) {
-    let mut dname = addrport(e.af, &e.addr, e.port, se.key.protocol, f.numeric, names);
+    let mut dname = if f.rule {
+        addrport_full(e.af, &e.addr, e.port, se.key.protocol, f.numeric, names)
+    } else {
+        addrport(e.af, &e.addr, e.port, se.key.protocol, f.numeric, names)
+    };
     if !f.rule && e.af != AF_INET6 {
         dname.truncate(28);
     }

@@ -110,7 +110,7 @@ fn names_are_truncated_like_ipvsadm() {
         lines.next(),
         Some("  -> a-rather-long-host-name.in.a Masq    1      0          0         ")
     );
-    // Rules are not cut at 33, only at ipvsadm's 59-byte buffer.
+    // Rules are not cut: ipvsadm's 59-byte cut would make them unrestorable.
     let f = Format {
         rule: true,
         ..Format::default()
@@ -119,7 +119,7 @@ fn names_are_truncated_like_ipvsadm() {
     service_entry(&mut out, &svc("10.0.0.1", 80), &[], &f, &LongNames);
     assert_eq!(
         String::from_utf8(out).expect("utf8"),
-        "-A -t a-rather-long-host-name.in.a.deeply.nested.example.domain:h -s wlc\n"
+        "-A -t a-rather-long-host-name.in.a.deeply.nested.example.domain:http -s wlc\n"
     );
 }
 
