@@ -132,7 +132,25 @@ check_restore_speed() {
   expect "ipvsadm-rs -R is faster than ipvsadm's" test "${took[rs]}" -lt "${took[ref]}"
 }
 
+# Without privileges both fail the same way, with a clear message and no crash.
+check_unprivileged() {
+  local ns=np$$ d=$work/unpriv tool out
+  mkdir -p "$d" && chmod 755 "$d"
+  cp "$REF" "$d/ref" && cp "$RS" "$d/rs" && chmod 755 "$d/ref" "$d/rs"
+  ip netns add "$ns"
+  declare -A got
+  for tool in ref rs; do
+    out=$(in_ns "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+      "$d/$tool" -Ln 2>&1)
+    got[$tool]="$out [exit $?]"
+  done
+  ip netns del "$ns"
+  expect_eq "unprivileged -Ln: same message and status as ipvsadm" "${got[rs]}" "${got[ref]}"
+  expect "unprivileged -Ln says why" grep -q "Permission denied (you must be root)" <<<"${got[rs]}"
+}
+
 check_json
+check_unprivileged
 check_round_trip
 check_sip_callids
 check_restore_speed

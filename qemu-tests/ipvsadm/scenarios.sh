@@ -286,8 +286,13 @@ scenario_daemons() {
   run -L --daemon
 }
 
+# Files of a run go in a directory of their own (the two implementations run at once) and
+# keep the same names, which the logs show.
+run_dir() { local d=$SCENARIO_DATA/run.$$; mkdir -p "$d"; echo "$d"; }
+
 scenario_save_restore() {
-  local f=$SCENARIO_DATA/rules.$$
+  local f
+  f=$(run_dir)/rules
   cat >"$f" <<'RULES'
 -A -t 10.7.0.1:80 -s rr
 -a -t 10.7.0.1:80 -r 10.7.1.1:80 -g -w 1
@@ -304,7 +309,8 @@ RULES
   run -Ln
   run -Sn
   run -Sn --nosort
-  local saved=$SCENARIO_DATA/saved.$$
+  local saved
+  saved=$(run_dir)/saved
   ipvsadm -Sn >"$saved"
   run -C
   run_stdin "$saved" -R
@@ -314,7 +320,8 @@ RULES
 }
 
 scenario_restore_errors() {
-  local f=$SCENARIO_DATA/bad.$$
+  local f
+  f=$(run_dir)/bad
   printf '%s\n' "-A -t 10.8.0.1:80" "-A -t 10.8.0.1:80" "-a -t 10.8.0.9:80 -r 10.8.1.1" \
     "-A -t 10.8.0.2:80" >"$f"
   run_stdin "$f" -R
