@@ -515,7 +515,9 @@ impl<T: Engine> Registration<T> {
                 T::NAME,
                 ret
             );
-            return Err(if ret == -(bindings::EINVAL as c_int) { EEXIST } else { Error::from_errno(ret) });
+            // IPVS says EINVAL for a taken name; EBUSY says what happened, and unlike EEXIST
+            // does not make modprobe report "already loaded" as success.
+            return Err(if ret == -(bindings::EINVAL as c_int) { EBUSY } else { Error::from_errno(ret) });
         }
         // INVARIANT: registration succeeded.
         Ok(Self { pe, _p: PhantomData })
