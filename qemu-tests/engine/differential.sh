@@ -14,7 +14,6 @@ mapfile -t files < <(cut -f1 "$corpus/index.tsv" | sed "s|.*|$corpus/&.sip|")
 differ=$(awk -F'\t' '$2 != $3' "$corpus/index.tsv" | wc -l)
 echo "corpus: $n datagrams, $differ with a documented C/Rust difference"
 
-unload() { for _ in $(seq 100); do rmmod "$1" 2>/dev/null && return 0; sleep 0.3; done; return 1; }
 
 run_engine() { # MODULE INDEX_COLUMN LABEL
   local mod=$1 col=$2 label=$3

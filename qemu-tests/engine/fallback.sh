@@ -7,7 +7,6 @@
 
 send() { in_cli "$PY" "$ROOT/qemu-tests/lib/sipsend.py" "$CLI_IP" 5060 "$VIP" 5060 "$@" >/dev/null; }
 received() { cat /tmp/rs*.log 2>/dev/null | wc -l; }
-unload() { for _ in $(seq 100); do rmmod "$1" 2>/dev/null && return 0; sleep 0.3; done; return 1; }
 
 setup() { # MODULE
   topo_up
