@@ -1,11 +1,15 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Both do all set-up.
-.PHONY: demo test setup kernel kmod clean
+.PHONY: demo test bench setup kernel kmod clean
 
 demo:
 	scripts/demo
 
 test:
 	scripts/test
+
+# Benchmarks (never part of `test`): prints the figures, records them in BENCHMARKS.md.
+bench:
+	scripts/bench
 
 setup:
 	scripts/setup

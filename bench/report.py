@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Turns the raw records of a `make bench` run into figures.
+
+usage: report.py criterion CRITERION_DIR      print parser records from criterion's output
+       report.py summary RAW OUT_TXT OUT_JSON [BENCHMARKS_MD]
+                                              print the figures, write them as text and
+                                              JSON, and replace the results section of
+                                              BENCHMARKS.md
+
+Raw records are lines `PART key=value ...` or `meta key=free text` (see bench/vm/*.sh and scripts/bench); anything
+else in the raw file is ignored. Every figure states its spread over the runs, so that a
+reader can tell noise from a difference: the machine is shared, and under emulation another
+guest's load slows ours.
+"""
+import json
+import os
+import re
+import statistics
+import sys
+
+BEGIN = "<!-- results:begin (written by scripts/bench) -->"
+END = "<!-- results:end -->"
+
+
+def records(path):
+    out = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            words = line.split()
+            if words[:1] == ["meta"] and "=" in line:
+                # `meta KEY=free text`
+                key, value = line[5:].rstrip("\n").split("=", 1)
+                out.append(("meta", {key: value}))
+                continue
+            if len(words) < 2 or "=" in words[0]:
+                continue
+            kv = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+            if kv:
+                out.append((words[0], kv))
+    return out
+
+
+def num(s):
+    return float(s)
+
+
+def quartiles(xs):
+    xs = sorted(xs)
+    if len(xs) < 2:
+        return xs[0], xs[0]
+    q = statistics.quantiles(xs, n=4, method="inclusive")
+    return q[0], q[2]
+
+
+def spread(xs):
+    """Median, min, max, q1, q3 of a sample."""
+    q1, q3 = quartiles(xs)
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "q1": q1,
+            "q3": q3, "n": len(xs)}
+
+
+def fmt(x, digits=3):
+    return f"{x:.{digits}g}" if abs(x) < 10 ** digits else f"{x:.0f}"
+
+
+def criterion(dirname):
+    base = os.path.join(dirname, "call_id")
+    for name in sorted(os.listdir(base)):
+        est = os.path.join(base, name, "new", "estimates.json")
+        bench = os.path.join(base, name, "new", "benchmark.json")
+        if not os.path.exists(est):
+            continue
+        e = json.load(open(est))
+        b = json.load(open(bench)) if os.path.exists(bench) else {}
+        tp = (b.get("throughput") or {}).get("Bytes", 0)
+        m = e["median"]
+        ci = m["confidence_interval"]
+        print(f"parser message={name} bytes={tp} median_ns={m['point_estimate']:.3f} "
+              f"median_lo_ns={ci['lower_bound']:.3f} median_hi_ns={ci['upper_bound']:.3f} "
+              f"mean_ns={e['mean']['point_estimate']:.3f}")
+
+
+def summary(raw, out_txt, out_json, md):
+    recs = records(raw)
+    by = {}
+    for part, kv in recs:
+        by.setdefault(part, []).append(kv)
+    lines = []
+    data = {"raw": [{"part": p, **kv} for p, kv in recs]}
+    say = lines.append
+
+    meta = {k: v for kv in by.get("meta", []) for k, v in kv.items()}
+    data["meta"] = meta
+    say(f"make bench, {meta.get('date', '?')}: {meta.get('machine', '?')}")
+    if "load_before" in meta:
+        say(f"host load average (1 min) before/after: {meta.get('load_before')} / "
+            f"{meta.get('load_after', '?')}; other guests on this host make every figure noisier")
+
+    # 1. Datapath.
+    dp = [kv for kv in by.get("datapath", []) if "config" in kv and "pps" in kv]
+    if dp:
+        settings = next((kv for kv in by["datapath"] if "rounds" in kv), {})
+        say("")
+        say("1. Datapath: SIP datagrams through the director (NAT, -o, 3 real servers), "
+            "packets per second received by the real servers")
+        say(f"   {settings.get('rounds', '?')} rounds of none/C/Rust, {settings.get('seconds', '?')} s "
+            f"each, {settings.get('calls', '?')} calls in flight, messages "
+            f"{settings.get('messages', '?')}, persistence {settings.get('persist', '?')} s")
+        res = {}
+        for cfg, label in (("none", "no engine (-s rr -o)"), ("c", "C ip_vs_pe_sip"),
+                           ("rust", "Rust ip_vs_pe_sip_rs")):
+            xs = [num(kv["pps"]) for kv in dp if kv["config"] == cfg]
+            if not xs:
+                continue
+            s = spread(xs)
+            sent = sum(int(kv["sent"]) for kv in dp if kv["config"] == cfg)
+            got = sum(int(kv["received"]) for kv in dp if kv["config"] == cfg)
+            s["loss_pct"] = 100.0 * (sent - got) / sent if sent else 0.0
+            res[cfg] = s
+            say(f"   {label:24} median {s['median']:8.0f} pps   min {s['min']:.0f}  max "
+                f"{s['max']:.0f}  IQR {s['q1']:.0f}-{s['q3']:.0f}  (n={s['n']}, "
+                f"{s['loss_pct']:.2f}% sent but not received)")
+        paired = {}
+        for num_cfg, den_cfg in (("rust", "c"), ("rust", "none"), ("c", "none")):
+            if num_cfg in res and den_cfg in res:
+                rounds = {}
+                for kv in dp:
+                    rounds.setdefault(kv["round"], {})[kv["config"]] = num(kv["pps"])
+                per = [r[num_cfg] / r[den_cfg] for r in rounds.values()
+                       if num_cfg in r and den_cfg in r and r[den_cfg]]
+                ratio = res[num_cfg]["median"] / res[den_cfg]["median"]
+                paired[f"{num_cfg}/{den_cfg}"] = {"ratio_of_medians": ratio, **spread(per)}
+                say(f"   {num_cfg}/{den_cfg:5} {ratio:.3f} (ratio of medians); per round "
+                    f"{min(per):.3f}-{max(per):.3f}, median {statistics.median(per):.3f}")
+        data["datapath"] = {"settings": settings, "configs": res, "ratios": paired}
+
+    # 2. The engine alone.
+    eng = [kv for kv in by.get("engine", []) if "fill_param" in kv]
+    if eng:
+        settings = next((kv for kv in by["engine"] if "rounds" in kv), {})
+        say("")
+        say("2. The engine alone (pe_sip_bench in the perf kernel): ns per call, median over "
+            f"{settings.get('rounds', '?')} alternating rounds of {settings.get('iterations', '?')} "
+            "calls (min-max of the rounds)")
+        say("   fill_param includes the kfree of its Call-ID copy; kmemdup is that allocation "
+            "alone, the same for both")
+        res = {}
+        messages = []
+        for kv in eng:
+            if kv["message"] not in messages:
+                messages.append(kv["message"])
+        ops = ("fill_param", "hashkey_raw", "ct_match", "kmemdup")
+        say(f"   {'message':18} {'op':12} {'C':>18} {'Rust':>18} {'Rust/C':>7}  per round")
+        for m in messages:
+            res[m] = {}
+            for op in ops:
+                row = {}
+                for mod, key in (("ip_vs_pe_sip", "c"), ("ip_vs_pe_sip_rs", "rust")):
+                    xs = [num(kv[op]) for kv in eng if kv["message"] == m and kv["module"] == mod]
+                    if xs:
+                        row[key] = spread(xs)
+                if op in ("hashkey_raw", "ct_match") and all(
+                        kv.get("callid_len") == "0" for kv in eng if kv["message"] == m):
+                    continue
+                if "c" in row and "rust" in row:
+                    rounds = {}
+                    for kv in eng:
+                        if kv["message"] == m:
+                            rounds.setdefault(kv["round"], {})[kv["module"]] = num(kv[op])
+                    per = [r["ip_vs_pe_sip_rs"] / r["ip_vs_pe_sip"] for r in rounds.values()
+                           if len(r) == 2 and r["ip_vs_pe_sip"]]
+                    row["ratio"] = row["rust"]["median"] / row["c"]["median"]
+                    row["ratio_per_round"] = spread(per)
+                    c, r = row["c"], row["rust"]
+                    say(f"   {m:18} {op:12} {c['median']:7.1f} ({c['min']:.0f}-{c['max']:.0f})"
+                        f"{'':>3} {r['median']:7.1f} ({r['min']:.0f}-{r['max']:.0f}){'':>3}"
+                        f" {row['ratio']:6.2f}  {min(per):.2f}-{max(per):.2f}")
+                res[m][op] = row
+            lens = {kv["module"]: kv.get("callid_len") for kv in eng if kv["message"] == m}
+            res[m]["callid_len"] = lens
+        data["engine"] = {"settings": settings, "messages": res}
+
+    # 3. The parser in user space.
+    par = {kv["message"]: kv for kv in by.get("parser", [])}
+    cg = {kv["message"]: kv for kv in by.get("callgrind", [])}
+    if par or cg:
+        say("")
+        say("3. Call-ID parser in user space (ipvs_pe_sip::call_id, host CPU, not the VM): "
+            "criterion median (95% CI), message bytes per second, callgrind instructions")
+        res = {}
+        for m in list(dict.fromkeys(list(par) + list(cg))):
+            p, c = par.get(m, {}), cg.get(m, {})
+            row = {}
+            text = f"   {m:18}"
+            if p:
+                ns = num(p["median_ns"])
+                size = int(p["bytes"])
+                row.update(bytes=size, median_ns=ns, ci_ns=[num(p["median_lo_ns"]),
+                                                            num(p["median_hi_ns"])],
+                           bytes_per_s=size / ns * 1e9 if ns else 0)
+                text += (f" {size:5d} B  {ns:8.1f} ns ({num(p['median_lo_ns']):.1f}-"
+                         f"{num(p['median_hi_ns']):.1f})  {row['bytes_per_s'] / 1e9:6.2f} GB/s")
+            if c:
+                ins = num(c["instructions"]) / num(c["repetitions"])
+                row["instructions"] = ins
+                text += f"  {ins:7.0f} instructions"
+                if p:
+                    text += f" ({ins / int(p['bytes']):.2f}/byte)"
+            res[m] = row
+            say(text)
+        data["parser"] = res
+
+    # 4. Control plane.
+    cp = [kv for kv in by.get("control", []) if "tool" in kv]
+    if cp:
+        settings = next((kv for kv in by["control"] if "rounds" in kv), {})
+        say("")
+        say(f"4. Control plane: {settings.get('services', '?')} services with "
+            f"{settings.get('dests', '?')} destinations, each tool in a fresh namespace, "
+            f"{settings.get('rounds', '?')} rounds (min-max)")
+        res = {}
+        for tool in ("ipvsadm", "ipvsadm-rs"):
+            rows = [kv for kv in cp if kv["tool"] == tool]
+            if rows:
+                res[tool] = {k: spread([num(kv[k]) for kv in rows]) for k in ("restore_s", "list_s")}
+                res[tool]["list_lines"] = sorted({kv["list_lines"] for kv in rows})
+        for k, what in (("restore_s", "-R (restore)"), ("list_s", "-Ln (list)")):
+            if len(res) == 2:
+                a, b = res["ipvsadm"][k], res["ipvsadm-rs"][k]
+                say(f"   {what:14} ipvsadm {a['median']:7.2f} s ({a['min']:.2f}-{a['max']:.2f})"
+                    f"   ipvsadm-rs {b['median']:7.2f} s ({b['min']:.2f}-{b['max']:.2f})"
+                    f"   ipvsadm-rs/ipvsadm time {b['median'] / a['median']:.3f}"
+                    f" ({a['median'] / b['median']:.1f}x faster)")
+                res[f"{k}_ratio_rs_over_ipvsadm"] = b["median"] / a["median"]
+        for tool, r in res.items():
+            if isinstance(r, dict) and "list_lines" in r:
+                say(f"   {tool} listing lines: {', '.join(r['list_lines'])}")
+        data["control"] = {"settings": settings, "tools": res}
+
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    with open(out_txt, "w") as f:
+        f.write(text)
+    with open(out_json, "w") as f:
+        json.dump(data, f, indent=1)
+    if md:
+        update_markdown(md, text, meta)
+    return 0
+
+
+def update_markdown(md, text, meta):
+    with open(md, encoding="utf-8") as f:
+        doc = f.read()
+    block = (f"{BEGIN}\nLatest run: {meta.get('date', '?')}, {meta.get('machine', '?')}; "
+             f"`make bench` took {meta.get('duration', '?')}.\n\n```text\n{text}```\n{END}")
+    if BEGIN in doc and END in doc:
+        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc,
+                     flags=re.S)
+    else:
+        doc += "\n" + block + "\n"
+    with open(md, "w", encoding="utf-8") as f:
+        f.write(doc)
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "criterion":
+        criterion(sys.argv[2])
+        return 0
+    if len(sys.argv) in (5, 6) and sys.argv[1] == "summary":
+        return summary(*sys.argv[2:5], sys.argv[5] if len(sys.argv) == 6 else None)
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
