@@ -10,15 +10,15 @@ use std::net::IpAddr;
 use neli::{
     consts::{
         genl::{CtrlAttr, CtrlCmd},
-        nl::{GenlId, NlmF},
+        nl::{GenlId, NlType, NlmF},
         socket::NlFamily,
     },
     genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, Nlattr, NlattrBuilder},
-    nl::{NlPayload, NlmsghdrBuilder},
+    nl::{NlPayload, Nlmsghdr, NlmsghdrBuilder},
     socket::synchronous::NlSocketHandle,
     types::{Buffer, GenlBuffer},
     utils::Groups,
-    Size, ToBytes,
+    FromBytesWithInput, Size, ToBytes,
 };
 use nix::errno::Errno;
 use nix::sys::socket::MsgFlags;
@@ -375,7 +375,11 @@ pub struct IpvsClient {
     seq: u32,
 }
 
-fn build_attr(ty: u16, payload: Vec<u8>) -> Result<Attr, String> {
+fn build_attr<T, P>(ty: T, payload: P) -> Result<Nlattr<T, Buffer>, String>
+where
+    T: Size,
+    P: Size + ToBytes,
+{
     NlattrBuilder::default()
         .nla_type(
             AttrTypeBuilder::default()
@@ -383,13 +387,13 @@ fn build_attr(ty: u16, payload: Vec<u8>) -> Result<Attr, String> {
                 .build()
                 .map_err(|e| e.to_string())?,
         )
-        .nla_payload(Buffer::from(payload))
+        .nla_payload(payload)
         .build()
         .map_err(|e| e.to_string())
 }
 
 fn build_nested(ty: u16, children: &[Attr]) -> Result<Attr, String> {
-    let mut a = build_attr(ty, Vec::new())?;
+    let mut a = build_attr(ty, Buffer::from(Vec::new()))?;
     for c in children {
         a = a.nest(c).map_err(|e| e.to_string())?;
     }
@@ -406,28 +410,27 @@ enum AttrValue {
 }
 
 impl Attrs {
-    fn u8(mut self, ty: u16, v: u8) -> Self {
-        self.0.push((ty, AttrValue::Raw(vec![v])));
-        self
-    }
-    fn u16(mut self, ty: u16, v: u16) -> Self {
-        self.0.push((ty, AttrValue::Raw(v.to_ne_bytes().to_vec())));
-        self
-    }
-    fn u32(mut self, ty: u16, v: u32) -> Self {
-        self.0.push((ty, AttrValue::Raw(v.to_ne_bytes().to_vec())));
-        self
-    }
-    fn bytes(mut self, ty: u16, v: &[u8]) -> Self {
-        self.0.push((ty, AttrValue::Raw(v.to_vec())));
-        self
-    }
-    /// A NUL-terminated string, as `NLA_NUL_STRING` policies require.
-    fn string(mut self, ty: u16, s: &str) -> Self {
-        let mut v = s.as_bytes().to_vec();
-        v.push(0);
+    fn raw(mut self, ty: u16, v: Vec<u8>) -> Self {
         self.0.push((ty, AttrValue::Raw(v)));
         self
+    }
+    fn u8(self, ty: u16, v: u8) -> Self {
+        self.raw(ty, vec![v])
+    }
+    fn u16(self, ty: u16, v: u16) -> Self {
+        self.raw(ty, v.to_ne_bytes().to_vec())
+    }
+    fn u32(self, ty: u16, v: u32) -> Self {
+        self.raw(ty, v.to_ne_bytes().to_vec())
+    }
+    fn bytes(self, ty: u16, v: &[u8]) -> Self {
+        self.raw(ty, v.to_vec())
+    }
+    /// A NUL-terminated string, as `NLA_NUL_STRING` policies require.
+    fn string(self, ty: u16, s: &str) -> Self {
+        let mut v = s.as_bytes().to_vec();
+        v.push(0);
+        self.raw(ty, v)
     }
     fn nested(mut self, ty: u16, inner: Attrs) -> Self {
         self.0.push((ty, AttrValue::Nested(inner)));
@@ -438,7 +441,7 @@ impl Attrs {
         self.0
             .iter()
             .map(|(ty, v)| match v {
-                AttrValue::Raw(b) => build_attr(*ty, b.clone()),
+                AttrValue::Raw(b) => build_attr(*ty, Buffer::from(b.clone())),
                 AttrValue::Nested(inner) => build_nested(*ty, &inner.build()?),
             })
             .collect()
@@ -447,16 +450,7 @@ impl Attrs {
 
 /// The service attributes ipvsadm sends with every service-related request.
 fn service_attrs(s: &ServiceConfig) -> Attrs {
-    let mut a = Attrs::default().u16(svc::AF, s.key.af);
-    if s.key.fwmark != 0 {
-        a = a.u32(svc::FWMARK, s.key.fwmark);
-    } else {
-        a = a
-            .u16(svc::PROTOCOL, s.key.protocol)
-            .bytes(svc::ADDR, &addr_to_union(&s.key.addr))
-            .u16(svc::PORT, s.key.port.to_be());
-    }
-    a = a.string(svc::SCHED_NAME, &s.sched_name);
+    let mut a = service_key_attrs(&s.key).string(svc::SCHED_NAME, &s.sched_name);
     if let Some(pe) = s.pe_name.as_deref().filter(|p| !p.is_empty()) {
         a = a.string(svc::PE_NAME, pe);
     }
@@ -468,7 +462,8 @@ fn service_attrs(s: &ServiceConfig) -> Attrs {
         .u32(svc::NETMASK, s.netmask)
 }
 
-/// Only the identifying service attributes, for destination dumps.
+/// The identifying service attributes: alone for destination dumps, first
+/// in every other service request.
 fn service_key_attrs(k: &ServiceKey) -> Attrs {
     let a = Attrs::default().u16(svc::AF, k.af);
     if k.fwmark != 0 {
@@ -502,23 +497,24 @@ impl<'a> Parsed<'a> {
         self.0.iter().find(|(t, _)| *t == ty).map(|(_, p)| *p)
     }
 
+    /// The first `N` bytes of an attribute, if it has that many.
+    fn array<const N: usize>(&self, ty: u16) -> Option<[u8; N]> {
+        self.get(ty)?.get(..N)?.try_into().ok()
+    }
     fn u8(&self, ty: u16) -> Option<u8> {
-        self.get(ty).and_then(|p| p.first().copied())
+        self.array(ty).map(u8::from_ne_bytes)
     }
     fn u16(&self, ty: u16) -> Option<u16> {
-        let p = self.get(ty)?;
-        Some(u16::from_ne_bytes(p.get(..2)?.try_into().ok()?))
+        self.array(ty).map(u16::from_ne_bytes)
     }
     fn u32(&self, ty: u16) -> Option<u32> {
-        let p = self.get(ty)?;
-        Some(u32::from_ne_bytes(p.get(..4)?.try_into().ok()?))
+        self.array(ty).map(u32::from_ne_bytes)
     }
     /// A counter that may be 32 or 64 bits wide.
     fn counter(&self, ty: u16) -> Option<u64> {
-        let p = self.get(ty)?;
-        match p.len() {
-            4 => Some(u64::from(u32::from_ne_bytes(p.try_into().ok()?))),
-            n if n >= 8 => Some(u64::from_ne_bytes(p.get(..8)?.try_into().ok()?)),
+        match self.get(ty)?.len() {
+            4 => self.u32(ty).map(u64::from),
+            n if n >= 8 => self.array(ty).map(u64::from_ne_bytes),
             _ => None,
         }
     }
@@ -546,6 +542,14 @@ fn parse_nested(payload: &[u8]) -> Parsed<'_> {
     Parsed(out)
 }
 
+/// Words a reply that lacks what a request needs from it.
+fn malformed(op: Op) -> impl Fn(&str) -> Error {
+    move |what| Error::Protocol {
+        op,
+        what: what.to_string(),
+    }
+}
+
 fn parse_stats(p: &[u8]) -> Stats {
     let s = parse_nested(p);
     let g = |t| s.counter(t).unwrap_or(0);
@@ -564,10 +568,7 @@ fn parse_stats(p: &[u8]) -> Stats {
 }
 
 fn parse_service(op: Op, top: &Parsed<'_>) -> Result<ServiceEntry, Error> {
-    let bad = |what: &str| Error::Protocol {
-        op,
-        what: what.to_string(),
-    };
+    let bad = malformed(op);
     let s = parse_nested(top.get(attr::SERVICE).ok_or_else(|| bad("no service"))?);
     let af = s
         .u16(svc::AF)
@@ -590,17 +591,12 @@ fn parse_service(op: Op, top: &Parsed<'_>) -> Result<ServiceEntry, Error> {
             ),
         )
     };
-    let flags_raw = s
-        .get(svc::FLAGS)
+    s.get(svc::FLAGS)
         .ok_or_else(|| bad("service without flags"))?;
-    let flags = match (flags_raw.get(..4), flags_raw.get(4..8)) {
-        (Some(f), Some(m)) => {
-            let f = u32::from_ne_bytes(f.try_into().map_err(|_| bad("flags"))?);
-            let m = u32::from_ne_bytes(m.try_into().map_err(|_| bad("flags"))?);
-            f & m
-        }
-        _ => return Err(bad("short service flags")),
-    };
+    let [f0, f1, f2, f3, m0, m1, m2, m3] = s
+        .array(svc::FLAGS)
+        .ok_or_else(|| bad("short service flags"))?;
+    let flags = u32::from_ne_bytes([f0, f1, f2, f3]) & u32::from_ne_bytes([m0, m1, m2, m3]);
     let stats = s
         .get(svc::STATS64)
         .or_else(|| s.get(svc::STATS))
@@ -630,10 +626,7 @@ fn parse_service(op: Op, top: &Parsed<'_>) -> Result<ServiceEntry, Error> {
 }
 
 fn parse_dest(top: &Parsed<'_>, svc_af: u16) -> Result<DestEntry, Error> {
-    let bad = |what: &str| Error::Protocol {
-        op: Op::GetDests,
-        what: what.to_string(),
-    };
+    let bad = malformed(Op::GetDests);
     let d = parse_nested(top.get(attr::DEST).ok_or_else(|| bad("no destination"))?);
     let need = |t: u16| d.u32(t).ok_or_else(|| bad("incomplete destination"));
     let af = d.u16(dest::ADDR_FAMILY).unwrap_or(svc_af);
@@ -660,23 +653,14 @@ fn parse_dest(top: &Parsed<'_>, svc_af: u16) -> Result<DestEntry, Error> {
 }
 
 fn parse_daemon(top: &Parsed<'_>) -> Result<DaemonConfig, Error> {
-    let bad = |what: &str| Error::Protocol {
-        op: Op::GetDaemon,
-        what: what.to_string(),
-    };
+    let bad = malformed(Op::GetDaemon);
     let d = parse_nested(top.get(attr::DAEMON).ok_or_else(|| bad("no daemon"))?);
-    let mcast_group = if let Some(g) = d.get(daemon::MCAST_GROUP) {
-        let b: [u8; 4] = g
-            .get(..4)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| bad("group"))?;
-        Some(IpAddr::from(b))
-    } else if let Some(g) = d.get(daemon::MCAST_GROUP6) {
-        let b: [u8; 16] = g
-            .get(..16)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| bad("group"))?;
-        Some(IpAddr::from(b))
+    let mcast_group = if d.get(daemon::MCAST_GROUP).is_some() {
+        let g: [u8; 4] = d.array(daemon::MCAST_GROUP).ok_or_else(|| bad("group"))?;
+        Some(IpAddr::from(g))
+    } else if d.get(daemon::MCAST_GROUP6).is_some() {
+        let g: [u8; 16] = d.array(daemon::MCAST_GROUP6).ok_or_else(|| bad("group"))?;
+        Some(IpAddr::from(g))
     } else {
         None
     };
@@ -696,18 +680,16 @@ fn parse_daemon(top: &Parsed<'_>) -> Result<DaemonConfig, Error> {
 impl IpvsClient {
     /// Opens a generic netlink socket and resolves the `IPVS` family.
     pub fn connect() -> Result<Self, Error> {
-        let io = |err: neli::err::SocketError| Error::Io {
-            op: Op::Init,
-            err: io::Error::other(err.to_string()),
-        };
         let sock =
             NlSocketHandle::connect(NlFamily::Generic, Some(0), Groups::empty()).map_err(|e| {
-                match e {
-                    neli::err::SocketError::Io(err) => Error::Io {
-                        op: Op::Init,
-                        err: io::Error::new(err.kind(), err.to_string()),
+                Error::Io {
+                    op: Op::Init,
+                    err: match e {
+                        neli::err::SocketError::Io(err) => {
+                            io::Error::new(err.kind(), err.to_string())
+                        }
+                        other => io::Error::other(other.to_string()),
                     },
-                    other => io(other),
                 }
             })?;
         let mut client = IpvsClient {
@@ -727,65 +709,33 @@ impl IpvsClient {
     fn resolve_family(&mut self) -> Result<u16, Error> {
         let op = Op::Init;
         let proto = |what: String| Error::Protocol { op, what };
-        let attrs = vec![NlattrBuilder::default()
-            .nla_type(
-                AttrTypeBuilder::default()
-                    .nla_type(CtrlAttr::FamilyName)
-                    .build()
-                    .map_err(|e| proto(e.to_string()))?,
-            )
-            .nla_payload(FAMILY)
-            .build()
-            .map_err(|e| proto(e.to_string()))?]
-        .into_iter()
-        .collect::<GenlBuffer<CtrlAttr, Buffer>>();
+        let attrs = [build_attr(CtrlAttr::FamilyName, FAMILY).map_err(proto)?]
+            .into_iter()
+            .collect::<GenlBuffer<CtrlAttr, Buffer>>();
         let genl = GenlmsghdrBuilder::default()
             .cmd(CtrlCmd::Getfamily)
             .version(2)
             .attrs(attrs)
             .build()
             .map_err(|e| proto(e.to_string()))?;
-        let seq = self.next_seq();
-        let msg = NlmsghdrBuilder::default()
-            .nl_type(GenlId::Ctrl)
-            .nl_flags(NlmF::REQUEST | NlmF::ACK)
-            .nl_seq(seq)
-            .nl_payload(NlPayload::Payload(genl))
-            .build()
-            .map_err(|e| proto(e.to_string()))?;
+        let (seq, msg) = self
+            .wrap(GenlId::Ctrl, NlmF::REQUEST | NlmF::ACK, genl)
+            .map_err(proto)?;
         self.sock.send(&msg).map_err(|e| sock_err(op, e))?;
         let mut family = None;
-        loop {
-            let (iter, _) = self
-                .sock
-                .recv::<GenlId, Genlmsghdr<CtrlCmd, CtrlAttr>>()
-                .map_err(|e| sock_err(op, e))?;
-            for m in iter {
-                let m = m.map_err(|e| sock_err(op, e))?;
-                if *m.nl_seq() != seq {
-                    continue;
-                }
-                match m.nl_payload() {
-                    NlPayload::Payload(p) => {
-                        let h = p.attrs().get_attr_handle();
-                        if let Ok(id) = h.get_attr_payload_as::<u16>(CtrlAttr::FamilyId) {
-                            family = Some(id);
-                        }
-                    }
-                    NlPayload::Ack(_) => return family.ok_or(Error::NoFamily),
-                    NlPayload::Err(e) => {
-                        return Err(if -*e.error() == libc::ENOENT {
-                            Error::NoFamily
-                        } else {
-                            Error::Kernel {
-                                op,
-                                errno: Errno::from_raw(-*e.error()),
-                            }
-                        })
-                    }
-                    _ => {}
-                }
+        let answer = self.receive::<GenlId, Genlmsghdr<CtrlCmd, CtrlAttr>>(op, seq, false, |p| {
+            let h = p.attrs().get_attr_handle();
+            if let Ok(id) = h.get_attr_payload_as::<u16>(CtrlAttr::FamilyId) {
+                family = Some(id);
             }
+        });
+        match answer {
+            Ok(()) => family.ok_or(Error::NoFamily),
+            Err(Error::Kernel {
+                errno: Errno::ENOENT,
+                ..
+            }) => Err(Error::NoFamily),
+            Err(e) => Err(e),
         }
     }
 
@@ -794,8 +744,31 @@ impl IpvsClient {
         self.request(op, command, false, attrs).map(drop)
     }
 
-    /// Serialises one request; returns its sequence number and bytes.
-    fn build_msg(&mut self, command: u8, attrs: &Attrs) -> Result<(u32, Vec<u8>), String> {
+    /// Puts a payload in a netlink message with the next sequence number.
+    fn wrap<T: NlType, P: Size>(
+        &mut self,
+        ty: T,
+        flags: NlmF,
+        payload: P,
+    ) -> Result<(u32, Nlmsghdr<T, P>), String> {
+        let seq = self.next_seq();
+        let msg = NlmsghdrBuilder::default()
+            .nl_type(ty)
+            .nl_flags(flags)
+            .nl_seq(seq)
+            .nl_payload(NlPayload::Payload(payload))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok((seq, msg))
+    }
+
+    /// Builds one IPVS request; returns its sequence number and message.
+    fn ipvs_msg(
+        &mut self,
+        command: u8,
+        flags: NlmF,
+        attrs: &Attrs,
+    ) -> Result<(u32, Nlmsghdr<u16, Msg>), String> {
         let built = attrs.build()?;
         let genl: Msg = GenlmsghdrBuilder::default()
             .cmd(command)
@@ -803,14 +776,12 @@ impl IpvsClient {
             .attrs(built.into_iter().collect::<GenlBuffer<u16, Buffer>>())
             .build()
             .map_err(|e| e.to_string())?;
-        let seq = self.next_seq();
-        let msg = NlmsghdrBuilder::default()
-            .nl_type(self.family)
-            .nl_flags(NlmF::REQUEST | NlmF::ACK)
-            .nl_seq(seq)
-            .nl_payload(NlPayload::Payload(genl))
-            .build()
-            .map_err(|e| e.to_string())?;
+        self.wrap(self.family, flags, genl)
+    }
+
+    /// Serialises one change request; returns its sequence number and bytes.
+    fn build_msg(&mut self, command: u8, attrs: &Attrs) -> Result<(u32, Vec<u8>), String> {
+        let (seq, msg) = self.ipvs_msg(command, NlmF::REQUEST | NlmF::ACK, attrs)?;
         let mut buf = std::io::Cursor::new(vec![0; msg.padded_size()]);
         msg.to_bytes(&mut buf).map_err(|e| e.to_string())?;
         Ok((seq, buf.into_inner()))
@@ -848,10 +819,7 @@ impl IpvsClient {
                 };
                 let result = match m.nl_payload() {
                     NlPayload::Ack(_) => Ok(()),
-                    NlPayload::Err(e) => Err(Error::Kernel {
-                        op: slot.1,
-                        errno: Errno::from_raw(-*e.error()),
-                    }),
+                    NlPayload::Err(e) => Err(kernel_error(slot.1, *e.error())),
                     _ => continue,
                 };
                 if slot.2.is_none() {
@@ -880,65 +848,63 @@ impl IpvsClient {
         dump: bool,
         attrs: Attrs,
     ) -> Result<Vec<Vec<u8>>, Error> {
-        let proto = |what: String| Error::Protocol { op, what };
-        let built = attrs.build().map_err(proto)?;
-        let genl: Msg = GenlmsghdrBuilder::default()
-            .cmd(command)
-            .version(GENL_VERSION)
-            .attrs(built.into_iter().collect::<GenlBuffer<u16, Buffer>>())
-            .build()
-            .map_err(|e| proto(e.to_string()))?;
-        let seq = self.next_seq();
         let flags = if dump {
             NlmF::REQUEST | NlmF::ACK | NlmF::DUMP
         } else {
             NlmF::REQUEST | NlmF::ACK
         };
-        let msg = NlmsghdrBuilder::default()
-            .nl_type(self.family)
-            .nl_flags(flags)
-            .nl_seq(seq)
-            .nl_payload(NlPayload::Payload(genl))
-            .build()
-            .map_err(|e| proto(e.to_string()))?;
+        let (seq, msg) = self
+            .ipvs_msg(command, flags, &attrs)
+            .map_err(|what| Error::Protocol { op, what })?;
         self.sock.send(&msg).map_err(|e| sock_err(op, e))?;
-
         let mut out = Vec::new();
+        self.receive::<u16, Msg>(op, seq, dump, |p| {
+            out.push(encode_attrs(p.attrs().get_attr_handle().get_attrs()));
+        })?;
+        Ok(out)
+    }
+
+    /// Reads the answers to request `seq`, handing each payload to `each`,
+    /// up to its end: the acknowledgement, an error, or the end of a dump.
+    fn receive<T, P>(
+        &mut self,
+        op: Op,
+        seq: u32,
+        dump: bool,
+        mut each: impl FnMut(&P),
+    ) -> Result<(), Error>
+    where
+        T: NlType + fmt::Debug,
+        P: Size + FromBytesWithInput<Input = usize> + fmt::Debug,
+    {
         loop {
-            let (iter, _) = self.sock.recv::<u16, Msg>().map_err(|e| sock_err(op, e))?;
+            let (iter, _) = self.sock.recv::<T, P>().map_err(|e| sock_err(op, e))?;
             for m in iter {
                 let m = m.map_err(|e| sock_err(op, e))?;
                 if *m.nl_seq() != seq {
                     continue;
                 }
                 match m.nl_payload() {
-                    NlPayload::Payload(p) => {
-                        out.push(encode_attrs(p.attrs().get_attr_handle().get_attrs()));
+                    NlPayload::Payload(p) => each(p),
+                    NlPayload::Ack(_) => return Ok(()),
+                    NlPayload::Err(e) => return Err(kernel_error(op, *e.error())),
+                    NlPayload::DumpExtAck(e) if *e.error() != 0 => {
+                        return Err(kernel_error(op, *e.error()))
                     }
-                    NlPayload::Ack(_) => return Ok(out),
-                    NlPayload::Err(e) => {
-                        return Err(Error::Kernel {
-                            op,
-                            errno: Errno::from_raw(-*e.error()),
-                        })
-                    }
-                    NlPayload::DumpExtAck(e) => {
-                        if *e.error() != 0 {
-                            return Err(Error::Kernel {
-                                op,
-                                errno: Errno::from_raw(-*e.error()),
-                            });
-                        }
-                        return Ok(out);
-                    }
-                    NlPayload::Empty => {
-                        if dump {
-                            return Ok(out);
-                        }
-                    }
+                    NlPayload::DumpExtAck(_) => return Ok(()),
+                    NlPayload::Empty if dump => return Ok(()),
+                    NlPayload::Empty => {}
                 }
             }
         }
+    }
+}
+
+/// The error a netlink error message reports (the kernel sends `-errno`).
+fn kernel_error(op: Op, code: libc::c_int) -> Error {
+    Error::Kernel {
+        op,
+        errno: Errno::from_raw(code.wrapping_neg()),
     }
 }
 
@@ -1132,6 +1098,105 @@ mod tests {
         assert_eq!(p.get(svc::PE_NAME), Some(&b"sip\0"[..]));
         assert_eq!(p.get(svc::ADDR).map(<[u8]>::len), Some(16));
         assert_eq!(p.u32(svc::TIMEOUT), Some(300));
+    }
+
+    /// One attribute as the kernel lays it out: length, type, payload, padding.
+    fn tlv(ty: u16, payload: &[u8]) -> Vec<u8> {
+        let mut v = ((payload.len() + 4) as u16).to_ne_bytes().to_vec();
+        v.extend_from_slice(&ty.to_ne_bytes());
+        v.extend_from_slice(payload);
+        v.resize(v.len().next_multiple_of(4), 0);
+        v
+    }
+
+    #[test]
+    fn service_request_attributes_are_laid_out_like_ipvsadms() {
+        let s = ServiceConfig {
+            key: ServiceKey {
+                af: AF_INET,
+                protocol: IPPROTO_UDP,
+                addr: "10.0.0.1".parse().expect("literal"),
+                port: 65535,
+                fwmark: 0,
+            },
+            sched_name: "rr".into(),
+            pe_name: Some("sip".into()),
+            flags: svc_flags::PERSISTENT,
+            timeout: 60,
+            netmask: 0,
+        };
+        let mut addr = [0u8; 16];
+        addr[..4].copy_from_slice(&[10, 0, 0, 1]);
+        let mut flags = 1u32.to_ne_bytes().to_vec();
+        flags.extend_from_slice(&u32::MAX.to_ne_bytes());
+        let expected = [
+            tlv(svc::AF, &AF_INET.to_ne_bytes()),
+            tlv(svc::PROTOCOL, &IPPROTO_UDP.to_ne_bytes()),
+            tlv(svc::ADDR, &addr),
+            tlv(svc::PORT, &[0xff, 0xff]),
+            tlv(svc::SCHED_NAME, b"rr\0"),
+            tlv(svc::PE_NAME, b"sip\0"),
+            tlv(svc::FLAGS, &flags),
+            tlv(svc::TIMEOUT, &60u32.to_ne_bytes()),
+            tlv(svc::NETMASK, &0u32.to_ne_bytes()),
+        ]
+        .concat();
+        let built = service_attrs(&s).build().expect("build");
+        assert_eq!(encode_attrs(&built), expected);
+        // A fwmark service is identified by its mark alone.
+        let k = ServiceKey {
+            af: AF_INET6,
+            fwmark: u32::MAX,
+            ..ServiceKey::default()
+        };
+        let built = service_key_attrs(&k).build().expect("build");
+        assert_eq!(
+            encode_attrs(&built),
+            [
+                tlv(svc::AF, &AF_INET6.to_ne_bytes()),
+                tlv(svc::FWMARK, &u32::MAX.to_ne_bytes()),
+            ]
+            .concat()
+        );
+    }
+
+    #[test]
+    fn replies_that_are_short_or_odd_are_errors_not_panics() {
+        // Truncated headers, lengths past the end, and lengths below the
+        // header size end the walk.
+        for bytes in [
+            &[][..],
+            &[8, 0][..],
+            &[200, 0, 1, 0, 1, 2, 3, 4][..],
+            &[2, 0, 1, 0, 9, 9, 9, 9][..],
+        ] {
+            assert!(parse_nested(bytes).0.is_empty(), "{bytes:?}");
+        }
+        // Attributes too short for their type read as absent.
+        let p = [tlv(svc::AF, &[2]), tlv(svc::FLAGS, &[1, 0, 0, 0])].concat();
+        let parsed = parse_nested(&p);
+        assert_eq!(parsed.u16(svc::AF), None);
+        assert!(parse_service(Op::GetServices, &parsed).is_err());
+        let top = tlv(attr::SERVICE, &p);
+        assert!(parse_service(Op::GetServices, &parse_nested(&top)).is_err());
+        let top = tlv(attr::DEST, &tlv(dest::ADDR, &[1, 2]));
+        assert!(parse_dest(&parse_nested(&top), AF_INET).is_err());
+        let top = tlv(attr::DAEMON, &tlv(daemon::MCAST_GROUP6, &[0xff; 8]));
+        assert!(parse_daemon(&parse_nested(&top)).is_err());
+        // Counters of odd widths are ignored; 64-bit ones are read whole.
+        let st = [
+            tlv(stats::CONNS, &[1, 2, 3]),
+            tlv(stats::INBYTES, &u64::MAX.to_ne_bytes()),
+            tlv(stats::CPS, &7u32.to_ne_bytes()),
+        ]
+        .concat();
+        let s = parse_stats(&st);
+        assert_eq!((s.conns, s.inbytes, s.cps), (0, u64::MAX, 7));
+        // An error code the kernel would never send still maps to an errno.
+        assert!(matches!(
+            kernel_error(Op::Flush, libc::c_int::MIN),
+            Error::Kernel { .. }
+        ));
     }
 
     #[test]
