@@ -455,79 +455,23 @@ pub fn command() -> ClapCommand {
 const NO_VALUE: &str = "\0";
 
 /// One option occurrence in command-line order.
-struct Event {
+struct Event<'a> {
     index: usize,
-    id: &'static str,
+    id: &'a str,
     value: Option<String>,
 }
 
-/// Every argument id except the positional ones and the generators.
-fn option_ids() -> Vec<&'static str> {
-    vec![
-        "add-service",
-        "edit-service",
-        "delete-service",
-        "clear",
-        "list",
-        "zero",
-        "add-server",
-        "edit-server",
-        "delete-server",
-        "set",
-        "help",
-        "version",
-        "restore",
-        "save",
-        "start-daemon",
-        "stop-daemon",
-        "tcp-service",
-        "udp-service",
-        "sctp-service",
-        "fwmark-service",
-        "scheduler",
-        "persistent",
-        "netmask",
-        "real-server",
-        "masquerading",
-        "ipip",
-        "gatewaying",
-        "weight",
-        "u-threshold",
-        "l-threshold",
-        "numeric",
-        "connection",
-        "mcast-interface",
-        "syncid",
-        "timeout",
-        "daemon",
-        "stats",
-        "rate",
-        "thresholds",
-        "persistent-conn",
-        "nosort",
-        "sort",
-        "exact",
-        "ipv6",
-        "ops",
-        "pe",
-        "sched-flags",
-        "mcast-group",
-        "mcast-port",
-        "mcast-ttl",
-        "sync-maxlen",
-        "tun-info",
-        "tun-type",
-        "tun-port",
-        "tun-nocsum",
-        "tun-csum",
-        "tun-remcsum",
-        "json",
-    ]
-}
+/// Arguments of the definition that are not ipvsadm options: the `--set`
+/// values and the generators, which [`generate_request`] handles.
+const NOT_OPTIONS: [&str; 3] = ["args", "completions", "man"];
 
-fn events(m: &ArgMatches) -> Vec<Event> {
+/// Every option occurrence, in command-line order.
+fn events(m: &ArgMatches) -> Vec<Event<'_>> {
     let mut out = Vec::new();
-    for id in option_ids() {
+    for id in m.ids().map(|id| id.as_str()) {
+        if NOT_OPTIONS.contains(&id) {
+            continue;
+        }
         let (Some(idx), Some(vals)) = (m.indices_of(id), m.get_raw(id)) else {
             continue;
         };
@@ -572,14 +516,20 @@ impl State {
     }
 }
 
-/// `strtol(s, &end, 10)` accepting only a fully numeric string in range.
-fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {
+/// What C's `strtol`/`atoi` skip and read before the digits: leading blanks
+/// and one sign. Returns whether the number is negative, and the rest.
+fn c_sign(s: &str) -> (bool, &str) {
     let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
+    match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
-    };
+    }
+}
+
+/// `strtol(s, &end, 10)` accepting only a fully numeric string in range.
+fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {
+    let (neg, digits) = c_sign(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -591,19 +541,39 @@ fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {
     (min..=max).contains(&n).then_some(n)
 }
 
+/// [`string_to_number`] into the type the value is kept in.
+fn number<T: TryFrom<i64>>(s: &str, min: i64, max: i64) -> Option<T> {
+    string_to_number(s, min, max).and_then(|n| T::try_from(n).ok())
+}
+
+/// [`number`], failing with ipvsadm's message.
+fn number_range<T: TryFrom<i64>>(s: &str, min: i64, max: i64, msg: &str) -> Res<T> {
+    number(s, min, max).ok_or_else(|| Exit::fail(msg))
+}
+
+fn number_u32(s: &str, max: i64, msg: &str) -> Res<u32> {
+    number_range(s, 0, max, msg)
+}
+
 fn parse_timeout(v: Option<&str>, min: u32, max: u32) -> Res<u32> {
     match v {
         None => Ok(DEF_PERSISTENT_TIMEOUT),
-        Some(s) => string_to_number(s, i64::from(min), i64::from(max))
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| Exit::fail(format!("invalid timeout value `{s}' specified"))),
+        Some(s) => number_range(
+            s,
+            min.into(),
+            max.into(),
+            &format!("invalid timeout value `{s}' specified"),
+        ),
     }
 }
 
 fn parse_fwmark(s: &str) -> Res<u32> {
-    string_to_number(s, 1, i64::from(u32::MAX))
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| Exit::fail(format!("invalid fwmark value `{s}' specified")))
+    number_range(
+        s,
+        1,
+        u32::MAX.into(),
+        &format!("invalid fwmark value `{s}' specified"),
+    )
 }
 
 /// The IPv4 netmask as the kernel stores it (network byte order in memory).
@@ -667,10 +637,7 @@ fn parse_service(buf: &str, key: &mut ServiceKey, netmask: &mut u32) -> Parsed {
     let Some(p) = port else {
         return Parsed::Addr;
     };
-    match string_to_number(p, 0, 65535)
-        .and_then(|n| u16::try_from(n).ok())
-        .or_else(|| sys::service_to_port(p, key.protocol))
-    {
+    match number(p, 0, 65535).or_else(|| sys::service_to_port(p, key.protocol)) {
         Some(n) => {
             key.port = n;
             Parsed::AddrPort
@@ -716,75 +683,48 @@ fn truncate(s: &str, max: usize) -> String {
     s[..end].to_string()
 }
 
+/// ipvsadm's `generic_opt_check`: the options against the command's row.
 fn generic_opt_check(cmd: Cmd, options: u64) -> Res<()> {
-    let row = COMMANDS_V_OPTIONS[cmd as usize].as_bytes();
-    let cname = CMD_NAMES[cmd as usize];
-    let mut last: Option<usize> = None;
-    for (j, &rule) in row.iter().enumerate() {
-        let set = options & (1u64 << j) != 0;
-        if !set {
-            if rule == b'+' {
-                return Err(Exit::fail(format!(
-                    "You need to supply the '{}' option for the '{cname}' command",
-                    OPT_NAMES[j]
-                )));
-            }
-            continue;
-        }
-        match rule {
-            b'x' => {
-                return Err(Exit::fail(format!(
-                    "Illegal '{}' option with the '{cname}' command",
-                    OPT_NAMES[j]
-                )))
-            }
-            b'1' => match last {
-                None => last = Some(j),
-                Some(l) => {
-                    return Err(Exit::fail(format!(
-                        "The option '{}' conflicts with the '{}' option in the '{cname}' command",
-                        OPT_NAMES[j], OPT_NAMES[l]
-                    )))
-                }
-            },
-            _ => {}
-        }
-    }
-    Ok(())
+    let what = format!("the '{}' command", CMD_NAMES[cmd as usize]);
+    check_row(COMMANDS_V_OPTIONS[cmd as usize], |j| j, options, &what)
 }
 
+/// ipvsadm's `tunnel_opt_check`: the tunnel options against the tunnel
+/// type's row (unknown types have none).
 fn tunnel_opt_check(tun_type: u8, options: u64) -> Res<()> {
     let i = usize::from(tun_type);
     let (Some(row), Some(tname)) = (TUNNEL_TYPES_V_OPTIONS.get(i), TUN_NAMES.get(i)) else {
         return Ok(());
     };
-    let mut last: Option<usize> = None;
+    let what = format!("the '{tname}' tunnel type");
+    check_row(row, |j| TUN_OPTS[j] as usize, options, &what)
+}
+
+/// Checks the options set against one row of a legality table: `+` must be
+/// given, `x` must not, and of the `1` options at most one. `option` maps a
+/// column to its [`Opt`] bit; `what` ends the messages ("the 'list' command").
+fn check_row(row: &str, option: impl Fn(usize) -> usize, options: u64, what: &str) -> Res<()> {
+    let mut first_of_one: Option<usize> = None;
     for (j, &rule) in row.as_bytes().iter().enumerate() {
-        let k = TUN_OPTS[j] as usize;
-        let set = options & (1u64 << k) != 0;
-        if !set {
+        let k = option(j);
+        let name = OPT_NAMES[k];
+        if options & (1u64 << k) == 0 {
             if rule == b'+' {
                 return Err(Exit::fail(format!(
-                    "You need to supply the '{}' option for the '{tname}' tunnel type",
-                    OPT_NAMES[k]
+                    "You need to supply the '{name}' option for {what}"
                 )));
             }
             continue;
         }
         match rule {
-            b'x' => {
-                return Err(Exit::fail(format!(
-                    "Illegal '{}' option with the '{tname}' tunnel type",
-                    OPT_NAMES[k]
-                )))
-            }
-            b'1' => match last {
-                None => last = Some(k),
+            b'x' => return Err(Exit::fail(format!("Illegal '{name}' option with {what}"))),
+            b'1' => match first_of_one {
+                None => first_of_one = Some(k),
                 Some(l) => {
                     return Err(Exit::fail(format!(
-                    "The option '{}' conflicts with the '{}' option in the '{tname}' tunnel type",
-                    OPT_NAMES[k], OPT_NAMES[l]
-                )))
+                        "The option '{name}' conflicts with the '{}' option in {what}",
+                        OPT_NAMES[l]
+                    )))
                 }
             },
             _ => {}
@@ -1121,7 +1061,7 @@ pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Request, Exit> {
 }
 
 /// Replays one option after the command, as ipvsadm's option loop does.
-fn apply(st: &mut State, ev: &Event) -> Res<()> {
+fn apply(st: &mut State, ev: &Event<'_>) -> Res<()> {
     let v = ev.value.as_deref();
     let val = || v.unwrap_or_default();
     match ev.id {
@@ -1353,26 +1293,11 @@ fn long_or_short(id: &str) -> String {
     }
 }
 
-fn number_u32(s: &str, max: i64, msg: &str) -> Res<u32> {
-    number_range(s, 0, max, msg)
-}
-
-fn number_range<T: TryFrom<i64>>(s: &str, min: i64, max: i64, msg: &str) -> Res<T> {
-    string_to_number(s, min, max)
-        .and_then(|n| T::try_from(n).ok())
-        .ok_or_else(|| Exit::fail(msg))
-}
-
 /// C `atoi`: leading blanks, optional sign, digits; anything else stops it.
 fn atoi(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, d) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
+    let (neg, digits) = c_sign(s);
     let mut n: i64 = 0;
-    for b in d.bytes().take_while(u8::is_ascii_digit) {
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
         n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
     }
     if neg {
