@@ -34,11 +34,7 @@ impl Ctx<'_> {
 /// A listing failure: ipvsadm prints the reason and exits with status 1.
 fn list_fail(ctx: &mut Ctx<'_>, e: &Error) -> Exit {
     ctx.eprintln(&e.to_string());
-    Exit {
-        code: 1,
-        stdout: Vec::new(),
-        stderr: String::new(),
-    }
+    Exit::status(1, String::new())
 }
 
 /// Warns, as ipvsadm does, when the kernel's IPVS is older than it supports.
@@ -184,10 +180,7 @@ fn list(ctx: &mut Ctx<'_>, what: ListWhat, format: &Format, json: bool) -> Resul
         ListWhat::Connections => list_conns(ctx, format, json),
         ListWhat::Service(s) => {
             let se = ctx.ipvs.service(&s).map_err(|e| list_fail(ctx, &e))?;
-            let mut dests = ctx.ipvs.dests(&se.key).map_err(|e| list_fail(ctx, &e))?;
-            if !format.nosort {
-                render::sort_dests(&mut dests);
-            }
+            let dests = sorted_dests(ctx, &se.key, format)?;
             if json {
                 let listing = json::Listing {
                     version: None,
@@ -201,33 +194,51 @@ fn list(ctx: &mut Ctx<'_>, what: ListWhat, format: &Format, json: bool) -> Resul
             }
             Ok(())
         }
+        // ipvsadm exits with status 1 and no message when these fail.
         ListWhat::Timeout => {
-            let t = ctx.ipvs.timeouts().map_err(|_| Exit {
-                code: 1,
-                stdout: Vec::new(),
-                stderr: String::new(),
-            })?;
-            if json {
-                write_json(ctx, &json::timeouts(&t));
-            } else {
-                ctx.out.extend_from_slice(render::timeouts(&t).as_bytes());
-            }
+            let t = ctx
+                .ipvs
+                .timeouts()
+                .map_err(|_| Exit::status(1, String::new()))?;
+            print_either(ctx, json, || json::timeouts(&t), || render::timeouts(&t));
             Ok(())
         }
         ListWhat::Daemon => {
-            let d = ctx.ipvs.daemons().map_err(|_| Exit {
-                code: 1,
-                stdout: Vec::new(),
-                stderr: String::new(),
-            })?;
-            if json {
-                write_json(ctx, &json::daemons(&d));
-            } else {
-                ctx.out.extend_from_slice(render::daemons(&d).as_bytes());
-            }
+            let d = ctx
+                .ipvs
+                .daemons()
+                .map_err(|_| Exit::status(1, String::new()))?;
+            print_either(ctx, json, || json::daemons(&d), || render::daemons(&d));
             Ok(())
         }
         ListWhat::All => list_all(ctx, format, json),
+    }
+}
+
+/// A service's destinations, in ipvsadm's order unless `--nosort`.
+fn sorted_dests(
+    ctx: &mut Ctx<'_>,
+    key: &ServiceKey,
+    format: &Format,
+) -> Result<Vec<DestEntry>, Exit> {
+    let mut dests = ctx.ipvs.dests(key).map_err(|e| list_fail(ctx, &e))?;
+    if !format.nosort {
+        render::sort_dests(&mut dests);
+    }
+    Ok(dests)
+}
+
+/// Prints a listing as JSON or as ipvsadm's text.
+fn print_either<J: serde::Serialize, T: AsRef<[u8]>>(
+    ctx: &mut Ctx<'_>,
+    json: bool,
+    as_json: impl FnOnce() -> J,
+    as_text: impl FnOnce() -> T,
+) {
+    if json {
+        write_json(ctx, &as_json());
+    } else {
+        ctx.out.extend_from_slice(as_text().as_ref());
     }
 }
 
@@ -242,21 +253,18 @@ fn write_json<T: serde::Serialize>(ctx: &mut Ctx<'_>, v: &T) {
 }
 
 fn list_conns(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> {
-    let fail = |msg: String| Exit {
-        code: 1,
-        stdout: Vec::new(),
-        stderr: format!("{msg}\n"),
-    };
+    let fail = |msg: String| Exit::status(1, format!("{msg}\n"));
     let text =
         (ctx.read_conns)().map_err(|_| fail(format!("cannot open file {}", conn::PROC_FILE)))?;
     let conns = conn::parse(&text)
         .ok_or_else(|| fail(format!("unexpected input from {}", conn::PROC_FILE)))?;
-    if json {
-        write_json(ctx, &json::connections(&conns));
-    } else {
-        let out = conn::render(&conns, format, ctx.names);
-        ctx.out.extend_from_slice(&out);
-    }
+    let names = ctx.names;
+    print_either(
+        ctx,
+        json,
+        || json::connections(&conns),
+        || conn::render(&conns, format, names),
+    );
     Ok(())
 }
 
@@ -275,10 +283,7 @@ fn list_all(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> 
         ctx.out.extend_from_slice(render::title(format).as_bytes());
     }
     for se in &services {
-        let mut dests = ctx.ipvs.dests(&se.key).map_err(|e| list_fail(ctx, &e))?;
-        if !format.nosort {
-            render::sort_dests(&mut dests);
-        }
+        let dests = sorted_dests(ctx, &se.key, format)?;
         if json {
             all.push(dests);
         } else {

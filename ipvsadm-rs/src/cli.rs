@@ -232,24 +232,28 @@ pub struct Exit {
 }
 
 impl Exit {
-    /// ipvsadm's `fail(2, ...)`: a command line it understood but rejects.
-    fn fail(msg: impl Into<String>) -> Self {
-        let mut stderr = msg.into();
-        stderr.push('\n');
+    /// Ends with `code`, printing `stderr` (empty, or whole lines).
+    pub(crate) fn status(code: i32, stderr: String) -> Self {
         Exit {
-            code: 2,
+            code,
             stdout: Vec::new(),
             stderr,
         }
     }
 
+    /// ipvsadm's `fail(2, ...)`: a command line it understood but rejects.
+    fn fail(msg: impl Into<String>) -> Self {
+        let mut stderr = msg.into();
+        stderr.push('\n');
+        Self::status(2, stderr)
+    }
+
     /// ipvsadm's "Try `ipvsadm -h'" exit for command lines popt rejects.
     fn try_help(program: &str) -> Self {
-        Exit {
-            code: 255,
-            stdout: Vec::new(),
-            stderr: format!("Try `{program} -h' or '{program} --help' for more information.\n"),
-        }
+        Self::status(
+            255,
+            format!("Try `{program} -h' or '{program} --help' for more information.\n"),
+        )
     }
 }
 
@@ -857,11 +861,7 @@ pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Request, Exit> {
             if !stderr.ends_with('\n') {
                 stderr.push('\n');
             }
-            return Err(Exit {
-                code: 255,
-                stdout: Vec::new(),
-                stderr,
-            });
+            return Err(Exit::status(255, stderr));
         }
     };
     let evs = events(&m);

@@ -167,16 +167,7 @@ pub fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct NoNames;
-    impl Names for NoNames {
-        fn host(&self, _: &IpAddr) -> Option<Vec<u8>> {
-            None
-        }
-        fn service(&self, _: u16, _: u16) -> Option<Vec<u8>> {
-            None
-        }
-    }
+    use crate::render::NoNames;
 
     const HEAD: &str =
         "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n";

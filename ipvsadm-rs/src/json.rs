@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::conn::Conn;
+use crate::render;
 use crate::sys;
 use crate::types::*;
 
@@ -90,18 +91,14 @@ fn proto(p: u16) -> &'static str {
     }
 }
 
+/// The scheduler flags set, by their `-b` names; unlike the text listing,
+/// the third flag of `sh` and `mh` is shown too (as `flag-3`).
 fn sched_flag_names(se: &ServiceEntry) -> Vec<&'static str> {
-    let f = se.flags;
-    let names: [&'static str; 3] = match se.sched_name.as_str() {
-        "sh" => ["sh-fallback", "sh-port", "flag-3"],
-        "mh" => ["mh-fallback", "mh-port", "flag-3"],
-        _ => ["flag-1", "flag-2", "flag-3"],
-    };
     [svc_flags::SCHED1, svc_flags::SCHED2, svc_flags::SCHED3]
-        .iter()
-        .zip(names)
-        .filter(|(b, _)| f & **b != 0)
-        .map(|(_, n)| n)
+        .into_iter()
+        .zip(render::sched_flag_names(&se.sched_name))
+        .filter(|(bit, _)| se.flags & bit != 0)
+        .map(|(_, name)| name.unwrap_or("flag-3"))
         .collect()
 }
 
@@ -113,13 +110,7 @@ fn dest(e: &DestEntry) -> JsonDest {
         fwd::DROUTE => "route",
         _ => "unknown",
     };
-    let checksum = if e.tun_flags & tun::FLAG_REMCSUM != 0 {
-        "remote"
-    } else if e.tun_flags & tun::FLAG_CSUM != 0 {
-        "checksum"
-    } else {
-        "none"
-    };
+    let checksum = ["none", "checksum", "remote"][render::tun_flag_index(e.tun_flags)];
     let tunnel = (e.fwd & fwd::MASK == fwd::TUNNEL).then_some(match e.tun_type {
         tun::GUE => JsonTunnel {
             kind: "gue",
@@ -165,7 +156,7 @@ pub fn service<'a>(se: &'a ServiceEntry, dests: &[DestEntry]) -> JsonService<'a>
     let netmask = if k.af == AF_INET6 {
         serde_json::Value::from(se.netmask)
     } else {
-        serde_json::Value::from(std::net::Ipv4Addr::from(se.netmask.to_ne_bytes()).to_string())
+        serde_json::Value::from(render::ipv4_mask(se.netmask))
     };
     JsonService {
         family: family(k.af),
@@ -241,13 +232,7 @@ pub fn daemons(ds: &[DaemonConfig]) -> serde_json::Value {
     let v: Vec<serde_json::Value> = ds
         .iter()
         .filter_map(|d| {
-            let state = if d.state & daemon_state::MASTER != 0 {
-                "master"
-            } else if d.state & daemon_state::BACKUP != 0 {
-                "backup"
-            } else {
-                return None;
-            };
+            let state = render::daemon_kind(d.state)?;
             Some(serde_json::json!({
                 "state": state,
                 "mcast_interface": d.mcast_ifn,
@@ -261,3 +246,6 @@ pub fn daemons(ds: &[DaemonConfig]) -> serde_json::Value {
         .collect();
     serde_json::json!({ "daemons": v })
 }
+
+#[cfg(test)]
+mod tests;

@@ -29,6 +29,20 @@ impl Names for SystemNames {
     }
 }
 
+/// No names at all, so tests print numbers whatever the machine's NSS says.
+#[cfg(test)]
+pub(crate) struct NoNames;
+
+#[cfg(test)]
+impl Names for NoNames {
+    fn host(&self, _: &IpAddr) -> Option<Vec<u8>> {
+        None
+    }
+    fn service(&self, _: u16, _: u16) -> Option<Vec<u8>> {
+        None
+    }
+}
+
 /// Appends `s` left-aligned in a field of `width` bytes (C's `%-Ns`).
 pub(crate) fn pad_right(out: &mut Vec<u8>, s: &[u8], width: usize) {
     out.extend_from_slice(s);
@@ -190,7 +204,7 @@ fn fwd_switch(fwd_flags: u32) -> &'static str {
 /// Index into ipvsadm's per-checksum-mode tables. ipvsadm indexes them with
 /// the raw flags and reads past the table for combined flags; those are
 /// shown by their strongest mode here.
-fn tun_flag_index(flags: u16) -> usize {
+pub(crate) fn tun_flag_index(flags: u16) -> usize {
     if flags & tun::FLAG_REMCSUM != 0 {
         2
     } else if flags & tun::FLAG_CSUM != 0 {
@@ -214,36 +228,67 @@ fn tun_info(e: &DestEntry) -> Option<String> {
     Some(s.chars().take(15).collect())
 }
 
-fn sched_flags(se: &ServiceEntry) -> String {
-    let mut v = Vec::new();
-    let f = se.flags;
-    match se.sched_name.as_str() {
-        "sh" | "mh" => {
-            let n = &se.sched_name;
-            if f & svc_flags::SCHED1 != 0 {
-                v.push(format!("{n}-fallback"));
-            }
-            if f & svc_flags::SCHED2 != 0 {
-                v.push(format!("{n}-port"));
-            }
-        }
-        _ => {
-            for (bit, name) in [
-                (svc_flags::SCHED1, "flag-1"),
-                (svc_flags::SCHED2, "flag-2"),
-                (svc_flags::SCHED3, "flag-3"),
-            ] {
-                if f & bit != 0 {
-                    v.push(name.to_string());
-                }
-            }
-        }
+/// The `-b` names of the three scheduler flags, `None` where ipvsadm has
+/// none: `sh` and `mh` name the two they use and leave the third unnamed.
+pub(crate) fn sched_flag_names(sched: &str) -> [Option<&'static str>; 3] {
+    match sched {
+        "sh" => [Some("sh-fallback"), Some("sh-port"), None],
+        "mh" => [Some("mh-fallback"), Some("mh-port"), None],
+        _ => [Some("flag-1"), Some("flag-2"), Some("flag-3")],
     }
-    v.join(",")
 }
 
-fn ipv4_mask(netmask: u32) -> String {
+/// The service's scheduler flags as ipvsadm prints them.
+fn sched_flags(se: &ServiceEntry) -> String {
+    [svc_flags::SCHED1, svc_flags::SCHED2, svc_flags::SCHED3]
+        .into_iter()
+        .zip(sched_flag_names(&se.sched_name))
+        .filter_map(|(bit, name)| name.filter(|_| se.flags & bit != 0))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// An IPv4 persistence mask as stored by the kernel, in dotted form.
+pub(crate) fn ipv4_mask(netmask: u32) -> String {
     std::net::Ipv4Addr::from(netmask.to_ne_bytes()).to_string()
+}
+
+/// `host:port` of a service or server: whole in rules, cut in listings.
+fn endpoint(
+    f: &Format,
+    af: u16,
+    addr: &IpAddr,
+    port: u16,
+    proto: u16,
+    names: &dyn Names,
+) -> Vec<u8> {
+    if f.rule {
+        addrport_full(af, addr, port, proto, f.numeric, names)
+    } else {
+        addrport(af, addr, port, proto, f.numeric, names)
+    }
+}
+
+/// Appends the persistence timeout and a granularity other than a single
+/// address, with the words of the format (`-p`/`-M` or `persistent`/`mask`).
+fn persistence(out: &mut Vec<u8>, se: &ServiceEntry, timeout_word: &str, mask_word: &str) {
+    out.extend_from_slice(format!(" {timeout_word} {}", se.timeout).as_bytes());
+    if se.key.af == AF_INET && se.netmask != u32::MAX {
+        out.extend_from_slice(format!(" {mask_word} {}", ipv4_mask(se.netmask)).as_bytes());
+    }
+    if se.key.af == AF_INET6 && se.netmask != 128 {
+        out.extend_from_slice(format!(" {mask_word} {}", se.netmask as i32).as_bytes());
+    }
+}
+
+/// The cumulative counters, in `--stats` column order.
+fn totals(s: &Stats) -> [u64; 5] {
+    [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes]
+}
+
+/// The rate estimates, in `--rate` column order.
+fn rates(s: &Stats) -> [u64; 5] {
+    [s.cps, s.inpps, s.outpps, s.inbps, s.outbps]
 }
 
 /// The service's name as listings and rules show it.
@@ -261,11 +306,7 @@ fn service_name(se: &ServiceEntry, f: &Format, names: &dyn Names) -> Vec<u8> {
         }
         .into_bytes();
     }
-    let vname = if f.rule {
-        addrport_full(k.af, &k.addr, k.port, k.protocol, f.numeric, names)
-    } else {
-        addrport(k.af, &k.addr, k.port, k.protocol, f.numeric, names)
-    };
+    let vname = endpoint(f, k.af, &k.addr, k.port, k.protocol, names);
     let mut out = Vec::new();
     if f.rule {
         out.extend_from_slice(protocol_option(k.protocol).as_bytes());
@@ -297,13 +338,7 @@ pub fn service_entry(
         out.extend_from_slice(&svc_name);
         out.extend_from_slice(format!(" -s {}", se.sched_name).as_bytes());
         if persistent {
-            out.extend_from_slice(format!(" -p {}", se.timeout).as_bytes());
-            if se.key.af == AF_INET && se.netmask != u32::MAX {
-                out.extend_from_slice(format!(" -M {}", ipv4_mask(se.netmask)).as_bytes());
-            }
-            if se.key.af == AF_INET6 && se.netmask != 128 {
-                out.extend_from_slice(format!(" -M {}", se.netmask as i32).as_bytes());
-            }
+            persistence(out, se, "-p", "-M");
         }
         if let Some(pe) = se.pe_name.as_deref().filter(|p| !p.is_empty()) {
             out.extend_from_slice(format!(" --pe {pe}").as_bytes());
@@ -316,11 +351,10 @@ pub fn service_entry(
         }
     } else if f.stats || f.rate {
         pad_right(out, &svc_name, 33);
-        let s = &se.stats;
         let cols = if f.stats {
-            [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes]
+            totals(&se.stats)
         } else {
-            [s.cps, s.inpps, s.outpps, s.inbps, s.outbps]
+            rates(&se.stats)
         };
         for c in cols {
             out.extend_from_slice(largenum(c, f.exact).as_bytes());
@@ -332,13 +366,7 @@ pub fn service_entry(
             out.extend_from_slice(format!(" ({})", sched_flags(se)).as_bytes());
         }
         if persistent {
-            out.extend_from_slice(format!(" persistent {}", se.timeout).as_bytes());
-            if se.key.af == AF_INET && se.netmask != u32::MAX {
-                out.extend_from_slice(format!(" mask {}", ipv4_mask(se.netmask)).as_bytes());
-            }
-            if se.key.af == AF_INET6 && se.netmask != 128 {
-                out.extend_from_slice(format!(" mask {}", se.netmask as i32).as_bytes());
-            }
+            persistence(out, se, "persistent", "mask");
             if let Some(pe) = se.pe_name.as_deref().filter(|p| !p.is_empty()) {
                 out.extend_from_slice(format!(" pe {pe}").as_bytes());
             }
@@ -362,11 +390,7 @@ fn dest_entry(
     f: &Format,
     names: &dyn Names,
 ) {
-    let mut dname = if f.rule {
-        addrport_full(e.af, &e.addr, e.port, se.key.protocol, f.numeric, names)
-    } else {
-        addrport(e.af, &e.addr, e.port, se.key.protocol, f.numeric, names)
-    };
+    let mut dname = endpoint(f, e.af, &e.addr, e.port, se.key.protocol, names);
     if !f.rule && e.af != AF_INET6 {
         dname.truncate(28);
     }
@@ -393,20 +417,18 @@ fn dest_entry(
     }
     out.extend_from_slice(b"  -> ");
     pad_right(out, &dname, 28);
-    let s = &e.stats;
     let line = if f.stats {
-        [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes]
+        totals(&e.stats)
             .iter()
             .map(|c| largenum(*c, f.exact))
             .collect::<String>()
     } else if f.rate {
+        // ipvsadm prints the first three rates of servers unscaled.
+        let [cps, inpps, outpps, inbps, outbps] = rates(&e.stats);
         format!(
-            " {:>8} {:>8} {:>8}{}{}",
-            s.cps,
-            s.inpps,
-            s.outpps,
-            largenum(s.inbps, f.exact),
-            largenum(s.outbps, f.exact)
+            " {cps:>8} {inpps:>8} {outpps:>8}{}{}",
+            largenum(inbps, f.exact),
+            largenum(outbps, f.exact)
         )
     } else if f.thresholds {
         format!(
@@ -448,15 +470,22 @@ pub fn timeouts(t: &Timeouts) -> String {
     )
 }
 
+/// A sync daemon's role by its state; `None` for neither.
+pub(crate) fn daemon_kind(state: u32) -> Option<&'static str> {
+    if state & daemon_state::MASTER != 0 {
+        Some("master")
+    } else if state & daemon_state::BACKUP != 0 {
+        Some("backup")
+    } else {
+        None
+    }
+}
+
 /// `-L --daemon`.
 pub fn daemons(ds: &[DaemonConfig]) -> String {
     let mut out = String::new();
     for d in ds.iter().take(2) {
-        let kind = if d.state & daemon_state::MASTER != 0 {
-            "master"
-        } else if d.state & daemon_state::BACKUP != 0 {
-            "backup"
-        } else {
+        let Some(kind) = daemon_kind(d.state) else {
             continue;
         };
         out += &format!(
