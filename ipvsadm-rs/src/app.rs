@@ -21,7 +21,7 @@ pub struct Ctx<'a> {
     pub out: &'a mut Vec<u8>,
     pub err: &'a mut Vec<u8>,
     /// Reads `/proc/net/ip_vs_conn` (replaced in tests).
-    pub read_conns: &'a dyn Fn() -> std::io::Result<String>,
+    pub read_conns: &'a dyn Fn() -> std::io::Result<Vec<u8>>,
 }
 
 impl Ctx<'_> {

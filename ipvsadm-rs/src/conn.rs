@@ -3,11 +3,10 @@
 //! ipvsadm reads the file in 256-byte pieces into fixed buffers, so a line
 //! carrying a long persistence-engine datum (a SIP Call-ID of up to 255
 //! bytes) is split and overflows its stack. Here each line is read whole and
-//! every field is kept whatever its length.
+//! every field is kept whatever its length. The file is read as bytes: an
+//! engine's datum need not be UTF-8, and it is printed as the kernel wrote it.
 
 use std::net::{IpAddr, Ipv4Addr};
-
-use serde::Serialize;
 
 use crate::cli::Format;
 use crate::render::{addrport, pad_right as pad, Names};
@@ -17,29 +16,70 @@ use crate::types::*;
 /// Where the kernel lists connections.
 pub const PROC_FILE: &str = "/proc/net/ip_vs_conn";
 
-/// One connection or persistence template.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// One connection or persistence template. Text fields are the kernel's
+/// bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conn {
     /// Protocol as the kernel names it (`TCP`, `UDP`, `SCTP`, ...).
-    pub protocol: String,
+    pub protocol: Vec<u8>,
     pub client: IpAddr,
     pub client_port: u16,
     pub virtual_addr: IpAddr,
     pub virtual_port: u16,
     pub dest: IpAddr,
     pub dest_port: u16,
-    pub state: String,
+    pub state: Vec<u8>,
     /// Seconds until the entry expires.
     pub expires: u32,
     /// Persistence engine name, for templates that carry engine data.
-    pub pe_name: Option<String>,
-    /// Persistence engine data (the SIP Call-ID for `sip`).
-    pub pe_data: Option<String>,
+    pub pe_name: Option<Vec<u8>>,
+    /// Persistence engine data (the SIP Call-ID for `sip`), whole: inner
+    /// blanks included, surrounding ones dropped.
+    pub pe_data: Option<Vec<u8>>,
+}
+
+/// C's `isspace`, where `sscanf`'s `%s` stops: unlike Rust's ASCII
+/// whitespace it includes the vertical tab.
+fn is_c_space(b: &u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+fn trim_c_space(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if !is_c_space(first) {
+            break;
+        }
+        s = rest;
+    }
+    while let [rest @ .., last] = s {
+        if !is_c_space(last) {
+            break;
+        }
+        s = rest;
+    }
+    s
+}
+
+/// The blank-separated words of a line; what is left stays readable.
+struct Words<'a>(&'a [u8]);
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let start = self.0.iter().position(|b| !is_c_space(b))?;
+        let rest = &self.0[start..];
+        let end = rest.iter().position(is_c_space).unwrap_or(rest.len());
+        let (word, rest) = rest.split_at(end);
+        self.0 = rest;
+        Some(word)
+    }
 }
 
 /// Reads an address the way the kernel prints it: `%08X` for IPv4, `%pI6`
 /// for IPv6.
-fn parse_addr(s: &str) -> Option<IpAddr> {
+fn parse_addr(w: &[u8]) -> Option<IpAddr> {
+    let s = std::str::from_utf8(w).ok()?;
     if let Some(a) = sys::parse_inet6(s) {
         return Some(IpAddr::V6(a));
     }
@@ -51,21 +91,50 @@ fn parse_addr(s: &str) -> Option<IpAddr> {
         .map(|v| IpAddr::V4(Ipv4Addr::from(v)))
 }
 
+fn parse_port(w: &[u8]) -> Option<u16> {
+    u16::from_str_radix(std::str::from_utf8(w).ok()?, 16).ok()
+}
+
+/// The expiry as ipvsadm reads it, with `%d` into an `unsigned int`: glibc
+/// converts to a `long`, saturating, and keeps the low 32 bits. The kernel
+/// prints an unsigned 32-bit number, so this is that number; older kernels
+/// could print a wrapped `unsigned long`, shown here as ipvsadm shows it.
+fn parse_expires(w: &[u8]) -> Option<u32> {
+    let (neg, digits) = match w {
+        [b'-', d @ ..] => (true, d),
+        [b'+', d @ ..] => (false, d),
+        d => (false, d),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let magnitude = digits.iter().fold(0i128, |n, d| {
+        (n * 10 + i128::from(d - b'0')).min(i128::from(i64::MAX) + 1)
+    });
+    let n = if neg { -magnitude } else { magnitude };
+    let n = n.clamp(i128::from(i64::MIN), i128::from(i64::MAX));
+    Some(n as u32)
+}
+
 /// Parses one line of the file (not the heading). Lines that do not have
 /// the nine mandatory fields are skipped.
-pub fn parse_line(line: &str) -> Option<Conn> {
-    let mut f = line.split_ascii_whitespace();
-    let protocol = f.next()?.to_string();
+pub fn parse_line(line: &[u8]) -> Option<Conn> {
+    let mut f = Words(line);
+    let protocol = f.next()?.to_vec();
     let client = parse_addr(f.next()?)?;
-    let client_port = u16::from_str_radix(f.next()?, 16).ok()?;
+    let client_port = parse_port(f.next()?)?;
     let virtual_addr = parse_addr(f.next()?)?;
-    let virtual_port = u16::from_str_radix(f.next()?, 16).ok()?;
+    let virtual_port = parse_port(f.next()?)?;
     let dest = parse_addr(f.next()?)?;
-    let dest_port = u16::from_str_radix(f.next()?, 16).ok()?;
-    let state = f.next()?.to_string();
-    let expires = f.next()?.parse::<u32>().ok()?;
-    let pe_name = f.next().map(str::to_string);
-    let pe_data = f.next().map(str::to_string);
+    let dest_port = parse_port(f.next()?)?;
+    let state = f.next()?.to_vec();
+    let expires = parse_expires(f.next()?)?;
+    let pe_name = f.next().map(<[u8]>::to_vec);
+    // ipvsadm reads only the datum's first word; the kernel writes the datum
+    // to the end of the line, so it is taken whole.
+    let pe_data = Some(trim_c_space(f.0))
+        .filter(|d| !d.is_empty())
+        .map(<[u8]>::to_vec);
     Some(Conn {
         protocol,
         client,
@@ -82,17 +151,33 @@ pub fn parse_line(line: &str) -> Option<Conn> {
 }
 
 /// Parses the whole file; `None` if it lacks even the heading line.
-pub fn parse(text: &str) -> Option<Vec<Conn>> {
-    let mut lines = text.lines();
-    lines.next()?;
-    Some(lines.filter_map(parse_line).collect())
+pub fn parse(text: &[u8]) -> Option<Vec<Conn>> {
+    let (_heading, rest) = split_line(text)?;
+    let mut conns = Vec::new();
+    let mut rest = rest;
+    while let Some((line, r)) = split_line(rest) {
+        conns.extend(parse_line(line));
+        rest = r;
+    }
+    Some(conns)
 }
 
-fn proto_number(p: &str) -> u16 {
+/// The first line (without its newline) and what follows; `None` at the end.
+fn split_line(text: &[u8]) -> Option<(&[u8], &[u8])> {
+    if text.is_empty() {
+        return None;
+    }
+    Some(match text.iter().position(|&b| b == b'\n') {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => (text, &[]),
+    })
+}
+
+fn proto_number(p: &[u8]) -> u16 {
     match p {
-        "TCP" => IPPROTO_TCP,
-        "UDP" => IPPROTO_UDP,
-        "SCTP" => IPPROTO_SCTP,
+        b"TCP" => IPPROTO_TCP,
+        b"UDP" => IPPROTO_UDP,
+        b"SCTP" => IPPROTO_SCTP,
         _ => 0,
     }
 }
@@ -139,11 +224,11 @@ pub fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
             names,
         );
         let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
-        pad(&mut out, c.protocol.as_bytes(), 3);
+        pad(&mut out, &c.protocol, 3);
         out.push(b' ');
         pad(&mut out, expire.as_bytes(), 6);
         out.push(b' ');
-        pad(&mut out, c.state.as_bytes(), 11);
+        pad(&mut out, &c.state, 11);
         out.push(b' ');
         pad(&mut out, &cname, 18);
         out.push(b' ');
@@ -153,9 +238,9 @@ pub fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
             (Some(name), Some(data), true) => {
                 pad(&mut out, &dname, 16);
                 out.push(b' ');
-                pad(&mut out, name.as_bytes(), 18);
+                pad(&mut out, name, 18);
                 out.push(b' ');
-                out.extend_from_slice(data.as_bytes());
+                out.extend_from_slice(data);
             }
             _ => out.extend_from_slice(&dname),
         }
@@ -184,7 +269,7 @@ mod tests {
     fn ipv4_tcp_entry() {
         let text =
             format!("{HEAD}TCP 0A000002 D431 0A000001 0050 0A000003 0050 ESTABLISHED     899\n");
-        let conns = parse(&text).expect("heading");
+        let conns = parse(text.as_bytes()).expect("heading");
         let out = render(&conns, &numeric(false), &NoNames);
         assert_eq!(
             String::from_utf8_lossy(&out),
@@ -200,9 +285,9 @@ mod tests {
         let text = format!(
             "{HEAD}UDP 0A000002 13C4 0A000001 13C4 0A000003 13C4 NONE             60 sip {callid}\n"
         );
-        let conns = parse(&text).expect("heading");
+        let conns = parse(text.as_bytes()).expect("heading");
         assert_eq!(conns.len(), 1);
-        assert_eq!(conns[0].pe_data.as_deref(), Some(callid.as_str()));
+        assert_eq!(conns[0].pe_data.as_deref(), Some(callid.as_bytes()));
         let out = String::from_utf8_lossy(&render(&conns, &numeric(true), &NoNames)).into_owned();
         let last = out.lines().last().expect("a line");
         assert_eq!(
@@ -221,17 +306,96 @@ mod tests {
         let text = format!(
             "{HEAD}TCP 2001:0db8:0000:0000:0000:0000:0000:0002 D431 2001:0db8:0000:0000:0000:0000:0000:0001 0050 2001:0db8:0000:0000:0000:0000:0000:0003 0050 SYN_RECV         59\n"
         );
-        let conns = parse(&text).expect("heading");
+        let conns = parse(text.as_bytes()).expect("heading");
         let out = String::from_utf8_lossy(&render(&conns, &numeric(false), &NoNames)).into_owned();
         assert!(out.ends_with(
             "TCP 00:59  SYN_RECV    [2001:db8::2]:54321 [2001:db8::1]:80   [2001:db8::3]:80\n"
         ));
     }
 
+    /// The last line of a listing, as bytes.
+    fn last_line(out: &[u8]) -> &[u8] {
+        let body = out.strip_suffix(b"\n").expect("newline");
+        body.rsplit(|&b| b == b'\n').next().expect("a line")
+    }
+
+    #[test]
+    fn engine_data_is_printed_as_the_kernel_wrote_it() {
+        // Not UTF-8, inner blanks, a vertical tab (a blank to C, not to
+        // Rust's `split_ascii_whitespace`), trailing blanks.
+        let mut text =
+            format!("{HEAD}UDP\x0b0A000002 13C4 0A000001 13C4 0A000003 13C4 NONE 60 sip ")
+                .into_bytes();
+        text.extend_from_slice(b"id\xff\xfe@host tag=1\x0bx  \n");
+        let conns = parse(&text).expect("heading");
+        assert_eq!(conns.len(), 1);
+        assert_eq!(conns[0].protocol, b"UDP");
+        assert_eq!(
+            conns[0].pe_data.as_deref(),
+            Some(&b"id\xff\xfe@host tag=1\x0bx"[..])
+        );
+        let out = render(&conns, &numeric(true), &NoNames);
+        assert_eq!(
+            last_line(&out),
+            &b"UDP 01:00  NONE        10.0.0.2:5060      10.0.0.1:5060      10.0.0.3:5060    sip                id\xff\xfe@host tag=1\x0bx"[..]
+        );
+        let json = crate::json::connections(&conns);
+        assert_eq!(
+            json["connections"][0]["pe_data"],
+            "id\u{fffd}\u{fffd}@host tag=1\x0bx"
+        );
+    }
+
+    #[test]
+    fn engine_name_without_data_is_a_plain_entry() {
+        for tail in [" sip", " sip   ", ""] {
+            let text =
+                format!("{HEAD}UDP 0A000002 13C4 0A000001 13C4 0A000003 13C4 NONE 60{tail}\n");
+            let conns = parse(text.as_bytes()).expect("heading");
+            assert_eq!(conns[0].pe_data, None, "{tail:?}");
+            let out = render(&conns, &numeric(true), &NoNames);
+            assert!(last_line(&out).ends_with(b"10.0.0.1:5060      10.0.0.3:5060"));
+        }
+    }
+
+    #[test]
+    fn widest_fields() {
+        let v6 = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
+        let text = format!(
+            "{HEAD}SCTP {v6} FFFF {v6} 0000 {v6} FFFF S-ACK-SENT 4294967295\n\
+             IP_255 0A000002 0000 0A000001 FFFF 0A000003 0000 ESTABLISHED 0\n"
+        );
+        let conns = parse(text.as_bytes()).expect("heading");
+        let out = render(&conns, &numeric(false), &NoNames);
+        let full = format!("[{v6}]");
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            format!(
+                "IPVS connection entries\n\
+                 pro expire state       source             virtual            destination\n\
+                 SCTP 71582788:15 S-ACK-SENT  {full}:65535 {full}:0 {full}:65535\n\
+                 IP_255 00:00  ESTABLISHED 10.0.0.2:0         10.0.0.1:65535     10.0.0.3:0\n"
+            )
+        );
+    }
+
+    #[test]
+    fn expiry_is_read_as_ipvsadm_reads_it() {
+        assert_eq!(parse_expires(b"899"), Some(899));
+        assert_eq!(parse_expires(b"4294967295"), Some(u32::MAX));
+        // A wrapped 64-bit expiry keeps its low 32 bits, as in ipvsadm.
+        assert_eq!(parse_expires(b"18446744073709551"), Some(1_271_310_319));
+        assert_eq!(parse_expires(b"99999999999999999999999"), Some(u32::MAX));
+        assert_eq!(parse_expires(b"-99999999999999999999999"), Some(0));
+        assert_eq!(parse_expires(b"-1"), Some(u32::MAX));
+        assert_eq!(parse_expires(b"12x"), None);
+        assert_eq!(parse_expires(b"-"), None);
+    }
+
     #[test]
     fn malformed_lines_are_skipped() {
         let text = format!("{HEAD}garbage\n\nUDP 0A000002\n");
-        assert_eq!(parse(&text), Some(vec![]));
-        assert_eq!(parse(""), None);
+        assert_eq!(parse(text.as_bytes()), Some(vec![]));
+        assert_eq!(parse(b""), None);
     }
 }

@@ -4,6 +4,8 @@
 //! Addresses are always numeric, counters are exact, and entries come in the
 //! same order as in the text listing.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::conn::Conn;
@@ -184,23 +186,23 @@ struct JsonEndpoint {
 
 #[derive(Serialize)]
 struct JsonConn<'a> {
-    protocol: &'a str,
+    protocol: Cow<'a, str>,
     client: JsonEndpoint,
     #[serde(rename = "virtual")]
     virtual_: JsonEndpoint,
     destination: JsonEndpoint,
-    state: &'a str,
+    state: Cow<'a, str>,
     expires: u32,
-    pe_name: Option<&'a str>,
-    pe_data: Option<&'a str>,
+    pe_name: Option<Cow<'a, str>>,
+    pe_data: Option<Cow<'a, str>>,
 }
 
-/// `-Lc --json`.
+/// `-Lc --json`. Bytes that are not UTF-8 become U+FFFD.
 pub fn connections(conns: &[Conn]) -> serde_json::Value {
     let v: Vec<JsonConn<'_>> = conns
         .iter()
         .map(|c| JsonConn {
-            protocol: &c.protocol,
+            protocol: String::from_utf8_lossy(&c.protocol),
             client: JsonEndpoint {
                 address: sys::ntop(&c.client),
                 port: c.client_port,
@@ -213,10 +215,10 @@ pub fn connections(conns: &[Conn]) -> serde_json::Value {
                 address: sys::ntop(&c.dest),
                 port: c.dest_port,
             },
-            state: &c.state,
+            state: String::from_utf8_lossy(&c.state),
             expires: c.expires,
-            pe_name: c.pe_name.as_deref(),
-            pe_data: c.pe_data.as_deref(),
+            pe_name: c.pe_name.as_deref().map(String::from_utf8_lossy),
+            pe_data: c.pe_data.as_deref().map(String::from_utf8_lossy),
         })
         .collect();
     serde_json::json!({ "connections": v })

@@ -72,7 +72,7 @@ fn main() -> ExitCode {
     if let Some(w) = app::version_warning(&info) {
         err.extend_from_slice(w.as_bytes());
     }
-    let read_conns = || std::fs::read_to_string(ipvsadm_rs::conn::PROC_FILE);
+    let read_conns = || std::fs::read(ipvsadm_rs::conn::PROC_FILE);
     let mut ctx = Ctx {
         ipvs: &mut client,
         info,

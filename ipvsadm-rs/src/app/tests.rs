@@ -194,9 +194,9 @@ fn run_with(fake: &mut Fake, line: &str, stdin: &str) -> (i32, String, String) {
     let mut err = Vec::new();
     let conns = || {
         Ok(
-            "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n\
+            b"Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n\
             UDP 0A000002 13C4 0A000001 13C4 0A000003 13C4 NONE             59 sip abc@host\n"
-                .to_string(),
+                .to_vec(),
         )
     };
     let mut ctx = Ctx {
