@@ -980,7 +980,7 @@ pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Request, Exit> {
     }
 
     if st.cmd == Cmd::StartDaemon && st.daemon.mcast_ifn.is_empty() {
-        st.daemon.mcast_ifn = DEF_MCAST_IFN.to_string();
+        st.daemon.mcast_ifn = DEF_MCAST_IFN.as_bytes().to_vec();
     }
 
     let fwd_method = st.dest.fwd & fwd::MASK;
@@ -1155,7 +1155,8 @@ fn apply(st: &mut State, ev: &Event<'_>) -> Res<()> {
         }
         "mcast-interface" => {
             st.set_option(Opt::Mcast)?;
-            st.daemon.mcast_ifn = truncate(val(), IP_VS_IFNAME_MAXLEN - 1);
+            let name = val().as_bytes();
+            st.daemon.mcast_ifn = name[..name.len().min(IP_VS_IFNAME_MAXLEN - 1)].to_vec();
         }
         "syncid" => {
             st.set_option(Opt::SyncId)?;

@@ -237,7 +237,7 @@ pub fn daemons(ds: &[DaemonConfig]) -> serde_json::Value {
             let state = render::daemon_kind(d.state)?;
             Some(serde_json::json!({
                 "state": state,
-                "mcast_interface": d.mcast_ifn,
+                "mcast_interface": String::from_utf8_lossy(&d.mcast_ifn),
                 "syncid": d.syncid,
                 "sync_maxlen": d.sync_maxlen,
                 "mcast_group": d.mcast_group.as_ref().map(sys::ntop),

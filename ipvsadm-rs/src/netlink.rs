@@ -320,10 +320,7 @@ impl Change {
                     .u32(attr::TIMEOUT_UDP, t.udp),
             ),
             Change::StartDaemon(d) => {
-                let mut inner = Attrs::default()
-                    .u32(daemon::STATE, d.state)
-                    .string(daemon::MCAST_IFN, &d.mcast_ifn)
-                    .u32(daemon::SYNC_ID, d.syncid);
+                let mut inner = daemon_key_attrs(d);
                 if d.sync_maxlen != 0 {
                     inner = inner.u16(daemon::SYNC_MAXLEN, d.sync_maxlen);
                 }
@@ -344,19 +341,21 @@ impl Change {
                     Attrs::default().nested(attr::DAEMON, inner),
                 )
             }
-            Change::StopDaemon(d) => {
-                let inner = Attrs::default()
-                    .u32(daemon::STATE, d.state)
-                    .string(daemon::MCAST_IFN, &d.mcast_ifn)
-                    .u32(daemon::SYNC_ID, d.syncid);
-                (
-                    Op::StopDaemon,
-                    cmd::DEL_DAEMON,
-                    Attrs::default().nested(attr::DAEMON, inner),
-                )
-            }
+            Change::StopDaemon(d) => (
+                Op::StopDaemon,
+                cmd::DEL_DAEMON,
+                Attrs::default().nested(attr::DAEMON, daemon_key_attrs(d)),
+            ),
         }
     }
+}
+
+/// The attributes that name a sync daemon, first in starting and stopping.
+fn daemon_key_attrs(d: &DaemonConfig) -> Attrs {
+    Attrs::default()
+        .u32(daemon::STATE, d.state)
+        .c_string(daemon::MCAST_IFN, &d.mcast_ifn)
+        .u32(daemon::SYNC_ID, d.syncid)
 }
 
 /// Changes sent in one `sendmsg`: the kernel handles every message of a
@@ -427,10 +426,13 @@ impl Attrs {
         self.raw(ty, v.to_vec())
     }
     /// A NUL-terminated string, as `NLA_NUL_STRING` policies require.
-    fn string(self, ty: u16, s: &str) -> Self {
-        let mut v = s.as_bytes().to_vec();
+    fn c_string(self, ty: u16, s: &[u8]) -> Self {
+        let mut v = s.to_vec();
         v.push(0);
         self.raw(ty, v)
+    }
+    fn string(self, ty: u16, s: &str) -> Self {
+        self.c_string(ty, s.as_bytes())
     }
     fn nested(mut self, ty: u16, inner: Attrs) -> Self {
         self.0.push((ty, AttrValue::Nested(inner)));
@@ -518,10 +520,14 @@ impl<'a> Parsed<'a> {
             _ => None,
         }
     }
-    fn string(&self, ty: u16) -> Option<String> {
+    /// A string attribute up to its NUL, as bytes.
+    fn c_string(&self, ty: u16) -> Option<&'a [u8]> {
         let p = self.get(ty)?;
-        let end = p.iter().position(|&b| b == 0).unwrap_or(p.len());
-        Some(String::from_utf8_lossy(&p[..end]).into_owned())
+        Some(p.split(|&b| b == 0).next().unwrap_or(p))
+    }
+    fn string(&self, ty: u16) -> Option<String> {
+        self.c_string(ty)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 }
 
@@ -667,7 +673,8 @@ fn parse_daemon(top: &Parsed<'_>) -> Result<DaemonConfig, Error> {
     Ok(DaemonConfig {
         state: d.u32(daemon::STATE).ok_or_else(|| bad("no state"))?,
         mcast_ifn: d
-            .string(daemon::MCAST_IFN)
+            .c_string(daemon::MCAST_IFN)
+            .map(<[u8]>::to_vec)
             .ok_or_else(|| bad("no interface"))?,
         syncid: d.u32(daemon::SYNC_ID).ok_or_else(|| bad("no syncid"))?,
         sync_maxlen: d.u16(daemon::SYNC_MAXLEN).unwrap_or(0),
@@ -1197,6 +1204,30 @@ mod tests {
             kernel_error(Op::Flush, libc::c_int::MIN),
             Error::Kernel { .. }
         ));
+    }
+
+    #[test]
+    fn daemon_interface_names_keep_their_bytes() {
+        let d = DaemonConfig {
+            state: daemon_state::BACKUP,
+            mcast_ifn: b"v\xe9th0".to_vec(),
+            syncid: 255,
+            ..DaemonConfig::default()
+        };
+        let (op, command, attrs) = Change::StopDaemon(d.clone()).request();
+        assert_eq!((op, command), (Op::StopDaemon, cmd::DEL_DAEMON));
+        let inner = [
+            tlv(daemon::STATE, &daemon_state::BACKUP.to_ne_bytes()),
+            tlv(daemon::MCAST_IFN, b"v\xe9th0\0"),
+            tlv(daemon::SYNC_ID, &255u32.to_ne_bytes()),
+        ]
+        .concat();
+        let built = attrs.build().expect("build");
+        assert_eq!(built.len(), 1);
+        assert_eq!(built[0].nla_payload().as_ref(), &inner[..]);
+        // And back, as the kernel answers a daemon dump.
+        let top = tlv(attr::DAEMON, &inner);
+        assert_eq!(parse_daemon(&parse_nested(&top)).expect("daemon"), d);
     }
 
     #[test]

@@ -481,30 +481,30 @@ pub(crate) fn daemon_kind(state: u32) -> Option<&'static str> {
     }
 }
 
-/// `-L --daemon`.
-pub fn daemons(ds: &[DaemonConfig]) -> String {
-    let mut out = String::new();
+/// `-L --daemon`. Bytes: the interface name is printed as the kernel has it.
+pub fn daemons(ds: &[DaemonConfig]) -> Vec<u8> {
+    let mut out = Vec::new();
     for d in ds.iter().take(2) {
         let Some(kind) = daemon_kind(d.state) else {
             continue;
         };
-        out += &format!(
-            "{kind} sync daemon (mcast={}, syncid={}",
-            d.mcast_ifn, d.syncid as i32
-        );
+        out.extend_from_slice(format!("{kind} sync daemon (mcast=").as_bytes());
+        out.extend_from_slice(&d.mcast_ifn);
+        let mut rest = format!(", syncid={}", d.syncid as i32);
         if d.sync_maxlen != 0 {
-            out += &format!(", maxlen={}", d.sync_maxlen);
+            rest += &format!(", maxlen={}", d.sync_maxlen);
         }
         if let Some(g) = &d.mcast_group {
-            out += &format!(", group={}", sys::ntop(g));
+            rest += &format!(", group={}", sys::ntop(g));
         }
         if d.mcast_port != 0 {
-            out += &format!(", port={}", d.mcast_port);
+            rest += &format!(", port={}", d.mcast_port);
         }
         if d.mcast_ttl != 0 {
-            out += &format!(", ttl={}", d.mcast_ttl);
+            rest += &format!(", ttl={}", d.mcast_ttl);
         }
-        out += ")\n";
+        rest += ")\n";
+        out.extend_from_slice(rest.as_bytes());
     }
     out
 }

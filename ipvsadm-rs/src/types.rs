@@ -204,7 +204,9 @@ pub struct Timeouts {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DaemonConfig {
     pub state: u32,
-    pub mcast_ifn: String,
+    /// Interface name, as bytes: Linux allows any but `/`, `:`, blanks
+    /// and NUL.
+    pub mcast_ifn: Vec<u8>,
     pub syncid: u32,
     pub sync_maxlen: u16,
     pub mcast_group: Option<IpAddr>,

@@ -245,7 +245,7 @@ fn set_and_daemons() {
         panic!()
     };
     assert_eq!(d.state, daemon_state::MASTER);
-    assert_eq!(d.mcast_ifn, "eth0");
+    assert_eq!(d.mcast_ifn, b"eth0");
     assert_eq!(d.syncid, 7);
     assert_eq!(d.mcast_port, 9000);
     assert_eq!(

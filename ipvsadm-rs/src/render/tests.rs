@@ -212,7 +212,7 @@ fn fwmarks_above_2_31_print_unsigned() {
 fn daemon_lines() {
     let d = DaemonConfig {
         state: daemon_state::BACKUP,
-        mcast_ifn: "eth1".into(),
+        mcast_ifn: b"eth1".to_vec(),
         syncid: 3,
         sync_maxlen: 1472,
         mcast_group: Some("224.0.0.81".parse().expect("literal")),
@@ -220,8 +220,23 @@ fn daemon_lines() {
         mcast_ttl: 1,
     };
     assert_eq!(
+        daemons(std::slice::from_ref(&d)),
+        b"backup sync daemon (mcast=eth1, syncid=3, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n"
+    );
+    // Interface names may hold any byte but `/`, `:`, blanks and NUL; they
+    // are printed as the kernel has them.
+    let d = DaemonConfig {
+        state: daemon_state::MASTER,
+        mcast_ifn: b"v\xe9th.15-bytes!!".to_vec(),
+        syncid: 255,
+        sync_maxlen: 0,
+        mcast_group: None,
+        mcast_port: 0,
+        mcast_ttl: 0,
+    };
+    assert_eq!(
         daemons(&[d]),
-        "backup sync daemon (mcast=eth1, syncid=3, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n"
+        b"master sync daemon (mcast=v\xe9th.15-bytes!!, syncid=255)\n"
     );
 }
 
