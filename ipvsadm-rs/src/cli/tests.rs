@@ -298,3 +298,98 @@ fn restore_cannot_nest() {
     );
     assert_eq!(ok("-R").command, Command::Restore);
 }
+
+#[test]
+fn ports_at_both_ends() {
+    let Command::Add(s) = ok("-A -t 10.0.0.1:65535").command else {
+        panic!()
+    };
+    assert_eq!(s.key.port, 65535);
+    assert_eq!(
+        err("-A -t 10.0.0.1:65536").stderr,
+        "illegal virtual server address[:port] specified\n"
+    );
+    assert_eq!(
+        err("-A -t 10.0.0.1:0").stderr,
+        "Zero port specified for non-persistent service\n"
+    );
+    let Command::Add(s) = ok("-A -t 10.0.0.1:0 -p").command else {
+        panic!()
+    };
+    assert_eq!(s.key.port, 0);
+    let Command::AddDest(_, d) = ok("-a -t 10.0.0.1:0 -r 10.0.0.2:65535 -m").command else {
+        panic!()
+    };
+    assert_eq!(d.port, 65535);
+    let v6 = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
+    let Command::Add(s) = ok(&format!("-A -u [{v6}]:65535")).command else {
+        panic!()
+    };
+    assert_eq!((s.key.af, s.key.port), (AF_INET6, 65535));
+    assert_eq!(s.key.addr, v6.parse::<IpAddr>().expect("literal"));
+}
+
+#[test]
+fn largest_fwmark_weight_and_thresholds() {
+    let Command::Add(s) = ok("-A -f 4294967295").command else {
+        panic!()
+    };
+    assert_eq!(s.key.fwmark, u32::MAX);
+    assert_eq!(
+        err("-A -f 4294967296").stderr,
+        "invalid fwmark value `4294967296' specified\n"
+    );
+    let Command::AddDest(_, d) =
+        ok("-a -t 10.0.0.1:80 -r 10.0.0.2 -w 2147483647 -x 2147483647 -y 2147483647").command
+    else {
+        panic!()
+    };
+    let max = i32::MAX as u32;
+    assert_eq!((d.weight, d.u_threshold, d.l_threshold), (max, max, max));
+    for (opt, what) in [
+        ("-w", "weight"),
+        ("-x", "u_threshold"),
+        ("-y", "l_threshold"),
+    ] {
+        assert_eq!(
+            err(&format!("-a -t 10.0.0.1:80 -r 10.0.0.2 {opt} 2147483648")).stderr,
+            format!("illegal {what} specified\n")
+        );
+    }
+}
+
+#[test]
+fn names_cut_to_the_kernels_buffers() {
+    let Command::Add(s) = ok(&format!(
+        "-A -u 10.0.0.1:5060 -s {} --pe {}",
+        "s".repeat(15),
+        "p".repeat(16)
+    ))
+    .command
+    else {
+        panic!()
+    };
+    assert_eq!(s.sched_name, "s".repeat(15));
+    assert_eq!(s.pe_name, Some("p".repeat(16)));
+    // One byte more is cut, as ipvsadm's strncpy cuts it.
+    let Command::Add(s) = ok(&format!(
+        "-A -u 10.0.0.1:5060 -s {} --pe {}",
+        "s".repeat(16),
+        "p".repeat(17)
+    ))
+    .command
+    else {
+        panic!()
+    };
+    assert_eq!(s.sched_name, "s".repeat(15));
+    assert_eq!(s.pe_name, Some("p".repeat(16)));
+    let Command::StartDaemon(d) = ok(&format!(
+        "--start-daemon master --mcast-interface {}",
+        "i".repeat(16)
+    ))
+    .command
+    else {
+        panic!()
+    };
+    assert_eq!(d.mcast_ifn, "i".repeat(15).into_bytes());
+}

@@ -326,3 +326,256 @@ fn persistence_in_listings_and_rules() {
         "-A -t [2001:db8::1]:443 -s wlc -p 300\n"
     );
 }
+
+/// Names as a resolver could give them: any length, any bytes.
+struct Given {
+    host: Vec<u8>,
+    service: Vec<u8>,
+}
+
+impl Names for Given {
+    fn host(&self, _: &IpAddr) -> Option<Vec<u8>> {
+        Some(self.host.clone())
+    }
+    fn service(&self, _: u16, _: u16) -> Option<Vec<u8>> {
+        Some(self.service.clone())
+    }
+}
+
+fn render_all(se: &ServiceEntry, dests: &[DestEntry], f: &Format, names: &dyn Names) -> Vec<u8> {
+    let mut out = Vec::new();
+    service_entry(&mut out, se, dests, f, names);
+    out
+}
+
+#[test]
+fn longest_names_are_cut_by_bytes_in_listings_and_kept_in_rules() {
+    // A 253-byte DNS name whose bytes are not all UTF-8, and a long service
+    // name: listings cut at ipvsadm's byte offsets even inside a character.
+    let mut host = vec![b'h'; 26];
+    host.extend_from_slice("é".as_bytes());
+    host.push(0xff);
+    host.resize(253, b'x');
+    let names = Given {
+        host: host.clone(),
+        service: b"a-very-long-service-name-from-etc-services".to_vec(),
+    };
+    let out = render_all(
+        &svc("10.0.0.1", 80),
+        &[dest("10.0.0.2", 80)],
+        &Format::default(),
+        &names,
+    );
+    let mut expected = b"TCP  ".to_vec();
+    expected.extend_from_slice(&host[..28]);
+    expected.extend_from_slice(b" wlc\n  -> ");
+    expected.extend_from_slice(&host[..28]);
+    expected.extend_from_slice(b" Masq    1      0          0         \n");
+    assert_eq!(out, expected);
+    // IPv6 names are cut only at ipvsadm's 59-byte buffer, bracket included.
+    let out = render_all(
+        &svc("2001:db8::1", 80),
+        &[dest("2001:db8::2", 80)],
+        &Format::default(),
+        &names,
+    );
+    let mut expected = b"TCP  [".to_vec();
+    expected.extend_from_slice(&host[..58]);
+    expected.extend_from_slice(b" wlc\n  -> [");
+    expected.extend_from_slice(&host[..58]);
+    expected.extend_from_slice(b" Masq    1      0          0         \n");
+    assert_eq!(out, expected);
+    // Rules keep the whole name, so they can be restored.
+    let rule = Format {
+        rule: true,
+        ..Format::default()
+    };
+    let out = render_all(&svc("10.0.0.1", 80), &[], &rule, &names);
+    let mut expected = b"-A -t ".to_vec();
+    expected.extend_from_slice(&host);
+    expected.extend_from_slice(b":a-very-long-service-name-from-etc-services -s wlc\n");
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn widest_addresses_and_ports() {
+    let v6 = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
+    let s = svc(v6, 65535);
+    let mut d = dest(v6, 65535);
+    d.weight = 0;
+    let mut d0 = dest("255.255.255.255", 0);
+    d0.af = AF_INET;
+    let f = Format {
+        numeric: true,
+        ..Format::default()
+    };
+    let out = render_all(&s, &[d.clone(), d0.clone()], &f, &NoNames);
+    assert_eq!(
+        String::from_utf8(out).expect("utf8"),
+        format!(
+            "TCP  [{v6}]:65535 wlc\n  \
+             -> [{v6}]:65535 Masq    0      0          0         \n  \
+             -> 255.255.255.255:0            Masq    1      0          0         \n"
+        )
+    );
+    let f = Format {
+        numeric: true,
+        stats: true,
+        ..Format::default()
+    };
+    let out = render_all(&s, &[d.clone()], &f, &NoNames);
+    assert_eq!(
+        String::from_utf8(out).expect("utf8"),
+        format!(
+            "TCP  [{v6}]:65535        0        0        0        0        0\n  \
+             -> [{v6}]:65535        0        0        0        0        0\n"
+        )
+    );
+    let f = Format {
+        numeric: true,
+        rule: true,
+        ..Format::default()
+    };
+    let out = render_all(&s, &[d], &f, &NoNames);
+    assert_eq!(
+        String::from_utf8(out).expect("utf8"),
+        format!("-A -t [{v6}]:65535 -s wlc\n-a -t [{v6}]:65535 -r [{v6}]:65535 -m -w 0\n")
+    );
+}
+
+#[test]
+fn counters_near_2_64() {
+    let max = Stats {
+        conns: u64::MAX,
+        inpkts: u64::MAX - 1,
+        outpkts: 99_999_999_999_999,
+        inbytes: 100_000_000_000_000,
+        outbytes: 999_999_999,
+        cps: u64::MAX,
+        inpps: u64::MAX,
+        outpps: u64::MAX,
+        inbps: u64::MAX,
+        outbps: 100_000_000,
+    };
+    let mut s = svc("10.0.0.1", 80);
+    s.stats = max;
+    let mut d = dest("10.0.0.2", 80);
+    d.stats = max;
+    let fmt = |stats: bool, exact: bool| Format {
+        numeric: true,
+        stats,
+        rate: !stats,
+        exact,
+        ..Format::default()
+    };
+    let text = |f: Format| {
+        String::from_utf8(render_all(&s, std::slice::from_ref(&d), &f, &NoNames)).expect("utf8")
+    };
+    assert_eq!(
+        text(fmt(true, false)),
+        "TCP  10.0.0.1:80                 18446744T18446744T   99999G     100T  999999K\n  \
+         -> 10.0.0.2:80                 18446744T18446744T   99999G     100T  999999K\n"
+    );
+    assert_eq!(
+        text(fmt(true, true)),
+        "TCP  10.0.0.1:80                  18446744073709551615 18446744073709551614 99999999999999 100000000000000 999999999\n  \
+         -> 10.0.0.2:80                  18446744073709551615 18446744073709551614 99999999999999 100000000000000 999999999\n"
+    );
+    // Servers' first three rates are printed unscaled, as in ipvsadm.
+    assert_eq!(
+        text(fmt(false, false)),
+        "TCP  10.0.0.1:80                 18446744T18446744T18446744T18446744T  100000K\n  \
+         -> 10.0.0.2:80                  18446744073709551615 18446744073709551615 1844674407370955161518446744T  100000K\n"
+    );
+}
+
+#[test]
+fn weights_and_thresholds_at_their_maximum() {
+    let mut d = dest("10.0.0.2", 80);
+    d.weight = i32::MAX as u32;
+    d.u_threshold = u32::MAX;
+    d.l_threshold = u32::MAX;
+    d.active_conns = u32::MAX;
+    d.inact_conns = u32::MAX;
+    d.persist_conns = u32::MAX;
+    let s = svc("10.0.0.1", 80);
+    let text = |f: Format| {
+        String::from_utf8(render_all(&s, std::slice::from_ref(&d), &f, &NoNames)).expect("utf8")
+    };
+    let numeric = Format {
+        numeric: true,
+        ..Format::default()
+    };
+    assert!(text(numeric)
+        .ends_with("  -> 10.0.0.2:80                  Masq    2147483647 4294967295 4294967295\n"));
+    assert!(text(Format {
+        thresholds: true,
+        ..numeric
+    })
+    .ends_with("  -> 10.0.0.2:80                  4294967295 4294967295 4294967295 4294967295\n"));
+    assert!(text(Format {
+        persistent_conn: true,
+        ..numeric
+    })
+    .ends_with("  -> 10.0.0.2:80                  2147483647 4294967295  4294967295 4294967295\n"));
+    assert!(text(Format {
+        rule: true,
+        ..numeric
+    })
+    .ends_with("-a -t 10.0.0.1:80 -r 10.0.0.2:80 -m -w 2147483647\n"));
+}
+
+#[test]
+fn longest_scheduler_and_engine_names() {
+    let mut s = svc("10.0.0.1", 5060);
+    s.key.protocol = IPPROTO_UDP;
+    s.sched_name = "s".repeat(15);
+    s.pe_name = Some("p".repeat(16));
+    s.flags = svc_flags::PERSISTENT;
+    s.timeout = 2_678_400;
+    let f = Format {
+        numeric: true,
+        ..Format::default()
+    };
+    assert_eq!(
+        service_line(&s, &f),
+        format!(
+            "UDP  10.0.0.1:5060 {} persistent 2678400 pe {}\n",
+            "s".repeat(15),
+            "p".repeat(16)
+        )
+    );
+    let f = Format { rule: true, ..f };
+    assert_eq!(
+        service_line(&s, &f),
+        format!(
+            "-A -u 10.0.0.1:5060 -s {} -p 2678400 --pe {}\n",
+            "s".repeat(15),
+            "p".repeat(16)
+        )
+    );
+}
+
+#[test]
+fn largest_fwmarks_list_and_sort() {
+    let mark = |m: u32| {
+        let mut s = svc("0.0.0.0", 0);
+        s.key.fwmark = m;
+        s.key.protocol = 0;
+        s
+    };
+    let f = Format {
+        numeric: true,
+        ..Format::default()
+    };
+    let mut v6 = mark(u32::MAX);
+    v6.key.af = AF_INET6;
+    assert_eq!(service_line(&mark(u32::MAX), &f), "FWM  4294967295 wlc\n");
+    assert_eq!(service_line(&v6, &f), "FWM  4294967295 IPv6 wlc\n");
+    // ipvsadm subtracts marks into an int: 2^32-1 - 1 is -2, so the largest
+    // mark sorts first.
+    let mut v = vec![mark(1), mark(u32::MAX), mark(2)];
+    sort_services(&mut v);
+    let order: Vec<u32> = v.iter().map(|s| s.key.fwmark).collect();
+    assert_eq!(order, [u32::MAX, 1, 2]);
+}
