@@ -125,12 +125,17 @@ fn flush_changes(ctx: &mut Ctx<'_>, batch: &mut Vec<Change>, status: &mut i32) {
 
 /// Splits `-R` input into command lines the way ipvsadm's reader does:
 /// whitespace-separated words, one line per command, `ipvsadm` words dropped.
+/// A word ends at a NUL byte, as a C string does (so `\0` alone is an empty
+/// argument); unlike ipvsadm, words longer than its 4096-byte buffer are
+/// kept whole instead of split in two.
 pub fn restore_lines(input: &str) -> Vec<Vec<String>> {
     input
         .split('\n')
         .map(|line| {
             line.split([' ', '\t', '\r'])
-                .filter(|w| !w.is_empty() && *w != "ipvsadm")
+                .filter(|w| !w.is_empty())
+                .map(|w| w.split('\0').next().unwrap_or_default())
+                .filter(|w| *w != "ipvsadm")
                 .map(String::from)
                 .collect::<Vec<_>>()
         })

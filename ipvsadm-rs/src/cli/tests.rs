@@ -25,6 +25,10 @@ fn tables_have_one_column_per_option() {
     for row in COMMANDS_V_OPTIONS {
         assert_eq!(row.len(), NUMBER_OF_OPT, "{row}");
     }
+    assert_eq!(TUNNEL_TYPES_V_OPTIONS.len(), TUN_NAMES.len());
+    for row in TUNNEL_TYPES_V_OPTIONS {
+        assert_eq!(row.len(), TUN_OPTS.len(), "{row}");
+    }
 }
 
 #[test]
@@ -392,4 +396,74 @@ fn names_cut_to_the_kernels_buffers() {
         panic!()
     };
     assert_eq!(d.mcast_ifn, "i".repeat(15).into_bytes());
+}
+
+/// Every option after every command, and with odd values after the commands
+/// that take most options: each line is parsed or refused, never a panic.
+/// Options that take a host get only values refused before a name lookup,
+/// to stay off the network.
+#[test]
+fn no_command_line_panics() {
+    let long = "x".repeat(5000);
+    let wide = "é".repeat(40);
+    let host_safe = [
+        "",
+        "12345",
+        "1.2.3.4:",
+        "1.2.3.4:65536",
+        "0x7f000001:0",
+        "[",
+        "[::1",
+        "[::1]",
+        "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
+    ];
+    let odd = [
+        "-1",
+        " 7",
+        "4294967296",
+        "99999999999999999999999",
+        ",",
+        "sh-port,,flag-3",
+        "ff02::1",
+        "ÿ",
+        &wide,
+        &long,
+    ];
+    let hosts = [
+        "tcp-service",
+        "udp-service",
+        "sctp-service",
+        "real-server",
+        "netmask",
+    ];
+    let def = command();
+    let longs: Vec<&str> = def
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .filter(|l| !["completions", "man"].contains(l))
+        .collect();
+    let line = |words: &[&str]| -> Vec<String> {
+        std::iter::once("ipvsadm")
+            .chain(words.iter().copied())
+            .map(String::from)
+            .collect()
+    };
+    for opt in &longs {
+        let opt = format!("--{opt}");
+        for cmd in [
+            "-A", "-E", "-D", "-C", "-L", "-a", "-e", "-d", "-Z", "--set", "-R", "-S", "-h", "-v",
+        ] {
+            let _ = parse(&line(&[cmd, &opt]), cmd == "-R");
+        }
+        let values: Vec<&str> = if hosts.contains(&&opt[2..]) {
+            host_safe.to_vec()
+        } else {
+            host_safe.iter().chain(odd.iter()).copied().collect()
+        };
+        for v in values {
+            for cmd in [&["-a"][..], &["-L"], &["--start-daemon", "master"]] {
+                let _ = parse(&line(&[cmd, &[&opt, v]].concat()), false);
+            }
+        }
+    }
 }
