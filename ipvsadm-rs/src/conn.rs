@@ -393,6 +393,39 @@ mod tests {
     }
 
     #[test]
+    fn random_lines_never_panic() {
+        let words: [&[u8]; 12] = [
+            b"TCP",
+            b"0A000001",
+            b"FFFF",
+            b"::1",
+            b"1.2.3.4",
+            b"NONE",
+            b"60",
+            b"sip",
+            b" ",
+            b"\x0b",
+            b"\xff",
+            b"\n",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..5_000 {
+            let mut text = HEAD.as_bytes().to_vec();
+            for _ in 0..(seed % 30) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.extend_from_slice(words[(seed % 12) as usize]);
+                text.push(b' ');
+            }
+            if let Some(conns) = parse(&text) {
+                let _ = render(&conns, &numeric(true), &NoNames);
+                let _ = crate::json::connections(&conns);
+            }
+        }
+    }
+
+    #[test]
     fn malformed_lines_are_skipped() {
         let text = format!("{HEAD}garbage\n\nUDP 0A000002\n");
         assert_eq!(parse(text.as_bytes()), Some(vec![]));

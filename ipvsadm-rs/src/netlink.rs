@@ -1230,6 +1230,37 @@ mod tests {
         assert_eq!(parse_daemon(&parse_nested(&top)).expect("daemon"), d);
     }
 
+    /// A small deterministic generator, so the test needs no crate.
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn random_replies_never_panic() {
+        let mut seed = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            let n = (xorshift(&mut seed) % 96) as usize;
+            let mut inner: Vec<u8> = (0..n).map(|_| xorshift(&mut seed) as u8).collect();
+            // Mostly well-formed lengths, so parsing gets past the headers.
+            if n >= 4 && xorshift(&mut seed) % 2 == 0 {
+                inner[..2].copy_from_slice(&(n as u16).to_ne_bytes());
+                inner[2] %= 16;
+                inner[3] = 0;
+            }
+            for ty in [attr::SERVICE, attr::DEST, attr::DAEMON] {
+                let top = tlv(ty, &inner);
+                let p = parse_nested(&top);
+                let _ = parse_service(Op::GetServices, &p);
+                let _ = parse_dest(&p, AF_INET6);
+                let _ = parse_daemon(&p);
+            }
+            let _ = parse_stats(&inner);
+        }
+    }
+
     #[test]
     fn errors_are_worded_per_operation() {
         assert_eq!(
