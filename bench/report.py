@@ -186,9 +186,13 @@ def summary(raw, out_txt, out_json, md):
     if par or cg:
         say("")
         say("3. Call-ID parser in user space (ipvs_pe_sip::call_id, host CPU, not the VM): "
-            "criterion median (95% CI), message bytes per second, callgrind instructions")
+            "criterion median time (95% CI) and message bytes per second; bytes the parser "
+            "reads (to the Call-ID's end, or the header section's) and callgrind "
+            "instructions per message (per byte read)")
+        say(f"   {'message':18} {'size':>7} {'time ns (95% CI)':>25} {'msg bytes/s':>12}"
+            f"  {'read':>7}  instructions")
         res = {}
-        for m in list(dict.fromkeys(list(par) + list(cg))):
+        for m in list(dict.fromkeys(list(cg) + list(par))):
             p, c = par.get(m, {}), cg.get(m, {})
             row = {}
             text = f"   {m:18}"
@@ -198,14 +202,13 @@ def summary(raw, out_txt, out_json, md):
                 row.update(bytes=size, median_ns=ns, ci_ns=[num(p["median_lo_ns"]),
                                                             num(p["median_hi_ns"])],
                            bytes_per_s=size / ns * 1e9 if ns else 0)
-                text += (f" {size:5d} B  {ns:8.1f} ns ({num(p['median_lo_ns']):.1f}-"
-                         f"{num(p['median_hi_ns']):.1f})  {row['bytes_per_s'] / 1e9:6.2f} GB/s")
+                ci = f"({num(p['median_lo_ns']):.1f}-{num(p['median_hi_ns']):.1f})"
+                text += (f" {size:5d} B  {ns:8.1f} {ci:>15}  {row['bytes_per_s'] / 1e9:6.2f} GB/s")
             if c:
                 ins = num(c["instructions"]) / num(c["repetitions"])
-                row["instructions"] = ins
-                text += f"  {ins:7.0f} instructions"
-                if p:
-                    text += f" ({ins / int(p['bytes']):.2f}/byte)"
+                scanned = int(c["scanned"])
+                row.update(instructions=ins, scanned=scanned)
+                text += f"  {scanned:5d} B  {ins:6.0f} ({ins / scanned:5.2f}/B)"
             res[m] = row
             say(text)
         data["parser"] = res

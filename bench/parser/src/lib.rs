@@ -34,6 +34,22 @@ corpus! {
     "no_callid": "INVITE without Call-ID (fallback: whole header section scanned)",
 }
 
+impl Message {
+    /// How far `call_id` reads: to the end of the Call-ID it finds, else to the end of the
+    /// header section (the parser stops at the first empty line). Instructions per byte are
+    /// counted on this, since the parser never looks at what follows.
+    pub fn scanned(&self) -> usize {
+        match ipvs_pe_sip::call_id(self.bytes) {
+            Ok(id) => id.as_ptr() as usize - self.bytes.as_ptr() as usize + id.len(),
+            Err(_) => self
+                .bytes
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(self.bytes.len(), |p| p + 4),
+        }
+    }
+}
+
 /// The message called `name`.
 pub fn message(name: &str) -> Option<&'static Message> {
     CORPUS.iter().find(|m| m.name == name)

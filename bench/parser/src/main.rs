@@ -3,7 +3,7 @@
 //! instruction total divided by the repetitions is the cost of one `call_id`.
 //!
 //! usage: ipvs-pe-sip-bench-parser MESSAGE REPETITIONS
-//!        ipvs-pe-sip-bench-parser --list
+//!        ipvs-pe-sip-bench-parser --list   (name, bytes, bytes scanned, description)
 
 use ipvs_pe_sip_bench_parser::{message, CORPUS};
 use std::hint::black_box;
@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     match args.as_slice() {
         [list] if list == "--list" => {
             for m in CORPUS {
-                println!("{}\t{}\t{}", m.name, m.bytes.len(), m.what);
+                println!("{}\t{}\t{}\t{}", m.name, m.bytes.len(), m.scanned(), m.what);
             }
             ExitCode::SUCCESS
         }
