@@ -921,6 +921,7 @@ fn encode_attrs(attrs: &[Attr]) -> Vec<u8> {
     let mut out = Vec::new();
     for a in attrs {
         let p = a.nla_payload().as_ref();
+        // Cannot wrap: the payload was read from an attribute of this length.
         let len = (p.len() + 4) as u16;
         let ty: u16 = a.nla_type().into();
         out.extend_from_slice(&len.to_ne_bytes());
