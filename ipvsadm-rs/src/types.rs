@@ -234,3 +234,50 @@ impl Info {
         )
     }
 }
+
+/// Entries for tests, so each test states only what it is about.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    /// A TCP service with the default scheduler, its family from the address.
+    pub(crate) fn service(addr: &str, port: u16) -> ServiceEntry {
+        let addr: IpAddr = addr.parse().expect("literal");
+        ServiceEntry {
+            key: ServiceKey {
+                af: if addr.is_ipv4() { AF_INET } else { AF_INET6 },
+                protocol: IPPROTO_TCP,
+                addr,
+                port,
+                fwmark: 0,
+            },
+            sched_name: "wlc".into(),
+            pe_name: None,
+            flags: 0,
+            timeout: 0,
+            netmask: u32::MAX,
+            stats: Stats::default(),
+        }
+    }
+
+    /// A masquerading real server of weight 1.
+    pub(crate) fn dest(addr: &str, port: u16) -> DestEntry {
+        let addr: IpAddr = addr.parse().expect("literal");
+        DestEntry {
+            af: if addr.is_ipv4() { AF_INET } else { AF_INET6 },
+            addr,
+            port,
+            fwd: fwd::MASQ,
+            weight: 1,
+            u_threshold: 0,
+            l_threshold: 0,
+            active_conns: 0,
+            inact_conns: 0,
+            persist_conns: 0,
+            tun_type: 0,
+            tun_port: 0,
+            tun_flags: 0,
+            stats: Stats::default(),
+        }
+    }
+}

@@ -1,20 +1,11 @@
 use super::*;
+use crate::types::fixtures;
 
 fn entry(sched: &str, flags: u32) -> ServiceEntry {
     ServiceEntry {
-        key: ServiceKey {
-            af: AF_INET,
-            protocol: IPPROTO_TCP,
-            addr: "10.0.0.1".parse().expect("literal"),
-            port: 80,
-            fwmark: 0,
-        },
         sched_name: sched.into(),
-        pe_name: None,
         flags,
-        timeout: 0,
-        netmask: u32::MAX,
-        stats: Stats::default(),
+        ..fixtures::service("10.0.0.1", 80)
     }
 }
 
@@ -33,20 +24,11 @@ fn tunnels_and_masks() {
     let mut se = entry("rr", 0);
     se.netmask = u32::from_ne_bytes([255, 255, 255, 0]);
     let d = DestEntry {
-        af: AF_INET,
-        addr: "10.0.0.2".parse().expect("literal"),
-        port: 80,
         fwd: fwd::TUNNEL,
-        weight: 1,
-        u_threshold: 0,
-        l_threshold: 0,
-        active_conns: 0,
-        inact_conns: 0,
-        persist_conns: 0,
         tun_type: tun::GUE,
         tun_port: 65535,
         tun_flags: tun::FLAG_CSUM | tun::FLAG_REMCSUM,
-        stats: Stats::default(),
+        ..fixtures::dest("10.0.0.2", 80)
     };
     let v = serde_json::to_value(service(&se, &[d])).expect("json");
     assert_eq!(v["netmask"], "255.255.255.0");

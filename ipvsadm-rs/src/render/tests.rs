@@ -1,4 +1,5 @@
 use super::*;
+use crate::types::fixtures::{dest, service as svc};
 
 struct LongNames;
 impl Names for LongNames {
@@ -10,44 +11,19 @@ impl Names for LongNames {
     }
 }
 
-fn svc(addr: &str, port: u16) -> ServiceEntry {
-    let addr: IpAddr = addr.parse().expect("literal");
-    ServiceEntry {
-        key: ServiceKey {
-            af: if addr.is_ipv4() { AF_INET } else { AF_INET6 },
-            protocol: IPPROTO_TCP,
-            addr,
-            port,
-            fwmark: 0,
-        },
-        sched_name: "wlc".into(),
-        pe_name: None,
-        flags: 0,
-        timeout: 0,
-        netmask: u32::MAX,
-        stats: Stats::default(),
-    }
-}
-
-fn dest(addr: &str, port: u16) -> DestEntry {
-    let addr: IpAddr = addr.parse().expect("literal");
-    DestEntry {
-        af: if addr.is_ipv4() { AF_INET } else { AF_INET6 },
-        addr,
-        port,
-        fwd: fwd::MASQ,
-        weight: 1,
-        u_threshold: 0,
-        l_threshold: 0,
-        active_conns: 0,
-        inact_conns: 0,
-        persist_conns: 0,
-        tun_type: 0,
-        tun_port: 0,
-        tun_flags: 0,
-        stats: Stats::default(),
-    }
-}
+/// Numeric listings and numeric rules, the formats most tests compare.
+const LIST: Format = Format {
+    numeric: true,
+    rule: false,
+    stats: false,
+    rate: false,
+    thresholds: false,
+    persistent_conn: false,
+    nosort: false,
+    exact: false,
+    tun_info: false,
+};
+const RULES: Format = Format { rule: true, ..LIST };
 
 #[test]
 fn largenum_scales_like_ipvsadm() {
@@ -122,9 +98,8 @@ fn stats_and_rates() {
     d.stats.cps = 3;
     d.stats.inbps = 123_456_789_012;
     let f = Format {
-        numeric: true,
         stats: true,
-        ..Format::default()
+        ..LIST
     };
     let mut out = Vec::new();
     service_entry(&mut out, &s, &[d.clone()], &f, &NoNames);
@@ -132,11 +107,7 @@ fn stats_and_rates() {
         String::from_utf8(out).expect("utf8"),
         "TCP  10.0.0.1:80                         5        0        0    1500M        0\n  -> 10.0.0.2:80                         0        0        0        0        0\n"
     );
-    let f = Format {
-        numeric: true,
-        rate: true,
-        ..Format::default()
-    };
+    let f = Format { rate: true, ..LIST };
     let mut out = Vec::new();
     service_entry(&mut out, &s, &[d], &f, &NoNames);
     assert_eq!(
@@ -153,20 +124,15 @@ fn tunnel_info_and_rules() {
     d.tun_port = 6080;
     d.tun_flags = tun::FLAG_REMCSUM;
     let f = Format {
-        numeric: true,
         tun_info: true,
-        ..Format::default()
+        ..LIST
     };
     let mut out = Vec::new();
     service_entry(&mut out, &svc("10.0.0.1", 80), &[d.clone()], &f, &NoNames);
     assert!(String::from_utf8(out).expect("utf8").ends_with(
         "  -> 10.0.0.2:80                  Tunnel  gue:6080:r+c  1      0          0         \n"
     ));
-    let f = Format {
-        numeric: true,
-        rule: true,
-        ..Format::default()
-    };
+    let f = RULES;
     let mut out = Vec::new();
     service_entry(&mut out, &svc("10.0.0.1", 80), &[d], &f, &NoNames);
     assert!(String::from_utf8(out).expect("utf8").ends_with(
@@ -249,50 +215,32 @@ fn service_line(se: &ServiceEntry, f: &Format) -> String {
 
 #[test]
 fn sched_flags_are_named_per_scheduler() {
-    let list = Format {
-        numeric: true,
-        ..Format::default()
-    };
-    let rule = Format {
-        numeric: true,
-        rule: true,
-        ..Format::default()
-    };
     let mut s = svc("10.0.0.1", 80);
     s.sched_name = "sh".into();
     s.flags = svc_flags::SCHED_MASK;
     assert_eq!(
-        service_line(&s, &list),
+        service_line(&s, &LIST),
         "TCP  10.0.0.1:80 sh (sh-fallback,sh-port)\n"
     );
     assert_eq!(
-        service_line(&s, &rule),
+        service_line(&s, &RULES),
         "-A -t 10.0.0.1:80 -s sh -b sh-fallback,sh-port\n"
     );
     s.sched_name = "rr".into();
     assert_eq!(
-        service_line(&s, &rule),
+        service_line(&s, &RULES),
         "-A -t 10.0.0.1:80 -s rr -b flag-1,flag-2,flag-3\n"
     );
     // ipvsadm has no name for the third flag of sh and mh and prints an empty
     // list; the comparison suite pins that output, so it is kept.
     s.sched_name = "mh".into();
     s.flags = svc_flags::SCHED3;
-    assert_eq!(service_line(&s, &list), "TCP  10.0.0.1:80 mh ()\n");
-    assert_eq!(service_line(&s, &rule), "-A -t 10.0.0.1:80 -s mh -b \n");
+    assert_eq!(service_line(&s, &LIST), "TCP  10.0.0.1:80 mh ()\n");
+    assert_eq!(service_line(&s, &RULES), "-A -t 10.0.0.1:80 -s mh -b \n");
 }
 
 #[test]
 fn persistence_in_listings_and_rules() {
-    let list = Format {
-        numeric: true,
-        ..Format::default()
-    };
-    let rule = Format {
-        numeric: true,
-        rule: true,
-        ..Format::default()
-    };
     let mut s = svc("10.0.0.1", 5060);
     s.key.protocol = IPPROTO_UDP;
     s.flags = svc_flags::PERSISTENT | svc_flags::ONEPACKET;
@@ -300,11 +248,11 @@ fn persistence_in_listings_and_rules() {
     s.netmask = 0;
     s.pe_name = Some("sip".into());
     assert_eq!(
-        service_line(&s, &list),
+        service_line(&s, &LIST),
         "UDP  10.0.0.1:5060 wlc persistent 60 mask 0.0.0.0 pe sip ops\n"
     );
     assert_eq!(
-        service_line(&s, &rule),
+        service_line(&s, &RULES),
         "-A -u 10.0.0.1:5060 -s wlc -p 60 -M 0.0.0.0 --pe sip -o\n"
     );
     let mut s = svc("2001:db8::1", 443);
@@ -312,17 +260,17 @@ fn persistence_in_listings_and_rules() {
     s.timeout = 300;
     s.netmask = 64;
     assert_eq!(
-        service_line(&s, &list),
+        service_line(&s, &LIST),
         "TCP  [2001:db8::1]:443 wlc persistent 300 mask 64\n"
     );
     assert_eq!(
-        service_line(&s, &rule),
+        service_line(&s, &RULES),
         "-A -t [2001:db8::1]:443 -s wlc -p 300 -M 64\n"
     );
     // A single-address granularity is not shown.
     s.netmask = 128;
     assert_eq!(
-        service_line(&s, &rule),
+        service_line(&s, &RULES),
         "-A -t [2001:db8::1]:443 -s wlc -p 300\n"
     );
 }
@@ -405,10 +353,7 @@ fn widest_addresses_and_ports() {
     d.weight = 0;
     let mut d0 = dest("255.255.255.255", 0);
     d0.af = AF_INET;
-    let f = Format {
-        numeric: true,
-        ..Format::default()
-    };
+    let f = LIST;
     let out = render_all(&s, &[d.clone(), d0.clone()], &f, &NoNames);
     assert_eq!(
         String::from_utf8(out).expect("utf8"),
@@ -419,9 +364,8 @@ fn widest_addresses_and_ports() {
         )
     );
     let f = Format {
-        numeric: true,
         stats: true,
-        ..Format::default()
+        ..LIST
     };
     let out = render_all(&s, &[d.clone()], &f, &NoNames);
     assert_eq!(
@@ -431,11 +375,7 @@ fn widest_addresses_and_ports() {
              -> [{v6}]:65535        0        0        0        0        0\n"
         )
     );
-    let f = Format {
-        numeric: true,
-        rule: true,
-        ..Format::default()
-    };
+    let f = RULES;
     let out = render_all(&s, &[d], &f, &NoNames);
     assert_eq!(
         String::from_utf8(out).expect("utf8"),
@@ -502,10 +442,7 @@ fn weights_and_thresholds_at_their_maximum() {
     let text = |f: Format| {
         String::from_utf8(render_all(&s, std::slice::from_ref(&d), &f, &NoNames)).expect("utf8")
     };
-    let numeric = Format {
-        numeric: true,
-        ..Format::default()
-    };
+    let numeric = LIST;
     assert!(text(numeric)
         .ends_with("  -> 10.0.0.2:80                  Masq    2147483647 4294967295 4294967295\n"));
     assert!(text(Format {
@@ -533,10 +470,7 @@ fn longest_scheduler_and_engine_names() {
     s.pe_name = Some("p".repeat(16));
     s.flags = svc_flags::PERSISTENT;
     s.timeout = 2_678_400;
-    let f = Format {
-        numeric: true,
-        ..Format::default()
-    };
+    let f = LIST;
     assert_eq!(
         service_line(&s, &f),
         format!(
@@ -564,10 +498,7 @@ fn largest_fwmarks_list_and_sort() {
         s.key.protocol = 0;
         s
     };
-    let f = Format {
-        numeric: true,
-        ..Format::default()
-    };
+    let f = LIST;
     let mut v6 = mark(u32::MAX);
     v6.key.af = AF_INET6;
     assert_eq!(service_line(&mark(u32::MAX), &f), "FWM  4294967295 wlc\n");
