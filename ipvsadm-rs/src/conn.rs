@@ -252,7 +252,7 @@ pub fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::NoNames;
+    use crate::render::{FixedNames, NoNames};
 
     const HEAD: &str =
         "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n";
@@ -377,6 +377,30 @@ mod tests {
                  IP_255 00:00  ESTABLISHED 10.0.0.2:0         10.0.0.1:65535     10.0.0.3:0\n"
             )
         );
+    }
+
+    #[test]
+    fn long_names_are_cut_at_ipvsadms_buffer() {
+        let names = FixedNames {
+            host: vec![b'h'; 253],
+            service: b"sip".to_vec(),
+        };
+        let text = format!("{HEAD}UDP 0A000002 13C4 0A000001 13C4 0A000003 13C4 NONE 60 sip c\n");
+        let conns = parse(text.as_bytes()).expect("heading");
+        let f = Format {
+            persistent_conn: true,
+            ..Format::default()
+        };
+        let out = render(&conns, &f, &names);
+        // `host:port` is cut to 59 bytes: here all of them are the host's.
+        let name = vec![b'h'; 59];
+        let mut expected = b"UDP 01:00  NONE        ".to_vec();
+        for _ in 0..3 {
+            expected.extend_from_slice(&name);
+            expected.push(b' ');
+        }
+        expected.extend_from_slice(b"sip                c");
+        assert_eq!(last_line(&out), &expected[..]);
     }
 
     #[test]

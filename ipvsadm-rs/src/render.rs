@@ -43,6 +43,24 @@ impl Names for NoNames {
     }
 }
 
+/// The same names for every address and port, as a resolver could give
+/// them: any length, any bytes.
+#[cfg(test)]
+pub(crate) struct FixedNames {
+    pub host: Vec<u8>,
+    pub service: Vec<u8>,
+}
+
+#[cfg(test)]
+impl Names for FixedNames {
+    fn host(&self, _: &IpAddr) -> Option<Vec<u8>> {
+        Some(self.host.clone())
+    }
+    fn service(&self, _: u16, _: u16) -> Option<Vec<u8>> {
+        Some(self.service.clone())
+    }
+}
+
 /// Appends `s` left-aligned in a field of `width` bytes (C's `%-Ns`).
 pub(crate) fn pad_right(out: &mut Vec<u8>, s: &[u8], width: usize) {
     out.extend_from_slice(s);

@@ -275,21 +275,6 @@ fn persistence_in_listings_and_rules() {
     );
 }
 
-/// Names as a resolver could give them: any length, any bytes.
-struct Given {
-    host: Vec<u8>,
-    service: Vec<u8>,
-}
-
-impl Names for Given {
-    fn host(&self, _: &IpAddr) -> Option<Vec<u8>> {
-        Some(self.host.clone())
-    }
-    fn service(&self, _: u16, _: u16) -> Option<Vec<u8>> {
-        Some(self.service.clone())
-    }
-}
-
 fn render_all(se: &ServiceEntry, dests: &[DestEntry], f: &Format, names: &dyn Names) -> Vec<u8> {
     let mut out = Vec::new();
     service_entry(&mut out, se, dests, f, names);
@@ -304,7 +289,7 @@ fn longest_names_are_cut_by_bytes_in_listings_and_kept_in_rules() {
     host.extend_from_slice("é".as_bytes());
     host.push(0xff);
     host.resize(253, b'x');
-    let names = Given {
+    let names = FixedNames {
         host: host.clone(),
         service: b"a-very-long-service-name-from-etc-services".to_vec(),
     };
