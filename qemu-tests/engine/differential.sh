@@ -19,6 +19,7 @@ run_engine() { # MODULE INDEX_COLUMN LABEL
   local mod=$1 col=$2 label=$3
   topo_up
   modprobe "$mod"
+  expect "$label engine: module $mod is loaded" grep -q "^$mod " /proc/modules
   in_dir ipvsadm -A -u "$VIP:5060" -s rr -p 60 -M 0.0.0.0 -o --pe sip
   for ip in "${RS_IPS[@]}"; do in_dir ipvsadm -a -u "$VIP:5060" -r "$ip:5060" -m; done
   in_cli "$PY" "$ROOT/qemu-tests/lib/sipsend.py" "$CLI_IP" 5060 "$VIP" 5060 "${files[@]}" >/dev/null

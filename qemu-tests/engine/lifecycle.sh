@@ -58,4 +58,6 @@ expect "ipvsadm --pe sip autoloads it" in_dir ipvsadm -A -u "$VIP:5060" -s rr -p
 expect "ip_vs_pe_sip_rs is loaded" mod_loaded ip_vs_pe_sip_rs
 in_dir ipvsadm -C
 topo_down
+umount "$m"
+expect "the C engine is back in /lib/modules" test -e "$m/kernel/net/netfilter/ipvs/ip_vs_pe_sip.ko"
 finish
