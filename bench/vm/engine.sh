@@ -14,13 +14,11 @@ modprobe -a ip_vs nf_conntrack_sip || exit 1
 insmod "$ko" || exit 1
 echo "$iterations" >"$D/iterations"
 # The payloads, read once: a file read per measurement would cost an exec each.
+# In the order of bench/parser's corpus.
+names=(options invite_sdp ack bye compact long_callid_early long_callid_late no_callid)
 declare -A payload
-names=()
-for f in "$BENCH"/corpus/*.sip; do
-  n=${f##*/}
-  n=${n%.sip}
-  names+=("$n")
-  IFS= read -r -d '' "payload[$n]" <"$f"
+for n in "${names[@]}"; do
+  IFS= read -r -d '' "payload[$n]" <"$BENCH/corpus/$n.sip"
 done
 echo "engine settings rounds=$rounds iterations=$iterations messages=${names[*]}"
 for ((r = 1; r <= rounds; r++)); do
