@@ -200,6 +200,7 @@ static int run_bench(void)
 		p.pe_data_len = id_len;
 		TIME_CHUNKS(chunks, sink += pe->hashkey_raw(&p, i, false));
 		summarize(chunks, &hash, &hash_min);
+		pr_debug("hash checksum %u\n", sink);
 
 		/* The template of the same call: every field compared, the Call-ID in full. */
 		ct->af = AF_INET;
