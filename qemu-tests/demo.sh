@@ -24,14 +24,15 @@ run in_dir $ADM -Ln
 sip_servers_up
 say "$calls SIP calls (INVITE, 200, ACK, BYE, 200) from $CLI_IP:5060, as a SIP proxy sends them"
 sip_calls "$calls" 10
+# Right after the calls: a template lives 60 s (-p 60) after its call's last message.
+say "The director's persistence templates, keyed by Call-ID"
+in_dir $ADM -Lcn --persistent-conn | head -8
 say "Where each call went, from the SIP servers' own message logs"
 sip_report
 expect "every call succeeded" [ "$(sip_stat FailedCall)" = 0 ]
 expect "no call was split over servers" [ "$SPLIT" = 0 ]
 expect "calls spread over all three servers" [ "${PER_SERVER[1]}" -gt 0 -a "${PER_SERVER[2]}" -gt 0 -a "${PER_SERVER[3]}" -gt 0 ]
 
-say "The director's persistence templates, keyed by Call-ID"
-in_dir $ADM -Lcn --persistent-conn 2>/dev/null | head -8 || in_dir head -8 /proc/net/ip_vs_conn
 say "The engine's counters"
 grep . /sys/module/ip_vs_pe_sip_rs/stats/* | sed 's|.*/stats/||'
 sip_servers_down
