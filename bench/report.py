@@ -142,21 +142,24 @@ def summary(raw, out_txt, out_json, md):
         say("2. The engine alone (pe_sip_bench in the perf kernel): ns per call, median over "
             f"{settings.get('rounds', '?')} alternating rounds of {settings.get('iterations', '?')} "
             "calls (min-max of the rounds)")
-        say("   fill_param includes the kfree of its Call-ID copy; kmemdup is that allocation "
-            "alone, the same for both")
+        say("   fill_param includes the kfree of its Call-ID copy. Baselines, the same code "
+            "whichever engine is loaded: kmemdup = kmemdup+kfree (the C engine's copy), "
+            "krealloc = krealloc(NULL)+memcpy+kfree (a Rust KVec's), atomics = two shared "
+            "counter increments (the Rust engine's statistics)")
         res = {}
         messages = []
         for kv in eng:
             if kv["message"] not in messages:
                 messages.append(kv["message"])
-        ops = ("fill_param", "hashkey_raw", "ct_match", "kmemdup")
+        ops = ("fill_param", "hashkey_raw", "ct_match", "kmemdup", "krealloc", "atomics")
         say(f"   {'message':18} {'op':12} {'C':>18} {'Rust':>18} {'Rust/C':>7}  per round")
         for m in messages:
             res[m] = {}
             for op in ops:
                 row = {}
                 for mod, key in (("ip_vs_pe_sip", "c"), ("ip_vs_pe_sip_rs", "rust")):
-                    xs = [num(kv[op]) for kv in eng if kv["message"] == m and kv["module"] == mod]
+                    xs = [num(kv[op]) for kv in eng
+                          if kv["message"] == m and kv["module"] == mod and op in kv]
                     if xs:
                         row[key] = spread(xs)
                 if op in ("hashkey_raw", "ct_match") and all(
@@ -165,7 +168,7 @@ def summary(raw, out_txt, out_json, md):
                 if "c" in row and "rust" in row:
                     rounds = {}
                     for kv in eng:
-                        if kv["message"] == m:
+                        if kv["message"] == m and op in kv:
                             rounds.setdefault(kv["round"], {})[kv["module"]] = num(kv[op])
                     per = [r["ip_vs_pe_sip_rs"] / r["ip_vs_pe_sip"] for r in rounds.values()
                            if len(r) == 2 and r["ip_vs_pe_sip"]]

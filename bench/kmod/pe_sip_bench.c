@@ -9,12 +9,15 @@
  *   iterations  read/write: calls per operation and run (rounded up to whole chunks)
  *   run         write: run the benchmark; read: its result, one line of key=value:
  *               engine (module name), callid_len (0 when fill_param found none),
- *               fill_param, hashkey_raw, ct_match, kmemdup (ns per call: median over
- *               chunks, then the fastest chunk as *_min)
+ *               fill_param, hashkey_raw, ct_match, kmemdup, krealloc, atomics (ns per
+ *               call: median over chunks, then the fastest chunk as *_min)
  *
  * fill_param is timed with the kfree of the data it allocates, as IPVS frees it after a
- * template lookup hit; "kmemdup" times kmemdup+kfree of the same length, the part of that
- * cost that is the allocator and not the engine. Calls run in chunks with bottom halves
+ * template lookup hit. Three baselines time pieces of that work alone, to tell the engines'
+ * own cost from the kernel services they use: "kmemdup" is kmemdup+kfree of the Call-ID's
+ * length (how the C engine copies it), "krealloc" is krealloc(NULL)+memcpy+kfree (how a
+ * Rust KVec allocates and fills it), "atomics" two increments of a shared 64-bit counter
+ * (what the Rust engine's statistics add to each call). Calls run in chunks with bottom halves
  * disabled under rcu_read_lock(), as in the packet path; the median chunk discards the ones
  * an interrupt or the host's other load slowed down.
  *
@@ -49,8 +52,9 @@ static DEFINE_MUTEX(lock);
 static char payload[PAYLOAD_MAX];
 static size_t payload_len;
 static u32 iterations = 20000;
-static char result[512];
+static char result[768];
 static u64 samples[MAX_CHUNKS];
+static atomic64_t counters[2];
 static struct dentry *dir;
 
 typedef struct ip_vs_pe *(*getbyname_t)(const char *name);
@@ -140,6 +144,7 @@ static int run_bench(void)
 	union nf_inet_addr caddr = { .ip = htonl(0x0a000102) };
 	union nf_inet_addr vaddr = { .ip = htonl(0x0a000164) };
 	u64 fill, fill_min, hash = 0, hash_min = 0, match = 0, match_min = 0, dup, dup_min;
+	u64 re, re_min, atom, atom_min;
 	unsigned int chunks = clamp_t(u32, DIV_ROUND_UP(iterations, CHUNK), 1, MAX_CHUNKS);
 	struct ip_vs_conn_param p = {
 		.caddr = &caddr,
@@ -189,6 +194,19 @@ static int run_bench(void)
 	/* The allocator's share of that: a copy of the same length, freed. */
 	TIME_CHUNKS(chunks, kfree(kmemdup(payload, id_len ? id_len : 1, GFP_ATOMIC)));
 	summarize(chunks, &dup, &dup_min);
+	TIME_CHUNKS(chunks, {
+		char *copy = krealloc(NULL, id_len ? id_len : 1, GFP_ATOMIC);
+
+		if (copy)
+			memcpy(copy, payload, id_len ? id_len : 1);
+		kfree(copy);
+	});
+	summarize(chunks, &re, &re_min);
+	TIME_CHUNKS(chunks, {
+		atomic64_inc(&counters[0]);
+		atomic64_inc(&counters[1]);
+	});
+	summarize(chunks, &atom, &atom_min);
 
 	if (id) {
 		ret = -ENOMEM;
@@ -218,12 +236,14 @@ static int run_bench(void)
 	}
 
 	snprintf(result, sizeof(result),
-		 "engine=%s callid_len=%u iterations=%u fill_param=%llu.%03llu hashkey_raw=%llu.%03llu ct_match=%llu.%03llu kmemdup=%llu.%03llu fill_param_min=%llu.%03llu hashkey_raw_min=%llu.%03llu ct_match_min=%llu.%03llu kmemdup_min=%llu.%03llu\n",
+		 "engine=%s callid_len=%u iterations=%u fill_param=%llu.%03llu hashkey_raw=%llu.%03llu ct_match=%llu.%03llu kmemdup=%llu.%03llu krealloc=%llu.%03llu atomics=%llu.%03llu fill_param_min=%llu.%03llu hashkey_raw_min=%llu.%03llu ct_match_min=%llu.%03llu kmemdup_min=%llu.%03llu krealloc_min=%llu.%03llu atomics_min=%llu.%03llu\n",
 		 pe->module ? module_name(pe->module) : "builtin", id_len, chunks * CHUNK,
 		 fill / 1000, fill % 1000, hash / 1000, hash % 1000,
-		 match / 1000, match % 1000, dup / 1000, dup % 1000,
+		 match / 1000, match % 1000, dup / 1000, dup % 1000, re / 1000, re % 1000,
+		 atom / 1000, atom % 1000,
 		 fill_min / 1000, fill_min % 1000, hash_min / 1000, hash_min % 1000,
-		 match_min / 1000, match_min % 1000, dup_min / 1000, dup_min % 1000);
+		 match_min / 1000, match_min % 1000, dup_min / 1000, dup_min % 1000,
+		 re_min / 1000, re_min % 1000, atom_min / 1000, atom_min % 1000);
 	ret = 0;
 out:
 	kfree(ct_id);
