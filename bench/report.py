@@ -115,11 +115,13 @@ def summary(raw, out_txt, out_json, md):
             s = spread(xs)
             sent = sum(int(kv["sent"]) for kv in dp if kv["config"] == cfg)
             got = sum(int(kv["received"]) for kv in dp if kv["config"] == cfg)
-            s["loss_pct"] = 100.0 * (sent - got) / sent if sent else 0.0
+            # Receive counters also count the director's ARP requests: a few more than sent.
+            s["lost"] = max(0, sent - got)
+            s["sent"] = sent
             res[cfg] = s
             say(f"   {label:24} median {s['median']:8.0f} pps   min {s['min']:.0f}  max "
                 f"{s['max']:.0f}  IQR {s['q1']:.0f}-{s['q3']:.0f}  (n={s['n']}, "
-                f"{s['loss_pct']:.2f}% sent but not received)")
+                f"lost {s['lost']} of {sent})")
         paired = {}
         for num_cfg, den_cfg in (("rust", "c"), ("rust", "none"), ("c", "none")):
             if num_cfg in res and den_cfg in res:
@@ -223,25 +225,36 @@ def summary(raw, out_txt, out_json, md):
         say("")
         say(f"4. Control plane: {settings.get('services', '?')} services with "
             f"{settings.get('dests', '?')} destinations, each tool in a fresh namespace, "
-            f"{settings.get('rounds', '?')} rounds (min-max)")
-        res = {}
+            f"{settings.get('rounds', '?')} rounds: elapsed seconds, median (min-max), and the "
+            "CPU seconds the tool spent in user space / in the kernel")
+        tools = {}
+        keys = ("restore_s", "list_s", "restore_user_s", "restore_sys_s", "list_user_s",
+                "list_sys_s")
         for tool in ("ipvsadm", "ipvsadm-rs"):
             rows = [kv for kv in cp if kv["tool"] == tool]
             if rows:
-                res[tool] = {k: spread([num(kv[k]) for kv in rows]) for k in ("restore_s", "list_s")}
-                res[tool]["list_lines"] = sorted({kv["list_lines"] for kv in rows})
-        for k, what in (("restore_s", "-R (restore)"), ("list_s", "-Ln (list)")):
-            if len(res) == 2:
-                a, b = res["ipvsadm"][k], res["ipvsadm-rs"][k]
-                say(f"   {what:14} ipvsadm {a['median']:7.2f} s ({a['min']:.2f}-{a['max']:.2f})"
-                    f"   ipvsadm-rs {b['median']:7.2f} s ({b['min']:.2f}-{b['max']:.2f})"
-                    f"   ipvsadm-rs/ipvsadm time {b['median'] / a['median']:.3f}"
-                    f" ({a['median'] / b['median']:.1f}x faster)")
-                res[f"{k}_ratio_rs_over_ipvsadm"] = b["median"] / a["median"]
-        for tool, r in res.items():
-            if isinstance(r, dict) and "list_lines" in r:
-                say(f"   {tool} listing lines: {', '.join(r['list_lines'])}")
-        data["control"] = {"settings": settings, "tools": res}
+                tools[tool] = {k: spread([num(kv[k]) for kv in rows]) for k in keys
+                               if all(k in kv for kv in rows)}
+                tools[tool]["list_lines"] = sorted({kv["list_lines"] for kv in rows})
+        ratios = {}
+        for k, what in (("restore", "-R (restore)"), ("list", "-Ln (list)")):
+            cells = []
+            for tool, t in tools.items():
+                e = t[f"{k}_s"]
+                cell = f"{tool} {e['median']:6.2f} s ({e['min']:.2f}-{e['max']:.2f})"
+                if f"{k}_user_s" in t:
+                    cell += (f" cpu {t[f'{k}_user_s']['median']:.2f}/"
+                             f"{t[f'{k}_sys_s']['median']:.2f}")
+                cells.append(cell)
+            say(f"   {what:13} " + "   ".join(cells))
+            if len(tools) == 2:
+                a, b = tools["ipvsadm"][f"{k}_s"], tools["ipvsadm-rs"][f"{k}_s"]
+                ratios[k] = b["median"] / a["median"]
+                say(f"   {'':13} ipvsadm-rs/ipvsadm time: {ratios[k]:.3f}")
+        for tool, t in tools.items():
+            say(f"   {tool} listing lines: {', '.join(t['list_lines'])}")
+        data["control"] = {"settings": settings, "tools": tools,
+                           "ratio_rs_over_ipvsadm": ratios}
 
     text = "\n".join(lines) + "\n"
     print(text, end="")

@@ -6,12 +6,14 @@
 #
 #   bcli 10.0.1.2 --veth-- bdir 10.0.1.1, VIP 10.0.1.100 | br0 10.0.2.1 --veth-- brs1..3 10.0.2.11..13
 #
-# Every address lives only in these namespaces. Settings (environment): BENCH_ROUNDS (5),
-# BENCH_SECONDS per run (5), BENCH_CALLS in flight (1024).
+# Every address lives only in these namespaces. Settings (environment): BENCH_ROUNDS (8),
+# BENCH_SECONDS per run (4), BENCH_CALLS in flight (1024), BENCH_CONFIGS ("none c rust",
+# for experiments on fewer).
 . "$(dirname "$0")/lib.sh"
-rounds=${BENCH_ROUNDS:-5}
-seconds=${BENCH_SECONDS:-5}
+rounds=${BENCH_ROUNDS:-8}
+seconds=${BENCH_SECONDS:-4}
 calls=${BENCH_CALLS:-1024}
+read -ra configs <<<"${BENCH_CONFIGS:-none c rust}"
 VIP=10.0.1.100
 # Short enough that templates are gone a few seconds after a run, so that the engine can be
 # unloaded and no expiry work spills into the next run; long enough that a call's next
@@ -100,7 +102,7 @@ modprobe -a ip_vs ip_vs_rr nf_conntrack_sip || exit 1
 topo_up || { say "cannot build the topology"; exit 1; }
 echo "datapath settings rounds=$rounds seconds=$seconds calls=$calls persist=$PERSIST messages=invite_sdp,ack,bye"
 for ((r = 1; r <= rounds; r++)); do
-  for cfg in none c rust; do
+  for cfg in "${configs[@]}"; do
     run "$r" "$cfg" || { say "datapath: run $r $cfg failed"; exit 1; }
   done
 done
