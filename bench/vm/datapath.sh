@@ -2,7 +2,7 @@
 # Datapath benchmark, inside the perf VM: SIP datagrams from a client namespace through an
 # IPVS director (NAT, one-packet scheduling, 3 real servers) with no persistence engine, the
 # kernel's C engine and ours, in alternating runs. Prints one record per run:
-#   datapath round=R config=none|c|rust sent=N received=N per_server=A/B/C seconds=S pps=P
+#   datapath round=R config=none|c|rust sent=N received=N per_server=A/B/C seconds=S pps=P table=N
 #
 #   bcli 10.0.1.2 --veth-- bdir 10.0.1.1, VIP 10.0.1.100 | br0 10.0.2.1 --veth-- brs1..3 10.0.2.11..13
 #
@@ -90,7 +90,11 @@ run() { # ROUND CONFIG
   line=$(sipflood --client-netns bcli --from 10.0.1.2:5060 --to "$VIP:5060" \
     --sink brs1:r1 --sink brs2:r2 --sink brs3:r3 --calls "$calls" --warmup 1 \
     --seconds "$seconds" "$BENCH"/corpus/{invite_sdp,ack,bye}.sip) || return 1
-  echo "datapath round=$1 config=$2 $line"
+  # Entries in the director's connection table right after the run: the templates (one-packet
+  # connections are never hashed), which set the hash chains' length.
+  local entries
+  entries=$(ip netns exec bdir grep -c . /proc/net/ip_vs_conn)
+  echo "datapath round=$1 config=$2 $line table=$((entries - 1))"
   ip netns exec bdir "$IPVSADM" -C
   # The engine goes now, once its templates have expired, rather than during the next run.
   [[ -z $mod ]] || unload "$mod"
