@@ -87,7 +87,7 @@ run() { # ROUND CONFIG
   use_engine "$mod" || return 1
   service "$2" || return 1
   local line
-  line=$(sipflood --client-netns bcli --from 10.0.1.2:5060 --to "$VIP:5060" \
+  line=$(${PROFILE:-} sipflood --client-netns bcli --from 10.0.1.2:5060 --to "$VIP:5060" \
     --sink brs1:r1 --sink brs2:r2 --sink brs3:r3 --calls "$calls" --warmup 1 \
     --seconds "$seconds" "$BENCH"/corpus/{invite_sdp,ack,bye}.sip) || return 1
   # Entries in the director's connection table right after the run: the templates (one-packet
@@ -100,13 +100,22 @@ run() { # ROUND CONFIG
   [[ -z $mod ]] || unload "$mod"
 }
 
-# Modules every configuration shares, loaded once: the C engine needs conntrack's SIP
-# helper, which must not be loaded in some runs only.
-modprobe -a ip_vs ip_vs_rr nf_conntrack_sip || exit 1
-topo_up || { say "cannot build the topology"; exit 1; }
-echo "datapath settings rounds=$rounds seconds=$seconds calls=$calls persist=$PERSIST messages=invite_sdp,ack,bye"
-for ((r = 1; r <= rounds; r++)); do
-  for cfg in "${configs[@]}"; do
-    run "$r" "$cfg" || { say "datapath: run $r $cfg failed"; exit 1; }
+# prepare: modules every configuration shares, loaded once (the C engine needs conntrack's
+# SIP helper, which must not be loaded in some runs only), and the topology.
+prepare() {
+  modprobe -a ip_vs ip_vs_rr nf_conntrack_sip || return 1
+  topo_up || { say "cannot build the topology"; return 1; }
+}
+
+main() {
+  prepare || exit 1
+  echo "datapath settings rounds=$rounds seconds=$seconds calls=$calls persist=$PERSIST messages=invite_sdp,ack,bye"
+  for ((r = 1; r <= rounds; r++)); do
+    for cfg in "${configs[@]}"; do
+      run "$r" "$cfg" || { say "datapath: run $r $cfg failed"; exit 1; }
+    done
   done
-done
+}
+
+# Sourced by profile.sh for its functions only.
+[[ ${BASH_SOURCE[0]} != "$0" ]] || main
