@@ -7,6 +7,8 @@
  * debugfs, in /sys/kernel/debug/pe_sip_bench/:
  *   payload     write: the UDP payload (a SIP message) of the benchmark's datagram
  *   iterations  read/write: calls per operation and run (rounded up to whole chunks)
+ *   headroom    read/write: extra bytes reserved before the IP header, to move the payload
+ *               within its page (default 0); the result's page_off says where it starts
  *   run         write: run the benchmark; read: its result, one line of key=value:
  *               engine (module name), callid_len (0 when fill_param found none),
  *               fill_param, hashkey_raw, ct_match, kmemdup, krealloc, atomics (ns per
@@ -52,6 +54,7 @@ static DEFINE_MUTEX(lock);
 static char payload[PAYLOAD_MAX];
 static size_t payload_len;
 static u32 iterations = 20000;
+static u32 headroom;
 static char result[768];
 static u64 samples[MAX_CHUNKS];
 static atomic64_t counters[2];
@@ -113,13 +116,13 @@ static void summarize(unsigned int chunks, u64 *median, u64 *min)
 static struct sk_buff *bench_skb(void)
 {
 	unsigned int len = sizeof(struct iphdr) + sizeof(struct udphdr) + payload_len;
-	struct sk_buff *skb = alloc_skb(LL_MAX_HEADER + len, GFP_KERNEL);
+	struct sk_buff *skb = alloc_skb(LL_MAX_HEADER + headroom + len, GFP_KERNEL);
 	struct udphdr *uh;
 	struct iphdr *iph;
 
 	if (!skb)
 		return NULL;
-	skb_reserve(skb, LL_MAX_HEADER);
+	skb_reserve(skb, LL_MAX_HEADER + headroom);
 	skb_reset_network_header(skb);
 	iph = skb_put_zero(skb, sizeof(*iph));
 	iph->version = 4;
@@ -236,8 +239,9 @@ static int run_bench(void)
 	}
 
 	snprintf(result, sizeof(result),
-		 "engine=%s callid_len=%u iterations=%u fill_param=%llu.%03llu hashkey_raw=%llu.%03llu ct_match=%llu.%03llu kmemdup=%llu.%03llu krealloc=%llu.%03llu atomics=%llu.%03llu fill_param_min=%llu.%03llu hashkey_raw_min=%llu.%03llu ct_match_min=%llu.%03llu kmemdup_min=%llu.%03llu krealloc_min=%llu.%03llu atomics_min=%llu.%03llu\n",
+		 "engine=%s callid_len=%u iterations=%u page_off=%lu fill_param=%llu.%03llu hashkey_raw=%llu.%03llu ct_match=%llu.%03llu kmemdup=%llu.%03llu krealloc=%llu.%03llu atomics=%llu.%03llu fill_param_min=%llu.%03llu hashkey_raw_min=%llu.%03llu ct_match_min=%llu.%03llu kmemdup_min=%llu.%03llu krealloc_min=%llu.%03llu atomics_min=%llu.%03llu\n",
 		 pe->module ? module_name(pe->module) : "builtin", id_len, chunks * CHUNK,
+		 offset_in_page(skb->data + sizeof(struct iphdr) + sizeof(struct udphdr)),
 		 fill / 1000, fill % 1000, hash / 1000, hash % 1000,
 		 match / 1000, match % 1000, dup / 1000, dup % 1000, re / 1000, re % 1000,
 		 atom / 1000, atom % 1000,
@@ -310,6 +314,7 @@ static int __init pe_sip_bench_init(void)
 	debugfs_create_file("payload", 0200, dir, NULL, &payload_fops);
 	debugfs_create_file("run", 0600, dir, NULL, &run_fops);
 	debugfs_create_u32("iterations", 0600, dir, &iterations);
+	debugfs_create_u32("headroom", 0600, dir, &headroom);
 	return 0;
 }
 
