@@ -72,32 +72,39 @@ fn process(
     stdin: &mut dyn std::io::Read,
 ) -> Result<i32, Exit> {
     let req = cli::parse(argv, reading_stdin)?;
-    if let Some(c) = change(&req.command) {
-        let r = ctx.ipvs.apply(&c);
-        return Ok(report(ctx, r));
-    }
-    match req.command {
-        Command::List(what) => list(ctx, what, &req.format, req.json).map(|()| 0),
-        Command::Restore => restore(ctx, argv, stdin),
-        _ => list_all(ctx, &req.format, false).map(|()| 0),
+    match action(req.command) {
+        Action::Change(c) => {
+            let r = ctx.ipvs.apply(&c);
+            Ok(report(ctx, r))
+        }
+        Action::Other(Command::List(what)) => list(ctx, what, &req.format, req.json).map(|()| 0),
+        Action::Other(Command::Restore) => restore(ctx, argv, stdin),
+        Action::Other(_) => list_all(ctx, &req.format, false).map(|()| 0),
     }
 }
 
-/// The table change a command makes, if it makes one.
-fn change(c: &Command) -> Option<Change> {
-    Some(match c {
-        Command::Add(s) => Change::AddService(s.clone()),
-        Command::Edit(s) => Change::EditService(s.clone()),
-        Command::Del(s) => Change::DelService(s.clone()),
-        Command::Zero(s) => Change::Zero(s.clone()),
+/// A command as carried out: a change to the table, or something else.
+enum Action {
+    Change(Change),
+    Other(Command),
+}
+
+/// Sorts out the table change a command makes. It takes the command by
+/// value so a restore moves each rule into its batch instead of copying it.
+fn action(c: Command) -> Action {
+    Action::Change(match c {
+        Command::Add(s) => Change::AddService(s),
+        Command::Edit(s) => Change::EditService(s),
+        Command::Del(s) => Change::DelService(s),
+        Command::Zero(s) => Change::Zero(s),
         Command::Flush => Change::Flush,
-        Command::AddDest(s, d) => Change::AddDest(s.clone(), d.clone()),
-        Command::EditDest(s, d) => Change::EditDest(s.clone(), d.clone()),
-        Command::DelDest(s, d) => Change::DelDest(s.clone(), d.clone()),
-        Command::SetTimeout(t) => Change::SetTimeouts(*t),
-        Command::StartDaemon(d) => Change::StartDaemon(d.clone()),
-        Command::StopDaemon(d) => Change::StopDaemon(d.clone()),
-        Command::List(_) | Command::Restore | Command::Save => return None,
+        Command::AddDest(s, d) => Change::AddDest(s, d),
+        Command::EditDest(s, d) => Change::EditDest(s, d),
+        Command::DelDest(s, d) => Change::DelDest(s, d),
+        Command::SetTimeout(t) => Change::SetTimeouts(t),
+        Command::StartDaemon(d) => Change::StartDaemon(d),
+        Command::StopDaemon(d) => Change::StopDaemon(d),
+        c @ (Command::List(_) | Command::Restore | Command::Save) => return Action::Other(c),
     })
 }
 
@@ -123,22 +130,24 @@ fn flush_changes(ctx: &mut Ctx<'_>, batch: &mut Vec<Change>, status: &mut i32) {
     batch.clear();
 }
 
-/// Splits `-R` input into command lines the way ipvsadm's reader does:
-/// whitespace-separated words, one line per command, `ipvsadm` words dropped.
-/// A word ends at a NUL byte, as a C string does (so `\0` alone is an empty
-/// argument); unlike ipvsadm, words longer than its 4096-byte buffer are
-/// kept whole instead of split in two.
+/// Splits one line of `-R` input into words the way ipvsadm's reader does:
+/// separated by blanks, `ipvsadm` words dropped. A word ends at a NUL byte,
+/// as a C string does (so `\0` alone is an empty argument); unlike ipvsadm,
+/// words longer than its 4096-byte buffer are kept whole instead of split
+/// in two. The words borrow from the line, so a restore copies none.
+pub fn restore_words(line: &str) -> impl Iterator<Item = &str> {
+    line.split([' ', '\t', '\r'])
+        .filter(|w| !w.is_empty())
+        .map(|w| w.split('\0').next().unwrap_or_default())
+        .filter(|w| *w != "ipvsadm")
+}
+
+/// Splits `-R` input into command lines: one per input line that has words
+/// (see [`restore_words`]).
 pub fn restore_lines(input: &str) -> Vec<Vec<String>> {
     input
         .split('\n')
-        .map(|line| {
-            line.split([' ', '\t', '\r'])
-                .filter(|w| !w.is_empty())
-                .map(|w| w.split('\0').next().unwrap_or_default())
-                .filter(|w| *w != "ipvsadm")
-                .map(String::from)
-                .collect::<Vec<_>>()
-        })
+        .map(|line| restore_words(line).map(String::from).collect::<Vec<_>>())
         .filter(|words| !words.is_empty())
         .collect()
 }
@@ -154,11 +163,18 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) ->
         return Ok(255);
     }
     let text = String::from_utf8_lossy(&input);
-    let program = argv.first().cloned().unwrap_or_else(|| "ipvsadm".into());
+    let program = argv.first().map_or("ipvsadm", String::as_str);
     let mut status = 0;
     let mut batch = Vec::new();
-    for words in restore_lines(&text) {
-        let line: Vec<String> = std::iter::once(program.clone()).chain(words).collect();
+    // One argument vector for every line: the program name, then the line's
+    // words, borrowed from the input.
+    let mut line = vec![program];
+    for text_line in text.split('\n') {
+        line.truncate(1);
+        line.extend(restore_words(text_line));
+        if line.len() == 1 {
+            continue;
+        }
         let req = match cli::parse(&line, true) {
             Ok(req) => req,
             Err(exit) => {
@@ -166,12 +182,15 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) ->
                 return Err(exit);
             }
         };
-        if let Some(c) = change(&req.command) {
-            batch.push(c);
-            continue;
-        }
+        let c = match action(req.command) {
+            Action::Change(c) => {
+                batch.push(c);
+                continue;
+            }
+            Action::Other(c) => c,
+        };
         flush_changes(ctx, &mut batch, &mut status);
-        status = match req.command {
+        status = match c {
             Command::List(what) => list(ctx, what, &req.format, req.json).map(|()| 0)?,
             _ => list_all(ctx, &req.format, false).map(|()| 0)?,
         };

@@ -7,9 +7,11 @@
 //! command-line order through the same checks, with ipvsadm's messages and
 //! exit codes.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::OnceLock;
 
+use clap::builder::Resettable;
 use clap::{Arg, ArgAction, ArgMatches, Command as ClapCommand};
 
 use crate::sys;
@@ -462,7 +464,7 @@ const NO_VALUE: &str = "\0";
 struct Event<'a> {
     index: usize,
     id: &'a str,
-    value: Option<String>,
+    value: Option<Cow<'a, str>>,
 }
 
 /// Arguments of the definition that are not ipvsadm options: the `--set`
@@ -480,7 +482,7 @@ fn events(m: &ArgMatches) -> Vec<Event<'_>> {
             continue;
         };
         for (index, v) in idx.zip(vals) {
-            let value = (v != NO_VALUE).then(|| v.to_string_lossy().into_owned());
+            let value = (v != NO_VALUE).then(|| v.to_string_lossy());
             out.push(Event { index, id, value });
         }
     }
@@ -689,8 +691,8 @@ fn truncate(s: &str, max: usize) -> String {
 
 /// ipvsadm's `generic_opt_check`: the options against the command's row.
 fn generic_opt_check(cmd: Cmd, options: u64) -> Res<()> {
-    let what = format!("the '{}' command", CMD_NAMES[cmd as usize]);
-    check_row(COMMANDS_V_OPTIONS[cmd as usize], |j| j, options, &what)
+    let what = || format!("the '{}' command", CMD_NAMES[cmd as usize]);
+    check_row(COMMANDS_V_OPTIONS[cmd as usize], |j| j, options, what)
 }
 
 /// ipvsadm's `tunnel_opt_check`: the tunnel options against the tunnel
@@ -700,14 +702,20 @@ fn tunnel_opt_check(tun_type: u8, options: u64) -> Res<()> {
     let (Some(row), Some(tname)) = (TUNNEL_TYPES_V_OPTIONS.get(i), TUN_NAMES.get(i)) else {
         return Ok(());
     };
-    let what = format!("the '{tname}' tunnel type");
-    check_row(row, |j| TUN_OPTS[j] as usize, options, &what)
+    let what = || format!("the '{tname}' tunnel type");
+    check_row(row, |j| TUN_OPTS[j] as usize, options, what)
 }
 
 /// Checks the options set against one row of a legality table: `+` must be
 /// given, `x` must not, and of the `1` options at most one. `option` maps a
-/// column to its [`Opt`] bit; `what` ends the messages ("the 'list' command").
-fn check_row(row: &str, option: impl Fn(usize) -> usize, options: u64, what: &str) -> Res<()> {
+/// column to its [`Opt`] bit; `what` ends the messages ("the 'list' command")
+/// and is only worded when a check fails, as every restored line is checked.
+fn check_row(
+    row: &str,
+    option: impl Fn(usize) -> usize,
+    options: u64,
+    what: impl Fn() -> String,
+) -> Res<()> {
     let mut first_of_one: Option<usize> = None;
     for (j, &rule) in row.as_bytes().iter().enumerate() {
         let k = option(j);
@@ -715,19 +723,26 @@ fn check_row(row: &str, option: impl Fn(usize) -> usize, options: u64, what: &st
         if options & (1u64 << k) == 0 {
             if rule == b'+' {
                 return Err(Exit::fail(format!(
-                    "You need to supply the '{name}' option for {what}"
+                    "You need to supply the '{name}' option for {}",
+                    what()
                 )));
             }
             continue;
         }
         match rule {
-            b'x' => return Err(Exit::fail(format!("Illegal '{name}' option with {what}"))),
+            b'x' => {
+                return Err(Exit::fail(format!(
+                    "Illegal '{name}' option with {}",
+                    what()
+                )))
+            }
             b'1' => match first_of_one {
                 None => first_of_one = Some(k),
                 Some(l) => {
                     return Err(Exit::fail(format!(
-                        "The option '{name}' conflicts with the '{}' option in {what}",
-                        OPT_NAMES[l]
+                        "The option '{name}' conflicts with the '{}' option in {}",
+                        OPT_NAMES[l],
+                        what()
                     )))
                 }
             },
@@ -836,25 +851,49 @@ pub enum Generate {
 
 /// Recognises `--completions SHELL` and `--man`, which need no kernel.
 pub fn generate_request(argv: &[String]) -> Option<Generate> {
-    let m = command().try_get_matches_from(argv).ok()?;
+    let m = matches(argv).ok()?;
     if let Some(s) = m.get_one::<clap_complete::Shell>("completions") {
         return Some(Generate::Completions(*s));
     }
     m.get_flag("man").then_some(Generate::Man)
 }
 
+/// Matches a command line against [`command`], built once per thread:
+/// building (or cloning) the definition costs more than parsing a line, and
+/// `-R` parses one per rule.
+///
+/// Parsing leaves only one trace in a built definition: clap names the
+/// program after `argv[0]` only while it has no name, so the name is cleared
+/// first and each line's usage errors name its own `argv[0]`, as with a
+/// fresh definition.
+fn matches<S: AsRef<str>>(argv: &[S]) -> clap::error::Result<ArgMatches> {
+    thread_local! {
+        static COMMAND: RefCell<ClapCommand> = RefCell::new({
+            let mut cmd = command();
+            cmd.build();
+            cmd
+        });
+    }
+    COMMAND.with_borrow_mut(|cmd| {
+        *cmd = std::mem::take(cmd).bin_name(Resettable::Reset);
+        cmd.try_get_matches_from_mut(argv.iter().map(AsRef::as_ref))
+    })
+}
+
 /// Parses one ipvsadm command line (`argv[0]` is the program name).
 /// `reading_stdin` is set for lines read by `-R`, which may not restore again.
-pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Request, Exit> {
-    let program = argv.first().map(String::as_str).unwrap_or("ipvsadm");
-    // Building the definition costs more than parsing a line; `-R` parses
-    // one per rule, so it is built once.
-    static COMMAND: OnceLock<ClapCommand> = OnceLock::new();
-    let m = match COMMAND
-        .get_or_init(command)
-        .clone()
-        .try_get_matches_from(argv)
-    {
+pub fn parse<S: AsRef<str>>(argv: &[S], reading_stdin: bool) -> Result<Request, Exit> {
+    interpret(argv, matches(argv), reading_stdin)
+}
+
+/// What a command line means, once clap has matched it (or failed to).
+fn interpret<S: AsRef<str>>(
+    argv: &[S],
+    matched: clap::error::Result<ArgMatches>,
+    reading_stdin: bool,
+) -> Result<Request, Exit> {
+    let program = argv.first().map_or("ipvsadm", AsRef::as_ref);
+    let m = match matched {
         Ok(m) => m,
         Err(e) => {
             let mut stderr = e.render().to_string();
@@ -1018,7 +1057,7 @@ pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Request, Exit> {
             Command::List(if o(Opt::Connection) {
                 ListWhat::Connections
             } else if o(Opt::Service) {
-                ListWhat::Service(st.svc.clone())
+                ListWhat::Service(st.svc)
             } else if o(Opt::Timeout) {
                 ListWhat::Timeout
             } else if o(Opt::Daemon) {
@@ -1038,20 +1077,20 @@ pub fn parse(argv: &[String], reading_stdin: bool) -> Result<Request, Exit> {
             Command::Save
         }
         Cmd::Flush => Command::Flush,
-        Cmd::Add => Command::Add(st.svc.clone()),
-        Cmd::Edit => Command::Edit(st.svc.clone()),
-        Cmd::Del => Command::Del(st.svc.clone()),
+        Cmd::Add => Command::Add(st.svc),
+        Cmd::Edit => Command::Edit(st.svc),
+        Cmd::Del => Command::Del(st.svc),
         Cmd::Zero => {
             let k = &st.svc.key;
             let any = k.fwmark != 0 || !k.addr.is_unspecified() || k.port != 0;
-            Command::Zero(any.then(|| st.svc.clone()))
+            Command::Zero(any.then_some(st.svc))
         }
-        Cmd::AddDest => Command::AddDest(st.svc.clone(), st.dest.clone()),
-        Cmd::EditDest => Command::EditDest(st.svc.clone(), st.dest.clone()),
-        Cmd::DelDest => Command::DelDest(st.svc.clone(), st.dest.clone()),
+        Cmd::AddDest => Command::AddDest(st.svc, st.dest),
+        Cmd::EditDest => Command::EditDest(st.svc, st.dest),
+        Cmd::DelDest => Command::DelDest(st.svc, st.dest),
         Cmd::Timeout => Command::SetTimeout(timeouts),
-        Cmd::StartDaemon => Command::StartDaemon(st.daemon.clone()),
-        Cmd::StopDaemon => Command::StopDaemon(st.daemon.clone()),
+        Cmd::StartDaemon => Command::StartDaemon(st.daemon),
+        Cmd::StopDaemon => Command::StopDaemon(st.daemon),
     };
     Ok(Request {
         command,

@@ -786,12 +786,17 @@ impl IpvsClient {
         self.wrap(self.family, flags, genl)
     }
 
-    /// Serialises one change request; returns its sequence number and bytes.
-    fn build_msg(&mut self, command: u8, attrs: &Attrs) -> Result<(u32, Vec<u8>), String> {
+    /// Serialises one change request onto `bytes`; returns its sequence
+    /// number.
+    fn append_msg(
+        &mut self,
+        command: u8,
+        attrs: &Attrs,
+        bytes: &mut Vec<u8>,
+    ) -> Result<u32, String> {
         let (seq, msg) = self.ipvs_msg(command, NlmF::REQUEST | NlmF::ACK, attrs)?;
-        let mut buf = std::io::Cursor::new(vec![0; msg.padded_size()]);
-        msg.to_bytes(&mut buf).map_err(|e| e.to_string())?;
-        Ok((seq, buf.into_inner()))
+        append_bytes(&msg, bytes)?;
+        Ok(seq)
     }
 
     /// Sends changes in one datagram and collects each one's acknowledgement.
@@ -800,10 +805,9 @@ impl IpvsClient {
         let mut pending = Vec::with_capacity(cs.len());
         for c in cs {
             let (op, command, attrs) = c.request();
-            let (seq, b) = self
-                .build_msg(command, &attrs)
+            let seq = self
+                .append_msg(command, &attrs, &mut bytes)
                 .map_err(|what| Error::Protocol { op, what })?;
-            bytes.extend_from_slice(&b);
             pending.push((seq, op, None));
         }
         let first_op = pending.first().map_or(Op::Flush, |p| p.1);
@@ -905,6 +909,25 @@ impl IpvsClient {
             }
         }
     }
+}
+
+/// Serialises a message at the end of `bytes`, zero-filled to its padded
+/// size, as if it were written into a zeroed buffer of its own and appended:
+/// writing in place spares a buffer, its zeroing and a copy per change.
+/// neli pads by the absolute position in the buffer, which is the same
+/// because every message before it fills a multiple of the alignment.
+fn append_bytes<M: ToBytes + Size>(msg: &M, bytes: &mut Vec<u8>) -> Result<(), String> {
+    let start = bytes.len();
+    let mut cursor = io::Cursor::new(std::mem::take(bytes));
+    cursor.set_position(start as u64);
+    let written = msg.to_bytes(&mut cursor).map_err(|e| e.to_string());
+    *bytes = cursor.into_inner();
+    written?;
+    let end = start + msg.padded_size();
+    if bytes.len() < end {
+        bytes.resize(end, 0);
+    }
+    Ok(())
 }
 
 /// The error a netlink error message reports (the kernel sends `-errno`).
@@ -1229,6 +1252,70 @@ mod tests {
         // And back, as the kernel answers a daemon dump.
         let top = tlv(attr::DAEMON, &inner);
         assert_eq!(parse_daemon(&parse_nested(&top)).expect("daemon"), d);
+    }
+
+    /// A batch written message after message in one buffer holds the same
+    /// bytes as each message serialised into a zeroed buffer of its own.
+    #[test]
+    fn batched_messages_are_laid_out_one_after_the_other() {
+        let s = ServiceConfig {
+            key: ServiceKey {
+                af: AF_INET,
+                protocol: IPPROTO_UDP,
+                addr: "10.0.0.1".parse().expect("literal"),
+                port: 5060,
+                fwmark: 0,
+            },
+            sched_name: "rr".into(),
+            pe_name: Some("sip".into()),
+            flags: svc_flags::PERSISTENT | svc_flags::ONEPACKET,
+            timeout: 60,
+            netmask: 0,
+        };
+        let d = DestConfig {
+            af: AF_INET,
+            addr: "192.168.0.1".parse().expect("literal"),
+            port: 5060,
+            fwd: fwd::MASQ,
+            weight: 1,
+            ..DestConfig::default()
+        };
+        let daemon = DaemonConfig {
+            state: daemon_state::MASTER,
+            mcast_ifn: b"eth10".to_vec(),
+            ..DaemonConfig::default()
+        };
+        let changes = [
+            Change::AddService(s.clone()),
+            Change::AddDest(s.clone(), d.clone()),
+            Change::Flush,
+            Change::StartDaemon(daemon),
+            Change::SetTimeouts(Timeouts::default()),
+            Change::DelDest(s, d),
+        ];
+        let mut batch = Vec::new();
+        let mut separate = Vec::new();
+        for (seq, c) in (1..).zip(&changes) {
+            let (_, command, attrs) = c.request();
+            let genl: Msg = GenlmsghdrBuilder::default()
+                .cmd(command)
+                .version(GENL_VERSION)
+                .attrs(attrs.build().expect("build").into_iter().collect())
+                .build()
+                .expect("genl");
+            let msg = NlmsghdrBuilder::default()
+                .nl_type(0x20u16)
+                .nl_flags(NlmF::REQUEST | NlmF::ACK)
+                .nl_seq(seq)
+                .nl_payload(NlPayload::Payload(genl))
+                .build()
+                .expect("message");
+            append_bytes(&msg, &mut batch).expect("append");
+            let mut own = io::Cursor::new(vec![0; msg.padded_size()]);
+            msg.to_bytes(&mut own).expect("serialise");
+            separate.extend_from_slice(&own.into_inner());
+        }
+        assert_eq!(batch, separate);
     }
 
     /// A small deterministic generator, so the test needs no crate.

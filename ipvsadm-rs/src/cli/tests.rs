@@ -467,3 +467,71 @@ fn no_command_line_panics() {
         }
     }
 }
+
+/// The definition `parse` reuses must give every line what a fresh one
+/// gives, whatever lines (accepted, refused by clap or by ipvsadm's checks,
+/// help, generators) and program names came before it.
+#[test]
+fn reused_definition_parses_like_a_fresh_one() {
+    let lines = [
+        "-A -u 10.0.0.1:5060 -s rr -p 60 -M 0.0.0.0 -o --pe sip",
+        "-a -u 10.0.0.1:5060 -r 192.168.0.1:5060 -m -w 1",
+        "-L --bogus",
+        "-A -t",
+        "-a -u 10.0.0.1:5060 -r 192.168.0.2 -m -w 1 -x 10 -y 5",
+        "-A -t 10.0.0.1:80 -r 10.0.0.2",
+        "-A -t 10.0.0.1:80 -s rr -s wlc",
+        "-A -t 10.0.0.1:0 -p",
+        "-Lnc",
+        "-L -n --stats --exact --nosort",
+        "--set 1 2 3",
+        "--set 1 2",
+        "--start-daemon master --mcast-interface eth1 --syncid 7",
+        "--stop-daemon",
+        "-R",
+        "-S -n",
+        "-h",
+        "-v",
+        "-n -L",
+        "foo",
+        "",
+        "--completions bash",
+        "--completions nosuchshell",
+        "--man",
+        "-A -u 10.0.0.1:5060 -s rr -p 60 -M 0.0.0.0 -o --pe sip --json",
+        "-Lt10.0.0.1:80 --json",
+        "-a -t 10.0.0.1:80 -r 10.0.1.1 -i --tun-type gue --tun-port 6080 --tun-csum",
+        "-D -t 10.0.0.1:80 --tun-type",
+    ];
+    let programs = ["ipvsadm", "/usr/sbin/ipvsadm-rs", "", "./other", "ipvsadm"];
+    // Twice over, so that every line also follows every other.
+    for round in 0..2 {
+        for (i, line) in lines.iter().enumerate() {
+            let program = programs[(i + round) % programs.len()];
+            let argv: Vec<String> = std::iter::once(program)
+                .chain(line.split_whitespace())
+                .map(String::from)
+                .collect();
+            let fresh = || command().try_get_matches_from(&argv);
+            match (matches(&argv), fresh()) {
+                (Ok(reused), Ok(fresh)) => assert_eq!(reused, fresh, "{argv:?}"),
+                (Err(reused), Err(fresh)) => {
+                    assert_eq!(reused.kind(), fresh.kind(), "{argv:?}");
+                    assert_eq!(
+                        reused.render().to_string(),
+                        fresh.render().to_string(),
+                        "{argv:?}"
+                    );
+                }
+                (reused, fresh) => panic!("{argv:?}: {reused:?} but fresh {fresh:?}"),
+            }
+            for reading_stdin in [false, true] {
+                assert_eq!(
+                    parse(&argv, reading_stdin),
+                    interpret(&argv, fresh(), reading_stdin),
+                    "{argv:?}"
+                );
+            }
+        }
+    }
+}
