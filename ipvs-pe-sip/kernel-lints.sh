@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles src/callid.rs the way the kernel module does -- as a module of
+# Compiles src/callid.rs and src/jhash.rs the way the kernel module does -- as a module of
 # another no_std crate, with the kernel's rustc flags and lints (Makefile's
 # rust_common_flags, less the unstable -Z ones) -- and fails on any warning.
 # Checks with every rustc found: the rustup one, /usr/bin/rustc (the
@@ -39,13 +39,18 @@ cat >"$tmp/pub_mod.rs" <<EOF
 #![no_std]
 #[path = "$here/src/callid.rs"]
 pub mod callid;
+#[path = "$here/src/jhash.rs"]
+pub mod jhash;
 EOF
 cat >"$tmp/reexport.rs" <<EOF
 //! Includes the parser privately and re-exports what it uses.
 #![no_std]
 #[path = "$here/src/callid.rs"]
 mod callid;
+#[path = "$here/src/jhash.rs"]
+mod jhash;
 pub use callid::{call_id, CallIdError, PEDATA_MAXLEN};
+pub use jhash::jhash;
 
 /// Uses the interface the way the persistence engine does.
 pub fn fill_param<'a>(payload: &'a [u8], stats: &mut [u64; 3]) -> Option<&'a [u8]> {

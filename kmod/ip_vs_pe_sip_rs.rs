@@ -8,16 +8,19 @@
 //! proxy or phone spread over the real servers while each call stays on one. The differences
 //! from the C engine are listed in `docs/c-engine-differences.md`.
 
-use kernel::alloc::flags::GFP_ATOMIC;
 use kernel::c_str;
 use kernel::bindings;
 use kernel::prelude::*;
 
-// The Call-ID parser is the `ipvs-pe-sip` crate's own source file, compiled here as well, so
-// that the module runs exactly the code the user-space tests and fuzzer exercise.
+// The Call-ID parser and the hash are the `ipvs-pe-sip` crate's own source files, compiled
+// here as well, so that the module runs exactly the code the user-space tests and fuzzer
+// exercise.
 /// SIP Call-ID extraction (the `ipvs-pe-sip` crate).
 #[path = "../ipvs-pe-sip/src/callid.rs"]
 pub mod callid;
+/// The kernel's `jhash()`, inlined here (the `ipvs-pe-sip` crate).
+#[path = "../ipvs-pe-sip/src/jhash.rs"]
+pub mod jhash;
 mod pe;
 mod stats;
 mod sysfs;
@@ -49,8 +52,8 @@ struct Sip;
 impl Engine for Sip {
     const NAME: &'static CStr = c_str!("sip");
 
+    #[inline]
     fn fill_param(param: &ConnParam, skb: &mut SkBuff) -> Result<Option<PeData>> {
-        count(Event::Examined);
         let Some(iph) = skb.ip_header(param.af()).filter(|h| h.protocol == IPPROTO_UDP) else {
             count(Event::NotUdp);
             return Ok(None);
@@ -73,7 +76,7 @@ impl Engine for Sip {
             return Ok(None);
         };
         match callid::call_id(payload) {
-            Ok(id) => match PeData::try_copy(id, GFP_ATOMIC) {
+            Ok(id) => match PeData::try_copy(id) {
                 Ok(data) => {
                     count(Event::Found);
                     Ok(Some(data))
@@ -94,6 +97,7 @@ impl Engine for Sip {
         }
     }
 
+    #[inline]
     fn ct_match(p: &ConnParam, ct: &Conn) -> bool {
         // The same fields, in the same order, as the C engine.
         let vaddr_af = if p.protocol() == IPPROTO_IP { AF_UNSPEC } else { p.af() };
@@ -106,8 +110,9 @@ impl Engine for Sip {
             && matches!((ct.pe_data(), p.pe_data()), (Some(a), Some(b)) if a == b)
     }
 
+    #[inline]
     fn hashkey_raw(p: &ConnParam, initval: u32, _inverse: bool) -> u32 {
-        pe::jhash(p.pe_data().unwrap_or_default(), initval)
+        jhash::jhash(p.pe_data().unwrap_or_default(), initval)
     }
 
     fn show_pe_data(conn: &Conn, buf: &mut [u8]) -> usize {

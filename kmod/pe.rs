@@ -14,7 +14,7 @@
 
 use core::marker::PhantomData;
 use core::ptr::{addr_of, addr_of_mut, NonNull};
-use kernel::alloc::{flags::GFP_KERNEL, Flags};
+use kernel::alloc::flags::GFP_KERNEL;
 use kernel::error::to_result;
 use kernel::ffi::{c_char, c_int};
 use kernel::bindings;
@@ -57,20 +57,50 @@ impl InetAddr {
 
 /// Engine data (`pe_data`) for a connection template: 1 to [`PEDATA_MAXLEN`] bytes, allocated
 /// with `kmalloc` because IPVS frees it with `kfree()`.
-pub(crate) struct PeData(KVec<u8>);
+///
+/// # Invariants
+///
+/// `ptr` is a `kmalloc` allocation of `len` initialised bytes, owned by this value, and
+/// `1 <= len <= PEDATA_MAXLEN`.
+pub(crate) struct PeData {
+    ptr: NonNull<u8>,
+    len: u8,
+}
 
 impl PeData {
-    /// Copies `data` into a new allocation.
+    /// Copies `data` into a new allocation that may be made in atomic context, as C's
+    /// `kmemdup(data, len, GFP_ATOMIC)` does (a Rust `KVec` would take `krealloc`, which
+    /// costs more).
     ///
     /// Fails with `EINVAL` if `data` is empty or longer than [`PEDATA_MAXLEN`], with `ENOMEM`
     /// if the allocation fails.
-    pub(crate) fn try_copy(data: &[u8], flags: Flags) -> Result<Self> {
-        if data.is_empty() || data.len() > PEDATA_MAXLEN {
+    #[inline]
+    pub(crate) fn try_copy(data: &[u8]) -> Result<Self> {
+        let len = u8::try_from(data.len()).map_err(|_| EINVAL)?;
+        if len == 0 || data.len() > PEDATA_MAXLEN {
             return Err(EINVAL);
         }
-        let mut v = KVec::with_capacity(data.len(), flags)?;
-        v.extend_from_slice(data, flags)?;
-        Ok(Self(v))
+        // SAFETY: `data` is valid for reads of `data.len()` bytes; `kmemdup` copies them into
+        // a new `kmalloc` allocation, or returns null.
+        let ptr = unsafe {
+            bindings::kmemdup_noprof(data.as_ptr().cast(), data.len(), bindings::GFP_ATOMIC)
+        };
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or(ENOMEM)?;
+        // INVARIANT: `ptr` holds a copy of the `len` bytes of `data`, checked above.
+        Ok(Self { ptr, len })
+    }
+
+    /// Gives up ownership: the allocation and its length, for IPVS to keep and `kfree()`.
+    fn into_raw(self) -> (*mut u8, u8) {
+        let data = core::mem::ManuallyDrop::new(self);
+        (data.ptr.as_ptr(), data.len)
+    }
+}
+
+impl Drop for PeData {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `ptr` is a `kmalloc` allocation that we own.
+        unsafe { bindings::kfree(self.ptr.as_ptr().cast()) };
     }
 }
 
@@ -282,6 +312,12 @@ impl SkBuff {
     /// Pulls all of the packet's data into its linear buffer (`skb_linearize()`), so that
     /// [`SkBuff::linear_data`] covers all of it. Fails with `ENOMEM`.
     pub(crate) fn linearize(&mut self) -> Result {
+        // SAFETY: By the type invariant the struct is valid to read.
+        if unsafe { (*self.raw()).data_len } == 0 {
+            // Already linear (`!skb_is_nonlinear()`), as a SIP datagram nearly always is:
+            // no call out of the module.
+            return Ok(());
+        }
         // SAFETY: By the type invariant we have exclusive access to a valid skb.
         to_result(unsafe { bindings::skb_linearize(self.raw()) })
     }
@@ -383,15 +419,14 @@ impl<T: Engine> Adapter<T> {
         // SAFETY: IPVS passes the skb it is processing and does not touch it meanwhile.
         let skb = unsafe { SkBuff::from_raw(skb) };
         match T::fill_param(param, skb) {
-            Ok(Some(PeData(data))) => {
-                let (ptr, len, _cap) = data.into_raw_parts();
+            Ok(Some(data)) => {
+                let (ptr, len) = data.into_raw();
                 // SAFETY: `p` is valid and exclusively ours during the call (`param`, a
                 // shared view of it, is no longer used). Ownership of the kmalloc'ed
-                // buffer passes to IPVS, which frees it with kfree(). `len` is at most
-                // PEDATA_MAXLEN (255) by `PeData`'s construction, so it fits in a `u8`.
+                // buffer passes to IPVS, which frees it with kfree().
                 unsafe {
                     (*p).pe_data = ptr.cast();
-                    (*p).pe_data_len = len as u8;
+                    (*p).pe_data_len = len;
                 }
                 0
             }
@@ -533,12 +568,4 @@ impl<T: Engine> Drop for Registration<T> {
         // through RCU before the table is freed with `self.pe`.
         unsafe { bindings::synchronize_rcu() };
     }
-}
-
-/// The kernel's `jhash()` of `data`.
-pub(crate) fn jhash(data: &[u8], initval: u32) -> u32 {
-    // Engine data is at most 255 bytes; a longer slice is hashed in part, still in bounds.
-    let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
-    // SAFETY: `data` is valid for reads of `data.len()` bytes, and `len` is no more than that.
-    unsafe { bindings::jhash(data.as_ptr().cast(), len, initval) }
 }

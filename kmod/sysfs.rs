@@ -5,9 +5,9 @@
 //! C header: [`include/linux/module.h`](srctree/include/linux/module.h) (`struct
 //! module_attribute`).
 //!
-//! A static [`CounterFiles`] names a set of `AtomicU64` counters; registering it creates
-//! `/sys/module/<module>/<group>/<name>` for each, each file holding one decimal value, as
-//! sysfs expects. The attribute tables live in static storage, as lockdep wants for sysfs
+//! A static [`CounterFiles`] names sums of `AtomicU64` counters (most often of one);
+//! registering it creates `/sys/module/<module>/<group>/<name>` for each, each file holding
+//! one decimal value, as sysfs expects. The attribute tables live in static storage, as lockdep wants for sysfs
 //! attributes that are not initialised with `sysfs_attr_init()`.
 
 use core::fmt::Write;
@@ -17,12 +17,12 @@ use kernel::bindings;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-/// One file: the module attribute sysfs calls, and the counter it shows.
+/// One file: the module attribute sysfs calls, and the counters whose sum it shows.
 #[repr(C)]
 struct CounterAttr {
     /// First, so that sysfs's `struct module_attribute *` is also a pointer to the whole.
     attr: bindings::module_attribute,
-    value: *const AtomicU64,
+    values: &'static [AtomicU64],
 }
 
 /// A static set of `N` counter files in a named sysfs group.
@@ -40,20 +40,20 @@ pub(crate) struct CounterFiles<const N: usize> {
 unsafe impl<const N: usize> Sync for CounterFiles<N> {}
 
 impl<const N: usize> CounterFiles<N> {
-    /// Describes group `group` with one file per `(name, counter)`.
+    /// Describes group `group` with one file per `(name, counters to sum)`.
     pub(crate) const fn new(
         group: &'static CStr,
-        files: [(&'static CStr, &'static AtomicU64); N],
+        files: [(&'static CStr, &'static [AtomicU64]); N],
     ) -> Self {
         // SAFETY: All-zeroes is a valid `module_attribute` (null pointers, no callbacks).
         const ZERO: bindings::module_attribute = unsafe { core::mem::zeroed() };
-        let mut attrs = [const { CounterAttr { attr: ZERO, value: core::ptr::null() } }; N];
+        let mut attrs = [const { CounterAttr { attr: ZERO, values: &[] } }; N];
         let mut i = 0;
         while i < N {
             attrs[i].attr.attr.name = files[i].0.as_char_ptr();
             attrs[i].attr.attr.mode = 0o444;
             attrs[i].attr.show = Some(show);
-            attrs[i].value = files[i].1;
+            attrs[i].values = files[i].1;
             i += 1;
         }
         // SAFETY: All-zeroes is a valid `attribute_group` (no name, no callbacks, no files).
@@ -151,8 +151,8 @@ unsafe extern "C" fn show(
     // SAFETY: Our attributes are the first member of a `#[repr(C)]` `CounterAttr` in static
     // storage, so the pointer is also a valid pointer to it.
     let attr = unsafe { &*attr.cast::<CounterAttr>() };
-    // SAFETY: `value` was set from a `&'static AtomicU64` in `CounterFiles::new`.
-    let value = unsafe { &*attr.value }.load(Ordering::Relaxed);
+    // Each counter is read on its own, so a sum may mix moments; it is exact once traffic stops.
+    let value = attr.values.iter().fold(0u64, |sum, c| sum.wrapping_add(c.load(Ordering::Relaxed)));
     // SAFETY: sysfs passes a zeroed page-sized buffer that only we use during the call.
     let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), bindings::PAGE_SIZE) };
     let mut w = BufWriter { buf: page, len: 0 };

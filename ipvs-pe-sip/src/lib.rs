@@ -1,8 +1,8 @@
 //! The `no_std` core of the SIP persistence engine: everything that needs no
 //! kernel.
 //!
-//! The parser lives in `callid.rs`, which the kernel module compiles as a
-//! module of its own crate; this crate root only adds the lints that keep it
+//! The parser lives in `callid.rs` and the kernel's hash in `jhash.rs`, which
+//! the kernel module compiles as modules of its own crate; this crate root only adds the lints that keep it
 //! panic-free and, for tests, a model of the C engine to compare it with.
 #![no_std]
 #![forbid(unsafe_code)]
@@ -23,8 +23,10 @@
 )]
 
 mod callid;
+mod jhash;
 
 pub use callid::*;
+pub use jhash::jhash;
 
 #[cfg(any(test, feature = "c-model"))]
 pub mod c_model;
