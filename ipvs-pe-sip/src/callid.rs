@@ -177,7 +177,9 @@ fn split_at(s: &[u8], mid: usize) -> Option<(&[u8], &[u8])> {
 /// Length of the run of word characters at the front of `s`.
 #[inline]
 fn word_len(s: &[u8]) -> usize {
-    s.iter().take_while(|&&b| WORD_CHARS.get(usize::from(b)) == Some(&true)).count()
+    s.iter()
+        .take_while(|&&b| WORD_CHARS.get(usize::from(b)) == Some(&true))
+        .count()
 }
 
 /// [`is_word_char`] for every byte: one load per character of a Call-ID, where the
@@ -329,7 +331,9 @@ mod tests {
 
     /// Bytes next to CR (0x0d) and LF (0x0a) in value, and with the high bit set, are the
     /// ones a word-at-a-time search could mistake for a line end.
-    const TRICKY: [u8; 12] = [0x00, 0x01, 0x09, 0x0b, 0x0c, 0x0e, 0x7f, 0x80, 0x8a, 0x8d, 0xff, b'a'];
+    const TRICKY: [u8; 12] = [
+        0x00, 0x01, 0x09, 0x0b, 0x0c, 0x0e, 0x7f, 0x80, 0x8a, 0x8d, 0xff, b'a',
+    ];
 
     #[test]
     fn line_end_at_every_position_and_alignment() {

@@ -63,7 +63,10 @@ fn split_block(s: &[u8]) -> Option<(&[u8; 12], &[u8])> {
 /// The native-endian word at `at` of a block (C's `__get_unaligned_cpu32`).
 #[inline]
 fn word(block: &[u8; 12], at: usize) -> u32 {
-    block.get(at..at.wrapping_add(4)).and_then(|w| w.try_into().ok()).map_or(0, u32::from_ne_bytes)
+    block
+        .get(at..at.wrapping_add(4))
+        .and_then(|w| w.try_into().ok())
+        .map_or(0, u32::from_ne_bytes)
 }
 
 /// `__jhash_mix`: mixes three words reversibly.

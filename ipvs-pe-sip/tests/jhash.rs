@@ -69,13 +69,20 @@ const KERNEL: &[(usize, u32, u32)] = &[
 #[test]
 fn same_as_the_kernel() {
     for &(len, initval, want) in KERNEL {
-        assert_eq!(jhash(&key(len), initval), want, "length {len}, initval {initval:#x}");
+        assert_eq!(
+            jhash(&key(len), initval),
+            want,
+            "length {len}, initval {initval:#x}"
+        );
     }
 }
 
 #[test]
 fn a_call_id_as_the_kernel_hashes_it() {
-    assert_eq!(jhash(b"a84b4c76e66710@pc33.atlanta.example.com", 0), 0x7209_c83d);
+    assert_eq!(
+        jhash(b"a84b4c76e66710@pc33.atlanta.example.com", 0),
+        0x7209_c83d
+    );
 }
 
 #[test]
