@@ -8,8 +8,8 @@
 //! proxy or phone spread over the real servers while each call stays on one. The differences
 //! from the C engine are listed in `docs/c-engine-differences.md`.
 
-use kernel::c_str;
 use kernel::bindings;
+use kernel::c_str;
 use kernel::prelude::*;
 
 // The Call-ID parser and the hash are the `ipvs-pe-sip` crate's own source files, compiled
@@ -54,7 +54,10 @@ impl Engine for Sip {
 
     #[inline]
     fn fill_param(param: &ConnParam, skb: &mut SkBuff) -> Result<Option<PeData>> {
-        let Some(iph) = skb.ip_header(param.af()).filter(|h| h.protocol == IPPROTO_UDP) else {
+        let Some(iph) = skb
+            .ip_header(param.af())
+            .filter(|h| h.protocol == IPPROTO_UDP)
+        else {
             count(Event::NotUdp);
             return Ok(None);
         };
@@ -62,7 +65,10 @@ impl Engine for Sip {
             count(Event::Fragment);
             return Ok(None);
         }
-        let Some(dataoff) = iph.transport_offset.checked_add(UDP_HLEN).filter(|&o| o < skb.len())
+        let Some(dataoff) = iph
+            .transport_offset
+            .checked_add(UDP_HLEN)
+            .filter(|&o| o < skb.len())
         else {
             count(Event::NoPayload);
             return Ok(None);
@@ -100,7 +106,11 @@ impl Engine for Sip {
     #[inline]
     fn ct_match(p: &ConnParam, ct: &Conn) -> bool {
         // The same fields, in the same order, as the C engine.
-        let vaddr_af = if p.protocol() == IPPROTO_IP { AF_UNSPEC } else { p.af() };
+        let vaddr_af = if p.protocol() == IPPROTO_IP {
+            AF_UNSPEC
+        } else {
+            p.af()
+        };
         ct.af() == p.af()
             && InetAddr::equal(p.af(), &p.caddr(), &ct.caddr())
             && InetAddr::equal(vaddr_af, &p.vaddr(), &ct.vaddr())
@@ -148,6 +158,9 @@ impl kernel::Module for SipModule {
         let stats = stats::register(module)?;
         let engine = pe::Registration::new(module)?;
         pr_info!("persistence engine \"sip\" registered\n");
-        Ok(Self { _engine: engine, _stats: stats })
+        Ok(Self {
+            _engine: engine,
+            _stats: stats,
+        })
     }
 }

@@ -15,9 +15,9 @@
 use core::marker::PhantomData;
 use core::ptr::{addr_of, addr_of_mut, NonNull};
 use kernel::alloc::flags::GFP_KERNEL;
+use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_char, c_int};
-use kernel::bindings;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
@@ -298,7 +298,8 @@ impl SkBuff {
         let mut iph: bindings::ip_vs_iphdr = unsafe { core::mem::zeroed() };
         // SAFETY: By the type invariant `self.raw()` is a valid skb; `iph` is a valid,
         // exclusively borrowed output.
-        let ok = unsafe { bindings::ip_vs_fill_iph_skb(c_int::from(af), self.raw(), false, &mut iph) };
+        let ok =
+            unsafe { bindings::ip_vs_fill_iph_skb(c_int::from(af), self.raw(), false, &mut iph) };
         if ok == 0 || iph.protocol < 0 {
             return None;
         }
@@ -486,7 +487,15 @@ impl<T: Engine> Adapter<T> {
         cport: u16,
     ) -> *mut bindings::ip_vs_conn {
         // INVARIANT: these are the arguments IPVS passed us, valid during the call.
-        let ctx = ConnOut { svc, dest, skb, iph, dport, cport, _p: PhantomData };
+        let ctx = ConnOut {
+            svc,
+            dest,
+            skb,
+            iph,
+            dport,
+            cport,
+            _p: PhantomData,
+        };
         match T::conn_out(ctx) {
             Some(NewConn(cp)) => cp.as_ptr(),
             None => core::ptr::null_mut(),
@@ -529,7 +538,11 @@ impl<T: Engine> Registration<T> {
                 ct_match: Some(Adapter::<T>::ct_match),
                 hashkey_raw: Some(Adapter::<T>::hashkey_raw),
                 show_pe_data: Some(Adapter::<T>::show_pe_data),
-                conn_out: if T::HAS_CONN_OUT { Some(Adapter::<T>::conn_out) } else { None },
+                conn_out: if T::HAS_CONN_OUT {
+                    Some(Adapter::<T>::conn_out)
+                } else {
+                    None
+                },
             }),
             GFP_KERNEL,
         )?;
@@ -552,10 +565,17 @@ impl<T: Engine> Registration<T> {
             );
             // IPVS says EINVAL for a taken name; EBUSY says what happened, and unlike EEXIST
             // does not make modprobe report "already loaded" as success.
-            return Err(if ret == -(bindings::EINVAL as c_int) { EBUSY } else { Error::from_errno(ret) });
+            return Err(if ret == -(bindings::EINVAL as c_int) {
+                EBUSY
+            } else {
+                Error::from_errno(ret)
+            });
         }
         // INVARIANT: registration succeeded.
-        Ok(Self { pe, _p: PhantomData })
+        Ok(Self {
+            pe,
+            _p: PhantomData,
+        })
     }
 }
 

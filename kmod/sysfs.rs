@@ -12,8 +12,8 @@
 
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use kernel::ffi::c_char;
 use kernel::bindings;
+use kernel::ffi::c_char;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
@@ -47,7 +47,12 @@ impl<const N: usize> CounterFiles<N> {
     ) -> Self {
         // SAFETY: All-zeroes is a valid `module_attribute` (null pointers, no callbacks).
         const ZERO: bindings::module_attribute = unsafe { core::mem::zeroed() };
-        let mut attrs = [const { CounterAttr { attr: ZERO, values: &[] } }; N];
+        let mut attrs = [const {
+            CounterAttr {
+                attr: ZERO,
+                values: &[],
+            }
+        }; N];
         let mut i = 0;
         while i < N {
             attrs[i].attr.attr.name = files[i].0.as_char_ptr();
@@ -152,7 +157,10 @@ unsafe extern "C" fn show(
     // storage, so the pointer is also a valid pointer to it.
     let attr = unsafe { &*attr.cast::<CounterAttr>() };
     // Each counter is read on its own, so a sum may mix moments; it is exact once traffic stops.
-    let value = attr.values.iter().fold(0u64, |sum, c| sum.wrapping_add(c.load(Ordering::Relaxed)));
+    let value = attr
+        .values
+        .iter()
+        .fold(0u64, |sum, c| sum.wrapping_add(c.load(Ordering::Relaxed)));
     // SAFETY: sysfs passes a zeroed page-sized buffer that only we use during the call.
     let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), bindings::PAGE_SIZE) };
     let mut w = BufWriter { buf: page, len: 0 };
