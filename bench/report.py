@@ -145,9 +145,9 @@ def summary(raw, out_txt, out_json, md):
             f"{settings.get('rounds', '?')} alternating rounds of {settings.get('iterations', '?')} "
             "calls (min-max of the rounds)")
         say("   fill_param includes the kfree of its Call-ID copy. Baselines, the same code "
-            "whichever engine is loaded: kmemdup = kmemdup+kfree (the C engine's copy), "
-            "krealloc = krealloc(NULL)+memcpy+kfree (a Rust KVec's), atomics = two shared "
-            "counter increments (the Rust engine's statistics)")
+            "whichever engine is loaded: kmemdup = kmemdup+kfree (both engines' copy), "
+            "krealloc = krealloc(NULL)+memcpy+kfree (a Rust KVec's), atomics = one shared "
+            "counter increment (the Rust engine's statistics)")
         res = {}
         messages = []
         for kv in eng:
