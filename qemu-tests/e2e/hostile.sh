@@ -60,26 +60,44 @@ marker=$E2E_WORK/long-ids-sent
 e2e hostile "$flood" "$marker" >"$E2E_WORK/hostile.out" &
 flooder=$!
 until [[ -e $marker ]]; do sleep 0.5; done
-listing=$(e2e ns dir ipvsadm-rs -Lcn --persistent-conn)
+eval "$(<"$marker")"
+# /proc/net/ip_vs_conn is read a page at a time, and each read finds its place again by
+# counting entries: when entries come and go between two reads (as they do all through the
+# flood), one entry may be printed twice, or missed. So an ID may appear on identical lines
+# (the same entry twice, its timer perhaps a second lower), and a listing may miss one; up to
+# three listings are taken. Two different lines would be two templates for one call.
+long_ids_listed() {
+  local id proto expire rest e
+  n=0
+  for id in "${LONG_IDS[@]}"; do
+    local -A entries=()
+    while read -r proto expire rest; do
+      if [[ $rest =~ [[:space:]]sip[[:space:]]+"$id"$ ]]; then
+        entries["$proto $rest"]=1 last="$proto $expire $rest"
+      fi
+    done <<<"$listing"
+    if ((${#entries[@]} == 1)); then
+      n=$((n + 1))
+    else
+      echo "  Call-ID ${id:0:20}... is in ${#entries[@]} different entries:"
+      for e in "${!entries[@]}"; do echo "    ${e:0:110}..."; done
+    fi
+    unset entries
+  done
+}
+for tries in 1 2 3; do
+  listing=$(e2e ns dir ipvsadm-rs -Lcn --persistent-conn)
+  long_ids_listed
+  ((n == ${#LONG_IDS[@]})) && break
+done
+echo "  e.g.: ${last:0:100}... (${#last} characters)"
 e2e_eval refuse
 expect_eq "unloading is refused while the services use the engine (EWOULDBLOCK)" "$REFUSE_RC" 11
 wait "$flooder"
 eval "$(<"$E2E_WORK/hostile.out")"
 echo "  flood: $H_TOTAL datagrams in $H_SECONDS s: no payload $H_no_payload, no Call-ID $H_no_callid, too long $H_too_long, bad terminator $H_bad_terminator, random $H_any, 255-byte Call-IDs $H_found"
 expect "at least 10,000 datagrams sent" [ "$H_TOTAL" -ge 10000 ]
-n=0
-for id in "${LONG_IDS[@]}"; do
-  m=0 seen=""
-  while read -r line; do
-    if [[ $line =~ [[:space:]]sip[[:space:]]+"$id"$ ]]; then
-      m=$((m + 1)) last=$line seen+="    ${line:0:110}..."$'\n'
-    fi
-  done <<<"$listing"
-  ((m == 1)) && n=$((n + 1))
-  ((m == 1)) || printf '  Call-ID %s... listed %d times:\n%s' "${id:0:20}" "$m" "$seen"
-done
-echo "  e.g.: ${last:0:100}... (${#last} characters)"
-expect_eq "ipvsadm-rs -Lcn --persistent-conn listed each 255-byte Call-ID whole, during the flood" \
+expect_eq "ipvsadm-rs -Lcn --persistent-conn listed each 255-byte Call-ID whole, in one template, during the flood (listing $tries)" \
   "$n" "${#LONG_IDS[@]}"
 e2e_eval wait calls --stop
 expect "calls flowed during the flood ($R_CALLS)" [ "$R_CALLS" -gt 0 ]

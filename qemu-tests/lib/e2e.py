@@ -1126,10 +1126,10 @@ def cpu_report(before):
 
 
 def cmd_hostile(args):
-    """hostile N MARKER: sends N malformed datagrams (IPv4 and IPv6, alternately) and ten valid
-    ones with Call-IDs of exactly 255 bytes at the VIPs from the client; prints what was sent
-    per category and the long Call-IDs; touches MARKER once the long Call-IDs are sent, then
-    keeps going so that the listing happens while the flood runs."""
+    """hostile N MARKER: sends ten valid datagrams with Call-IDs of exactly 255 bytes, then N
+    malformed ones (IPv4 and IPv6, alternately) at the VIPs from the client; prints what was
+    sent per category. Once the long Call-IDs are sent it writes them to MARKER (LONG_IDS=(...))
+    and keeps going, so that the listing happens while the flood runs."""
     n, marker = int(args[0]), args[1]
     rng = random.Random(5060)
     longs = [words(rng, 251).decode() + f"{i:04d}" for i in range(10)]
@@ -1145,7 +1145,10 @@ def cmd_hostile(args):
         sock, dst = (s6, (VIP6, 5060)) if i % 2 else (s4, (VIP, 5060))
         sock.sendto(d, dst)
         sent["found"] = sent.get("found", 0) + 1
-    open(marker, "w").close()
+    # Written whole, then renamed: the scenario waits for MARKER and reads the IDs from it.
+    with open(marker + ".tmp", "w") as f:
+        f.write("LONG_IDS=(" + " ".join(shlex.quote(x) for x in longs) + ")\n")
+    os.rename(marker + ".tmp", marker)
     cpu0 = cpu_snapshot()
     t0 = time.time()
     for k, (d, cat) in enumerate(hostile_datagrams(rng, n)):
@@ -1160,7 +1163,6 @@ def cmd_hostile(args):
     say("  CPU while flooding: " + cpu_report(cpu0))
     print(f"H_TOTAL={n + len(longs)} H_SECONDS={dt:.1f} " +
           " ".join(f"H_{k}={v}" for k, v in sorted(sent.items())))
-    print("LONG_IDS=(" + " ".join(shlex.quote(x) for x in longs) + ")")
 
 
 def cmd_cycles(args):
