@@ -67,13 +67,14 @@ eval "$(<"$marker")"
 # (the same entry twice, its timer perhaps a second lower), and a listing may miss one; up to
 # three listings are taken. Two different lines would be two templates for one call.
 long_ids_listed() {
-  local id proto expire rest e
+  local id line proto expire rest e
   n=0
   for id in "${LONG_IDS[@]}"; do
     local -A entries=()
-    while read -r proto expire rest; do
-      if [[ $rest =~ [[:space:]]sip[[:space:]]+"$id"$ ]]; then
-        entries["$proto $rest"]=1 last="$proto $expire $rest"
+    while IFS= read -r line; do
+      if [[ $line =~ [[:space:]]sip[[:space:]]+"$id"$ ]]; then
+        read -r proto expire rest <<<"$line"
+        entries["$proto $rest"]=1 last=$line
       fi
     done <<<"$listing"
     if ((${#entries[@]} == 1)); then
