@@ -40,11 +40,23 @@ pub fn jhash(key: &[u8], initval: u32) -> u32 {
     }
     // C adds the last bytes one by one, byte `i` shifted left by `8 * (i % 4)` into word
     // `i / 4` of (a, b, c): the block zero-padded to 12 bytes, read as little-endian words.
+    // Whole words are read as such, the 1 to 3 bytes after them by a `match`, like C's
+    // `switch` (a loop over the bytes costs more than the rest of the hash of a short key).
     let mut last = [0u32; 3];
-    for (i, &byte) in rest.iter().enumerate() {
-        if let Some(w) = last.get_mut(i / 4) {
-            *w |= u32::from(byte).wrapping_shl((i % 4).wrapping_mul(8) as u32);
+    let mut words = rest.chunks_exact(4);
+    for (w, chunk) in last.iter_mut().zip(&mut words) {
+        if let Ok(bytes) = <[u8; 4]>::try_from(chunk) {
+            *w = u32::from_le_bytes(bytes);
         }
+    }
+    let partial = match *words.remainder() {
+        [b0] => u32::from(b0),
+        [b0, b1] => u32::from_le_bytes([b0, b1, 0, 0]),
+        [b0, b1, b2] => u32::from_le_bytes([b0, b1, b2, 0]),
+        _ => 0,
+    };
+    if let Some(w) = last.get_mut(rest.len() / 4) {
+        *w |= partial;
     }
     let [x, y, z] = last;
     a = a.wrapping_add(x);
