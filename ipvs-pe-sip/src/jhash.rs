@@ -40,28 +40,9 @@ pub fn jhash(key: &[u8], initval: u32) -> u32 {
     }
     // C adds the last bytes one by one, byte `i` shifted left by `8 * (i % 4)` into word
     // `i / 4` of (a, b, c): the block zero-padded to 12 bytes, read as little-endian words.
-    // Whole words are read as such, the 1 to 3 bytes after them by a `match`, like C's
-    // `switch` (a loop over the bytes costs more than the rest of the hash of a short key).
-    let mut last = [0u32; 3];
-    let mut words = rest.chunks_exact(4);
-    for (w, chunk) in last.iter_mut().zip(&mut words) {
-        if let Ok(bytes) = <[u8; 4]>::try_from(chunk) {
-            *w = u32::from_le_bytes(bytes);
-        }
-    }
-    let partial = match *words.remainder() {
-        [b0] => u32::from(b0),
-        [b0, b1] => u32::from_le_bytes([b0, b1, 0, 0]),
-        [b0, b1, b2] => u32::from_le_bytes([b0, b1, b2, 0]),
-        _ => 0,
-    };
-    if let Some(w) = last.get_mut(rest.len() / 4) {
-        *w |= partial;
-    }
-    let [x, y, z] = last;
-    a = a.wrapping_add(x);
-    b = b.wrapping_add(y);
-    c = c.wrapping_add(z);
+    a = a.wrapping_add(le_word(rest));
+    b = b.wrapping_add(le_word(rest.get(4..).unwrap_or_default()));
+    c = c.wrapping_add(le_word(rest.get(8..).unwrap_or_default()));
     final_mix(a, b, c)
 }
 
@@ -79,6 +60,18 @@ fn word(block: &[u8; 12], at: usize) -> u32 {
         .get(at..at.wrapping_add(4))
         .and_then(|w| w.try_into().ok())
         .map_or(0, u32::from_ne_bytes)
+}
+
+/// The first 4 bytes of `s`, zero-padded if it has fewer, as a little-endian word.
+#[inline]
+fn le_word(s: &[u8]) -> u32 {
+    match *s {
+        [] => 0,
+        [b0] => u32::from(b0),
+        [b0, b1] => u32::from_le_bytes([b0, b1, 0, 0]),
+        [b0, b1, b2] => u32::from_le_bytes([b0, b1, b2, 0]),
+        [b0, b1, b2, b3, ..] => u32::from_le_bytes([b0, b1, b2, b3]),
+    }
 }
 
 /// `__jhash_mix`: mixes three words reversibly.
