@@ -5,13 +5,18 @@
 //! must follow `-f`, the first option must be the command). The clap
 //! definition accepts the same spellings; the options are then replayed in
 //! command-line order through the same checks, with ipvsadm's messages and
-//! exit codes.
+//! exit codes. Lines written plainly, as `-R` input is, are split into the
+//! same options without clap's matching (see [`plain_events`]), which costs
+//! more than all the rest of a restored line.
 
+use std::any::TypeId;
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::OnceLock;
 
-use clap::builder::Resettable;
+use clap::builder::{Resettable, ValueRange};
 use clap::{Arg, ArgAction, ArgMatches, Command as ClapCommand};
 
 use crate::sys;
@@ -858,32 +863,135 @@ pub fn generate_request(argv: &[String]) -> Option<Generate> {
     m.get_flag("man").then_some(Generate::Man)
 }
 
-/// Matches a command line against [`command`], built once per thread:
-/// building (or cloning) the definition costs more than parsing a line, and
-/// `-R` parses one per rule.
+thread_local! {
+    /// [`command`], built once per thread: building (or cloning) the
+    /// definition costs more than parsing a line, and `-R` parses one per
+    /// rule.
+    static COMMAND: RefCell<ClapCommand> = RefCell::new({
+        let mut cmd = command();
+        cmd.build();
+        cmd
+    });
+}
+
+/// Matches a command line against [`command`], built once per thread.
 ///
 /// Parsing leaves only one trace in a built definition: clap names the
 /// program after `argv[0]` only while it has no name, so the name is cleared
 /// first and each line's usage errors name its own `argv[0]`, as with a
 /// fresh definition.
 fn matches<S: AsRef<str>>(argv: &[S]) -> clap::error::Result<ArgMatches> {
-    thread_local! {
-        static COMMAND: RefCell<ClapCommand> = RefCell::new({
-            let mut cmd = command();
-            cmd.build();
-            cmd
-        });
-    }
     COMMAND.with_borrow_mut(|cmd| {
         *cmd = std::mem::take(cmd).bin_name(Resettable::Reset);
         cmd.try_get_matches_from_mut(argv.iter().map(AsRef::as_ref))
     })
 }
 
+/// How an option of the definition takes its value, for [`plain_events`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Takes {
+    /// None (`-m`).
+    Nothing,
+    /// Always the next word (`-u VIP`).
+    Value,
+    /// The next word unless it starts with `-` or there is none (`-p [60]`).
+    MaybeValue,
+}
+
+/// Every spelling (`-u`, `--udp-service`, aliases too) of the options that
+/// [`plain_events`] reads, with the option's id and what it takes. Taken
+/// from the built definition, so the two cannot disagree on names; options
+/// of any other kind are left out, and lines using them go to clap.
+fn plain_options() -> &'static HashMap<String, (String, Takes)> {
+    static OPTIONS: OnceLock<HashMap<String, (String, Takes)>> = OnceLock::new();
+    OPTIONS.get_or_init(|| COMMAND.with_borrow(plain_options_of))
+}
+
+fn plain_options_of(cmd: &ClapCommand) -> HashMap<String, (String, Takes)> {
+    let mut map = HashMap::new();
+    for a in cmd.get_arguments() {
+        let id = a.get_id().as_str();
+        let takes = match a.get_num_args() {
+            Some(n) if n == ValueRange::EMPTY => Takes::Nothing,
+            Some(n) if n == ValueRange::SINGLE && a.is_allow_hyphen_values_set() => Takes::Value,
+            Some(n) if n == ValueRange::new(0..=1) && !a.is_allow_hyphen_values_set() => {
+                Takes::MaybeValue
+            }
+            _ => continue,
+        };
+        let plain = !a.is_positional()
+            && !NOT_OPTIONS.contains(&id)
+            && matches!(a.get_action(), ArgAction::Append)
+            && a.get_value_parser().type_id() == TypeId::of::<String>();
+        if !plain {
+            continue;
+        }
+        let shorts = a
+            .get_short()
+            .into_iter()
+            .chain(a.get_all_short_aliases().unwrap_or_default());
+        let longs = a
+            .get_long()
+            .into_iter()
+            .chain(a.get_all_aliases().unwrap_or_default());
+        let spellings = shorts
+            .map(|c| format!("-{c}"))
+            .chain(longs.map(|l| format!("--{l}")));
+        for spelling in spellings {
+            map.insert(spelling, (id.to_string(), takes));
+        }
+    }
+    map
+}
+
+/// Whether `word`, after an option that takes a value, is one clap takes as
+/// nothing but that value and [`events`] reports unchanged: not empty, no
+/// NUL (which could be `NO_VALUE`) and no `-` in front (after `-p` clap
+/// reads such a word as an option, `--` or `-`; such lines go to clap).
+fn plain_value(word: &str) -> bool {
+    !word.is_empty() && !word.starts_with('-') && !word.contains('\0')
+}
+
+/// The option occurrences of a command line written plainly, without clap:
+/// every word after `argv[0]` is one whole option spelled as in
+/// [`plain_options`] (no `-mo` bundles, no `--pe=sip`, no positional
+/// words), each followed by its value if it takes one, and every value is
+/// [`plain_value`]. Such a line is one clap accepts, with exactly these
+/// [`events`] and no `args`; for any other line this gives `None` and clap
+/// decides. This is how `-R` input is written, and saves clap's matching,
+/// which costs more than everything else a restored line does.
+fn plain_events<S: AsRef<str>>(argv: &[S]) -> Option<Vec<Event<'_>>> {
+    let options = plain_options();
+    let mut words = argv.get(1..)?.iter().map(AsRef::as_ref).peekable();
+    let mut out = Vec::with_capacity(argv.len() - 1);
+    while let Some(word) = words.next() {
+        let (id, takes) = options.get(word)?;
+        let value = match takes {
+            Takes::Nothing => None,
+            Takes::Value => Some(words.next().filter(|v| plain_value(v))?),
+            Takes::MaybeValue => match words.peek().copied() {
+                Some(v) if v.starts_with('-') => None,
+                Some(v) if plain_value(v) => words.next(),
+                Some(_) => return None,
+                None => None,
+            },
+        };
+        out.push(Event {
+            index: out.len(),
+            id,
+            value: value.map(Cow::Borrowed),
+        });
+    }
+    Some(out)
+}
+
 /// Parses one ipvsadm command line (`argv[0]` is the program name).
 /// `reading_stdin` is set for lines read by `-R`, which may not restore again.
 pub fn parse<S: AsRef<str>>(argv: &[S], reading_stdin: bool) -> Result<Request, Exit> {
-    interpret(argv, matches(argv), reading_stdin)
+    match plain_events(argv) {
+        Some(evs) => meaning(argv, &evs, Vec::new(), reading_stdin),
+        None => interpret(argv, matches(argv), reading_stdin),
+    }
 }
 
 /// What a command line means, once clap has matched it (or failed to).
@@ -892,7 +1000,6 @@ fn interpret<S: AsRef<str>>(
     matched: clap::error::Result<ArgMatches>,
     reading_stdin: bool,
 ) -> Result<Request, Exit> {
-    let program = argv.first().map_or("ipvsadm", AsRef::as_ref);
     let m = match matched {
         Ok(m) => m,
         Err(e) => {
@@ -903,7 +1010,22 @@ fn interpret<S: AsRef<str>>(
             return Err(Exit::status(255, stderr));
         }
     };
-    let evs = events(&m);
+    let rest: Vec<String> = m
+        .get_many::<String>("args")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    meaning(argv, &events(&m), rest, reading_stdin)
+}
+
+/// What a command line means: its option occurrences `evs` in command-line
+/// order, and the words that are no option's (`rest`).
+fn meaning<S: AsRef<str>>(
+    argv: &[S],
+    evs: &[Event<'_>],
+    mut rest: Vec<String>,
+    reading_stdin: bool,
+) -> Result<Request, Exit> {
+    let program = argv.first().map_or("ipvsadm", AsRef::as_ref);
     let Some(first) = evs.first() else {
         return Err(Exit::try_help(program));
     };
@@ -972,10 +1094,6 @@ fn interpret<S: AsRef<str>>(
         apply(&mut st, ev)?;
     }
 
-    let mut rest: Vec<String> = m
-        .get_many::<String>("args")
-        .map(|v| v.cloned().collect())
-        .unwrap_or_default();
     let mut timeouts = Timeouts::default();
     if st.cmd == Cmd::Timeout {
         if rest.len() < 3 {
