@@ -926,22 +926,26 @@ fn plain_options_of(cmd: &ClapCommand) -> HashMap<String, (String, Takes)> {
         if !plain {
             continue;
         }
-        let shorts = a
-            .get_short()
-            .into_iter()
-            .chain(a.get_all_short_aliases().unwrap_or_default());
-        let longs = a
-            .get_long()
-            .into_iter()
-            .chain(a.get_all_aliases().unwrap_or_default());
-        let spellings = shorts
-            .map(|c| format!("-{c}"))
-            .chain(longs.map(|l| format!("--{l}")));
-        for spelling in spellings {
+        for spelling in spellings(a) {
             map.insert(spelling, (id.to_string(), takes));
         }
     }
     map
+}
+
+/// Every way to write option `a` on a command line: `-x` and `--long`, with their aliases.
+fn spellings(a: &Arg) -> impl Iterator<Item = String> + '_ {
+    let shorts = a
+        .get_short()
+        .into_iter()
+        .chain(a.get_all_short_aliases().unwrap_or_default());
+    let longs = a
+        .get_long()
+        .into_iter()
+        .chain(a.get_all_aliases().unwrap_or_default());
+    shorts
+        .map(|c| format!("-{c}"))
+        .chain(longs.map(|l| format!("--{l}")))
 }
 
 /// Whether `word`, after an option that takes a value, is one clap takes as

@@ -541,24 +541,13 @@ fn reused_definition_parses_like_a_fresh_one() {
 #[test]
 fn plain_options_are_all_the_options() {
     let def = command();
-    let mut spellings = 0;
+    let mut written = 0;
     for a in def.get_arguments() {
         let id = a.get_id().as_str();
         if a.is_positional() || NOT_OPTIONS.contains(&id) {
             continue;
         }
-        let shorts = a
-            .get_short()
-            .into_iter()
-            .chain(a.get_all_short_aliases().unwrap_or_default());
-        let longs = a
-            .get_long()
-            .into_iter()
-            .chain(a.get_all_aliases().unwrap_or_default());
-        let words = shorts
-            .map(|c| format!("-{c}"))
-            .chain(longs.map(|l| format!("--{l}")));
-        for word in words {
+        for word in spellings(a) {
             let Some((found, takes)) = plain_options().get(&word) else {
                 panic!("{word} is not read plainly");
             };
@@ -569,10 +558,10 @@ fn plain_options_are_all_the_options() {
                 _ => Takes::Nothing,
             };
             assert_eq!(*takes, expected, "{word}");
-            spellings += 1;
+            written += 1;
         }
     }
-    assert_eq!(plain_options().len(), spellings);
+    assert_eq!(plain_options().len(), written);
     for line in [
         "-A -u 10.0.0.1:5060 -s rr -p 60 -M 0.0.0.0 -o --pe sip",
         "-a -u 10.0.0.1:5060 -r 192.168.0.1:5060 -m -w 1",
@@ -667,17 +656,7 @@ fn plain_lines_parse_as_clap_parses_them() {
         .filter(|a| !a.is_positional())
         .flat_map(|a| {
             let id = a.get_id().to_string();
-            let shorts = a
-                .get_short()
-                .into_iter()
-                .chain(a.get_all_short_aliases().unwrap_or_default());
-            let longs = a
-                .get_long()
-                .into_iter()
-                .chain(a.get_all_aliases().unwrap_or_default());
-            shorts
-                .map(|c| format!("-{c}"))
-                .chain(longs.map(|l| format!("--{l}")))
+            spellings(a)
                 .map(move |w| (w, id.clone()))
                 .collect::<Vec<_>>()
         })
