@@ -142,16 +142,6 @@ pub fn restore_words(line: &str) -> impl Iterator<Item = &str> {
         .filter(|w| *w != "ipvsadm")
 }
 
-/// Splits `-R` input into command lines: one per input line that has words
-/// (see [`restore_words`]).
-pub fn restore_lines(input: &str) -> Vec<Vec<String>> {
-    input
-        .split('\n')
-        .map(|line| restore_words(line).map(String::from).collect::<Vec<_>>())
-        .filter(|words| !words.is_empty())
-        .collect()
-}
-
 /// `-R`: every line of standard input as a command; the status is the last
 /// line's, as in ipvsadm, and a rejected line ends the restore. Consecutive
 /// changes are sent together; anything that reads the table, and the end of
