@@ -7,8 +7,8 @@
 //!
 //! A static [`CounterFiles`] names sums of `AtomicU64` counters (most often of one);
 //! registering it creates `/sys/module/<module>/<group>/<name>` for each, each file holding
-//! one decimal value, as sysfs expects. The attribute tables live in static storage, as lockdep wants for sysfs
-//! attributes that are not initialised with `sysfs_attr_init()`.
+//! one decimal value, as sysfs expects. The attribute tables live in static storage, as
+//! lockdep wants for sysfs attributes that are not initialised with `sysfs_attr_init()`.
 
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -26,12 +26,14 @@ pub fn jhash(key: &[u8], initval: u32) -> u32 {
     // Every 12-byte block but the last is mixed in; the last (1 to 12 bytes) is finished.
     let mut rest = key;
     while rest.len() > 12 {
-        let Some((block, tail)) = split_block(rest) else {
+        let Some((block, tail)) = rest.split_first_chunk::<12>() else {
             break;
         };
-        a = a.wrapping_add(word(block, 0));
-        b = b.wrapping_add(word(block, 4));
-        c = c.wrapping_add(word(block, 8));
+        // C's `__get_unaligned_cpu32`: native-endian words.
+        let [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11] = *block;
+        a = a.wrapping_add(u32::from_ne_bytes([b0, b1, b2, b3]));
+        b = b.wrapping_add(u32::from_ne_bytes([b4, b5, b6, b7]));
+        c = c.wrapping_add(u32::from_ne_bytes([b8, b9, b10, b11]));
         (a, b, c) = mix(a, b, c);
         rest = tail;
     }
@@ -44,22 +46,6 @@ pub fn jhash(key: &[u8], initval: u32) -> u32 {
     b = b.wrapping_add(le_word(rest.get(4..).unwrap_or_default()));
     c = c.wrapping_add(le_word(rest.get(8..).unwrap_or_default()));
     final_mix(a, b, c)
-}
-
-/// The first 12 bytes of `s` and the rest.
-#[inline]
-fn split_block(s: &[u8]) -> Option<(&[u8; 12], &[u8])> {
-    let (block, tail) = (s.get(..12)?, s.get(12..)?);
-    Some((block.try_into().ok()?, tail))
-}
-
-/// The native-endian word at `at` of a block (C's `__get_unaligned_cpu32`).
-#[inline]
-fn word(block: &[u8; 12], at: usize) -> u32 {
-    block
-        .get(at..at.wrapping_add(4))
-        .and_then(|w| w.try_into().ok())
-        .map_or(0, u32::from_ne_bytes)
 }
 
 /// The first 4 bytes of `s`, zero-padded if it has fewer, as a little-endian word.

@@ -2,8 +2,9 @@
 //! kernel.
 //!
 //! The parser lives in `callid.rs` and the kernel's hash in `jhash.rs`, which
-//! the kernel module compiles as modules of its own crate; this crate root only adds the lints that keep it
-//! panic-free and, for tests, a model of the C engine to compare it with.
+//! the kernel module compiles as modules of its own crate; this crate root
+//! only adds the lints that keep them panic-free and, for tests, a model of
+//! the C engine to compare the parser with.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
