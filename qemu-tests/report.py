@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Turns the boot-test stream of qemu-tests/lib/suite.sh into one line per test.
+
+usage: report.py LOGDIR [LABEL] < stream
+
+Each test's whole output goes to LOGDIR/<test path with / as _>.log; standard output gets
+one line per test (result, checks, seconds) as it ends, and the full log of a test that
+failed. Lines outside any test (the guest's own messages, scripts/vm's verdict) are printed
+as they come, so nothing the VM says is lost. The exit status is 0; the caller takes the
+verdict from the VM's exit status and from the "failed:" line the suite prints.
+"""
+import os
+import re
+import sys
+
+START = re.compile(r"^=== (\S+)$")
+END = re.compile(r"^=== (\S+): exit (\d+) in (\d+)s$")
+TOTALS = re.compile(r"^(\d+) passed, (\d+) failed$")
+
+
+def main():
+    logdir = sys.argv[1]
+    label = f"[{sys.argv[2]}] " if len(sys.argv) > 2 else ""
+    os.makedirs(logdir, exist_ok=True)
+    test, lines, checks = None, [], None
+    for raw in sys.stdin.buffer:
+        line = raw.decode("utf-8", "replace").rstrip("\n")
+        m = END.match(line)
+        if test and m and m.group(1) == test:
+            rc, secs = int(m.group(2)), int(m.group(3))
+            lines.append(line)
+            path = os.path.join(logdir, test.replace("/", "_") + ".log")
+            with open(path, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            what = f"{checks[0]} checks" if checks else "no checks"
+            if checks and checks[1]:
+                what += f", {checks[1]} failed"
+            verdict = "ok  " if rc == 0 else "FAIL"
+            print(f"{label}{verdict} {test:<40} {secs:5d} s  ({what}; log: {path})", flush=True)
+            if rc != 0:
+                print(f"----- full log of {test}", flush=True)
+                print("\n".join(lines), flush=True)
+                print(f"----- end of {test}", flush=True)
+            test, lines, checks = None, [], None
+            continue
+        m = START.match(line)
+        if not test and m:
+            test, lines, checks = m.group(1), [line], None
+            continue
+        if test:
+            lines.append(line)
+            m = TOTALS.match(line)
+            if m:
+                checks = (int(m.group(1)) + int(m.group(2)), int(m.group(2)))
+        else:
+            print(f"{label}{line}", flush=True)
+    if test:
+        # The stream ended inside a test: the VM died or was killed; show everything.
+        print(f"{label}FAIL {test} (the VM stopped before it ended)", flush=True)
+        print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    main()
