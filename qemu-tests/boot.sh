@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The running kernel is ours, IPVS loads, and Debian's ipvsadm can add and list a service.
+# It runs none of our kernel code:
+# boot-test: user-space
 . "$(dirname "$0")/lib/common.sh"
 
 expect_eq "the kernel is the one built (release from its build tree)" "$(uname -r)" "${VM_KERNEL_RELEASE:-unknown}"

@@ -92,7 +92,13 @@ s.bind(("10.30.0.2", 5060))
 s.sendto(msg.encode(), ("10.30.0.1", 5060))
 PY
   done
-  sleep 1
+  # The three datagrams are on their way through the director: wait until its table holds
+  # their three templates (a deadline, not a delay: each poll is one read of /proc).
+  local _
+  for _ in $(seq 300); do
+    (($(in_ns "$lvs" grep -c ' sip ' /proc/net/ip_vs_conn) >= 3)) && break
+    sleep 0.2
+  done
   in_ns "$lvs" "$rs" -Lcn --persistent-conn >"$work/sip.out" 2>"$work/sip.err"
   local rc=$?
   expect_eq "ipvsadm-rs -Lcn --persistent-conn exits 0" "$rc" 0

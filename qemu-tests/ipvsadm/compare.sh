@@ -10,6 +10,10 @@
 #
 # compare.sh [NAME...] runs only the named scenarios (and the ipvsadm-rs checks only if
 # `checks` is among the names).
+#
+# It runs none of our kernel code (the SIP templates it lists come from the kernel's C
+# engine), so qemu-tests/run may give it a guest without kmemleak:
+# boot-test: user-space
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
