@@ -479,7 +479,7 @@ const NOT_OPTIONS: [&str; 3] = ["args", "completions", "man"];
 /// Every option occurrence, in command-line order.
 fn events(m: &ArgMatches) -> Vec<Event<'_>> {
     let mut out = Vec::new();
-    for id in m.ids().map(|id| id.as_str()) {
+    for id in m.ids().map(clap::Id::as_str) {
         if NOT_OPTIONS.contains(&id) {
             continue;
         }

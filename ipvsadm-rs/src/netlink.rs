@@ -1092,7 +1092,7 @@ impl Ipvs for IpvsClient {
                             op: c.request().0,
                             errno,
                         })
-                    }))
+                    }));
                 }
             }
         }

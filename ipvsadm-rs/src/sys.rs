@@ -47,7 +47,7 @@ pub fn parse_inet6(s: &str) -> Option<Ipv6Addr> {
 /// Formats an address with glibc's `inet_ntop`, whose IPv6 text differs from
 /// Rust's `Display` for IPv4-compatible addresses (`::1.2.3.4`).
 pub fn ntop(addr: &IpAddr) -> String {
-    let mut out = [0 as c_char; 64];
+    let mut out: [c_char; 64] = [0; 64];
     let (af, bytes): (c_int, Vec<u8>) = match addr {
         IpAddr::V4(a) => (libc::AF_INET, a.octets().to_vec()),
         IpAddr::V6(a) => (libc::AF_INET6, a.octets().to_vec()),
