@@ -6,7 +6,7 @@
 //! definition accepts the same spellings; the options are then replayed in
 //! command-line order through the same checks, with ipvsadm's messages and
 //! exit codes. Lines written plainly, as `-R` input is, are split into the
-//! same options without clap's matching (see [`plain_events`]), which costs
+//! same options without clap's matching (see `plain_events`), which costs
 //! more than all the rest of a restored line.
 
 use std::any::TypeId;
