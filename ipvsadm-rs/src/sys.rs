@@ -22,7 +22,7 @@ pub fn parse_inet_aton(s: &str) -> Option<Ipv4Addr> {
     let c = CString::new(s).ok()?;
     let mut a = libc::in_addr { s_addr: 0 };
     // SAFETY: `c` is NUL-terminated and `a` is a valid, writable in_addr.
-    let r = unsafe { inet_aton(c.as_ptr(), &mut a) };
+    let r = unsafe { inet_aton(c.as_ptr(), &raw mut a) };
     (r != 0).then(|| Ipv4Addr::from(u32::from_be(a.s_addr)))
 }
 
