@@ -7,10 +7,10 @@ usage: report.py criterion CRITERION_DIR      print parser records from criterio
                                               JSON, and replace the results section of
                                               BENCHMARKS.md
 
-Raw records are lines `PART key=value ...` or `meta key=free text` (see bench/vm/*.sh and scripts/bench); anything
-else in the raw file is ignored. Every figure states its spread over the runs, so that a
-reader can tell noise from a difference: the machine is shared, and under emulation another
-guest's load slows ours.
+Raw records are lines `PART key=value ...` or `meta key=free text` (see bench/vm/*.sh and
+scripts/bench); anything else in the raw file is ignored. Every figure states its spread
+over the runs, so that a reader can tell noise from a difference: the machine is shared,
+and under emulation another guest's load slows ours.
 """
 import json
 import os
@@ -103,7 +103,8 @@ def summary(raw, out_txt, out_json, md):
         say("")
         say("1. Datapath: SIP datagrams through the director (NAT, -o, 3 real servers), "
             "packets per second received by the real servers")
-        say(f"   {settings.get('rounds', '?')} rounds of none/C/Rust, {settings.get('seconds', '?')} s "
+        say(f"   {settings.get('rounds', '?')} rounds of none/C/Rust, "
+            f"{settings.get('seconds', '?')} s "
             f"each, {settings.get('calls', '?')} calls in flight, messages "
             f"{settings.get('messages', '?')}, persistence {settings.get('persist', '?')} s")
         res = {}
@@ -142,7 +143,8 @@ def summary(raw, out_txt, out_json, md):
         settings = next((kv for kv in by["engine"] if "rounds" in kv), {})
         say("")
         say("2. The engine alone (pe_sip_bench in the perf kernel): ns per call, median over "
-            f"{settings.get('rounds', '?')} alternating rounds of {settings.get('iterations', '?')} "
+            f"{settings.get('rounds', '?')} alternating rounds of "
+            f"{settings.get('iterations', '?')} "
             "calls (min-max of the rounds)")
         say("   fill_param includes the kfree of its Call-ID copy. Baselines, the same code "
             "whichever engine is loaded: kmemdup = kmemdup+kfree (both engines' copy), "

@@ -1,5 +1,7 @@
 # Helpers for the benchmark scripts that run inside the VM (sourced).
 # shellcheck shell=bash
+# The variables are for the scripts that source this file.
+# shellcheck disable=SC2034
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
 IPVSADM=/usr/sbin/ipvsadm

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use ipvs_pe_sip::c_model::{c_call_id, iswordc};
-use ipvs_pe_sip::{call_id, CallIdError, PEDATA_MAXLEN};
+use ipvs_pe_sip::{call_id, PEDATA_MAXLEN};
 
 #[test]
 fn full_name() {
@@ -324,9 +324,9 @@ fn nothing_found() {
 
 #[test]
 fn error_names_are_stable() {
-    assert_eq!(CallIdError::NotFound.name(), "no_callid");
-    assert_eq!(CallIdError::TooLong.name(), "too_long");
-    assert_eq!(CallIdError::BadTerminator.name(), "bad_terminator");
+    assert_eq!(NotFound.name(), "no_callid");
+    assert_eq!(TooLong.name(), "too_long");
+    assert_eq!(BadTerminator.name(), "bad_terminator");
 }
 
 /// SDP `i=` lines are harmless: the headers come first.

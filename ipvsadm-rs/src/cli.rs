@@ -6,7 +6,7 @@
 //! definition accepts the same spellings; the options are then replayed in
 //! command-line order through the same checks, with ipvsadm's messages and
 //! exit codes. Lines written plainly, as `-R` input is, are split into the
-//! same options without clap's matching (see [`plain_events`]), which costs
+//! same options without clap's matching (see `plain_events`), which costs
 //! more than all the rest of a restored line.
 
 use std::any::TypeId;
@@ -479,7 +479,7 @@ const NOT_OPTIONS: [&str; 3] = ["args", "completions", "man"];
 /// Every option occurrence, in command-line order.
 fn events(m: &ArgMatches) -> Vec<Event<'_>> {
     let mut out = Vec::new();
-    for id in m.ids().map(|id| id.as_str()) {
+    for id in m.ids().map(clap::Id::as_str) {
         if NOT_OPTIONS.contains(&id) {
             continue;
         }

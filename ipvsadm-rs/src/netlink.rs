@@ -1092,7 +1092,7 @@ impl Ipvs for IpvsClient {
                             op: c.request().0,
                             errno,
                         })
-                    }))
+                    }));
                 }
             }
         }
@@ -1333,7 +1333,7 @@ mod tests {
             let n = (xorshift(&mut seed) % 96) as usize;
             let mut inner: Vec<u8> = (0..n).map(|_| xorshift(&mut seed) as u8).collect();
             // Mostly well-formed lengths, so parsing gets past the headers.
-            if n >= 4 && xorshift(&mut seed) % 2 == 0 {
+            if n >= 4 && xorshift(&mut seed).is_multiple_of(2) {
                 inner[..2].copy_from_slice(&(n as u16).to_ne_bytes());
                 inner[2] %= 16;
                 inner[3] = 0;

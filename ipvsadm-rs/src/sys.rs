@@ -22,7 +22,7 @@ pub fn parse_inet_aton(s: &str) -> Option<Ipv4Addr> {
     let c = CString::new(s).ok()?;
     let mut a = libc::in_addr { s_addr: 0 };
     // SAFETY: `c` is NUL-terminated and `a` is a valid, writable in_addr.
-    let r = unsafe { inet_aton(c.as_ptr(), &mut a) };
+    let r = unsafe { inet_aton(c.as_ptr(), &raw mut a) };
     (r != 0).then(|| Ipv4Addr::from(u32::from_be(a.s_addr)))
 }
 
@@ -47,7 +47,7 @@ pub fn parse_inet6(s: &str) -> Option<Ipv6Addr> {
 /// Formats an address with glibc's `inet_ntop`, whose IPv6 text differs from
 /// Rust's `Display` for IPv4-compatible addresses (`::1.2.3.4`).
 pub fn ntop(addr: &IpAddr) -> String {
-    let mut out = [0 as c_char; 64];
+    let mut out: [c_char; 64] = [0; 64];
     let (af, bytes): (c_int, Vec<u8>) = match addr {
         IpAddr::V4(a) => (libc::AF_INET, a.octets().to_vec()),
         IpAddr::V6(a) => (libc::AF_INET6, a.octets().to_vec()),

@@ -11,7 +11,7 @@ fn call_id(c: &mut Criterion) {
     for m in CORPUS {
         group.throughput(Throughput::Bytes(m.bytes.len() as u64));
         group.bench_function(m.name, |b| {
-            b.iter(|| ipvs_pe_sip::call_id(black_box(m.bytes)))
+            b.iter(|| ipvs_pe_sip::call_id(black_box(m.bytes)));
         });
     }
     group.finish();

@@ -125,7 +125,7 @@ fn open_netns(name: &str) -> io::Result<OwnedFd> {
 fn rx_packets(dev: &str) -> io::Result<u64> {
     let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs writes a list head we free below.
-    if unsafe { libc::getifaddrs(&mut list) } != 0 {
+    if unsafe { libc::getifaddrs(&raw mut list) } != 0 {
         return Err(io::Error::last_os_error());
     }
     let mut found = None;

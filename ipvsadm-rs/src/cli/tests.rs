@@ -700,7 +700,7 @@ fn plain_lines_parse_as_clap_parses_them() {
     let programs = ["ipvsadm", "/usr/sbin/ipvsadm-rs", ""];
     let pairs = |evs: &[Event<'_>]| -> Vec<(String, Option<String>)> {
         evs.iter()
-            .map(|e| (e.id.to_string(), e.value.as_ref().map(|v| v.to_string())))
+            .map(|e| (e.id.to_string(), e.value.as_ref().map(ToString::to_string)))
             .collect()
     };
     let mut rng = Rng(0x1234_5678_9abc_def1);
@@ -734,7 +734,7 @@ fn plain_lines_parse_as_clap_parses_them() {
             let takes = def
                 .get_arguments()
                 .find(|a| a.get_id() == id)
-                .and_then(|a| a.get_num_args())
+                .and_then(Arg::get_num_args)
                 .map_or(0, |n| n.max_values());
             let last = item + 1 == items;
             // A value-taking option goes without one only at the end, where
