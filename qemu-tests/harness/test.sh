@@ -15,6 +15,7 @@ mdir=$ROOT/target/harness/warn_on
 mkdir -p "$mdir" && cp "$ROOT"/qemu-tests/harness/warn_on/{Kbuild,warn_on.c} "$mdir/"
 "${KMAKE[@]}" -s -C "$kdir" M="$mdir" modules >/dev/null || die "cannot build the warn_on module"
 
+# shellcheck disable=SC2016 # expanded by the guest's shell
 out=$("$ROOT/scripts/vm" -- bash -c \
   'echo "release: $(uname -r)"; qemu-tests/lib/suite.sh qemu-tests/harness/warn_on/load.sh; echo "suite exit: $?"; exit 7' 2>&1)
 rc=$?

@@ -1,6 +1,7 @@
 # Checks of ipvsadm-rs alone (sourced by compare.sh after the comparison): JSON listings,
 # save/restore round trips, and connection listings with SIP Call-IDs.
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # work, RS and REF are set by compare.sh, which sources this file
 
 # in_ns NS CMD...: runs CMD in network namespace NS.
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
@@ -15,8 +16,8 @@ check_json() {
   in_ns "$ns" "$rs" -a -t 10.20.0.1:80 -r 10.20.1.2 -g -w 0
   in_ns "$ns" "$rs" -A -u 10.20.0.2:5060 -s sh -b sh-port -o
   in_ns "$ns" "$rs" -A -f 12 -s wlc
-  in_ns "$ns" "$rs" -A -t [2001:db8::20]:443 -s lc
-  in_ns "$ns" "$rs" -a -t [2001:db8::20]:443 -r [2001:db8:1::20]:443 -m
+  in_ns "$ns" "$rs" -A -t '[2001:db8::20]:443' -s lc
+  in_ns "$ns" "$rs" -a -t '[2001:db8::20]:443' -r '[2001:db8:1::20]:443' -m
   in_ns "$ns" "$rs" -a -t 10.20.0.1:80 -r 10.20.1.3 -i --tun-type gue --tun-port 6080 --tun-csum
   in_ns "$ns" "$rs" --set 100 20 30
   in_ns "$ns" "$rs" -Ln >"$work/json.text"

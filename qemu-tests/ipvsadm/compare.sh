@@ -25,7 +25,9 @@ if [[ ${1:-} == --run-scenario ]]; then
   scenario=$2 log=$3 errlog=$4
   . "$HERE/scenarios.sh"
   ip link set lo up
-  # run ARGS...: one ipvsadm command, logged with its status.
+  # run ARGS...: one ipvsadm command, logged with its status. (Both are called by the
+  # scenario functions, which shellcheck cannot see.)
+  # shellcheck disable=SC2317
   run() {
     printf '$ ipvsadm %s\n' "$*" >>"$log"
     printf '$ ipvsadm %s\n' "$*" >>"$errlog"
@@ -33,6 +35,7 @@ if [[ ${1:-} == --run-scenario ]]; then
     printf '[exit %d]\n' $? >>"$log"
   }
   # run_stdin FILE ARGS...: the same, reading FILE on standard input.
+  # shellcheck disable=SC2317
   run_stdin() {
     local f=$1; shift
     printf '$ ipvsadm %s < %s\n' "$*" "$(basename "$f")" >>"$log"

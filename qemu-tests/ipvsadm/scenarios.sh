@@ -65,7 +65,7 @@ scenario_fwmark_services() {
   run -Sn
   run -a -f 1 -r 10.1.1.1:8080 -m
   run -a -f 1 -r 10.1.1.2 -g -w 3
-  run -a -f 2 -6 -r [2001:db8::10]:80 -m
+  run -a -f 2 -6 -r '[2001:db8::10]:80' -m
   run -Ln
   run -L
 }
@@ -82,8 +82,8 @@ scenario_persistence() {
   run -A -t 10.1.0.6:443 -p 60 -M 255.255.255.255
   run -A -t 10.1.0.7:0
   run -A -u 10.1.0.8:5060 -p 60 -M 0.0.0.0 -o
-  run -A -t [2001:db8::1]:443 -p 60 -M 64
-  run -A -t [2001:db8::2]:443 -p 60 -M 129
+  run -A -t '[2001:db8::1]:443' -p 60 -M 64
+  run -A -t '[2001:db8::2]:443' -p 60 -M 129
   run -Ln
   run -Sn
 }
@@ -201,24 +201,24 @@ scenario_tunnels() {
 }
 
 scenario_ipv6() {
-  run -A -t [2001:db8::1]:80 -s rr
-  run -A -u [2001:db8::1]:53
+  run -A -t '[2001:db8::1]:80' -s rr
+  run -A -u '[2001:db8::1]:53'
   run -A -t 2001:db8::2 -p
-  run -A -t [2001:db8::3]80
+  run -A -t '[2001:db8::3]80'
   run -A -t [2001:db8::4
-  run -a -t [2001:db8::1]:80 -r [2001:db8:1::1]:8080 -m
-  run -a -t [2001:db8::1]:80 -r [2001:db8:1::2] -g -w 3
-  run -a -t [2001:db8::1]:80 -r 10.5.0.1 -i
-  run -a -t [2001:db8::1]:80 -r 10.5.0.2 -m
+  run -a -t '[2001:db8::1]:80' -r '[2001:db8:1::1]:8080' -m
+  run -a -t '[2001:db8::1]:80' -r '[2001:db8:1::2]' -g -w 3
+  run -a -t '[2001:db8::1]:80' -r 10.5.0.1 -i
+  run -a -t '[2001:db8::1]:80' -r 10.5.0.2 -m
   run -A -t 10.5.1.1:80
-  run -a -t 10.5.1.1:80 -r [2001:db8:1::3] -i
-  run -a -t 10.5.1.1:80 -r [2001:db8:1::4]:80 -m
+  run -a -t 10.5.1.1:80 -r '[2001:db8:1::3]' -i
+  run -a -t 10.5.1.1:80 -r '[2001:db8:1::4]:80' -m
   run -Ln
   run -L -n --tun-info
-  run -L -n -t [2001:db8::1]:80
+  run -L -n -t '[2001:db8::1]:80'
   run -Sn
-  run -d -t [2001:db8::1]:80 -r [2001:db8:1::2]
-  run -D -t [2001:db8::1]:80
+  run -d -t '[2001:db8::1]:80' -r '[2001:db8:1::2]'
+  run -D -t '[2001:db8::1]:80'
   run -Ln
 }
 
@@ -357,9 +357,9 @@ scenario_sorting() {
   run -A -u 10.9.0.1:80
   run -A -f 100
   run -A -f 7
-  run -A -t [2001:db8::1]:80
-  run -A -t [fe80::1]:80
-  run -A -t [::1]:80
+  run -A -t '[2001:db8::1]:80'
+  run -A -t '[fe80::1]:80'
+  run -A -t '[::1]:80'
   for a in 192.168.2.1 10.9.2.1 1.1.1.1 200.1.1.2 129.0.0.1 10.9.2.1:90 250.0.0.1; do
     case $a in *:*) run -a -t 10.9.0.1:80 -r "$a" -m ;; *) run -a -t 10.9.0.1:80 -r "$a:80" -m ;; esac
   done

@@ -2,6 +2,7 @@
 # prints the totals and sets the exit status.
 # shellcheck shell=bash
 set -uo pipefail
+# shellcheck disable=SC2034 # ROOT is for the scripts that source this file
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 _passed=0
 _failed=0
