@@ -14,6 +14,7 @@
 //! no shared cache line. A read sums the copies of every possible CPU, so a sum may mix
 //! moments under traffic; it is exact once traffic stops.
 
+use crate::pe::Net;
 use core::fmt::Write;
 use core::marker::PhantomData;
 use core::ptr::addr_of;
@@ -22,29 +23,6 @@ use kernel::bindings;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::types::Opaque;
-
-/// A network namespace (`struct net`), as IPVS hands it to an engine.
-///
-/// # Invariants
-///
-/// The wrapped `net` is alive for the lifetime of the reference.
-#[repr(transparent)]
-pub(crate) struct Net(Opaque<bindings::net>);
-
-impl Net {
-    /// # Safety
-    ///
-    /// `ptr` must point to a live `struct net` for the lifetime `'a`.
-    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::net) -> &'a Self {
-        // SAFETY: `Net` is a transparent wrapper of the C struct; the caller guarantees it is
-        // alive for `'a`.
-        unsafe { &*ptr.cast() }
-    }
-
-    fn raw(&self) -> *mut bindings::net {
-        self.0.get()
-    }
-}
 
 /// A set of counters, kept per namespace and per CPU, and the file that shows them.
 pub(crate) trait Counters: Sized + 'static {
@@ -123,7 +101,7 @@ impl<C: Counters> Pernet<C> {
         // runs the engine, has been through our `init`: the engine is registered after this
         // subsystem and unregistered before it, and a new namespace runs the pernet `init`s
         // before any packet can reach a service in it.
-        let counts = unsafe { (*per_net::<C>(net.raw())).counts };
+        let counts = unsafe { (*per_net::<C>(net.as_ptr())).counts };
         if counts.is_null() {
             return;
         }

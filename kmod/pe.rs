@@ -15,7 +15,6 @@
 //! halves enabled, always under `rcu_read_lock()`), so they must not sleep: allocations use
 //! `GFP_ATOMIC`.
 
-use crate::netns::Net;
 use core::marker::PhantomData;
 use core::ptr::{addr_of, addr_of_mut, NonNull};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -38,6 +37,30 @@ const AF_INET6: u16 = bindings::AF_INET6 as u16;
 /// `IPPROTO_IP`: the protocol of a firewall-mark template, whose "virtual address" is a mark.
 // CAST: IPPROTO_IP is 0, it fits.
 const IPPROTO_IP: u16 = bindings::IPPROTO_IP as u16;
+
+/// A network namespace (`struct net`), as IPVS hands it to an engine.
+///
+/// # Invariants
+///
+/// The wrapped `net` is alive for the lifetime of the reference.
+#[repr(transparent)]
+pub(crate) struct Net(Opaque<bindings::net>);
+
+impl Net {
+    /// # Safety
+    ///
+    /// `ptr` must point to a live `struct net` for the lifetime `'a`.
+    unsafe fn from_raw<'a>(ptr: *mut bindings::net) -> &'a Self {
+        // SAFETY: `Net` is a transparent wrapper of the C struct; the caller guarantees it is
+        // alive for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The C `struct net`, alive as long as the reference.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
+        self.0.get()
+    }
+}
 
 /// An IPv4 or IPv6 address as IPVS stores it (`union nf_inet_addr`), copied out.
 ///

@@ -7,7 +7,8 @@
 //! module) appears, readable from inside it as `/proc/net/ip_vs_stats` is; one `NAME VALUE`
 //! line per counter.
 
-use crate::netns::{Counters, Net, Pernet};
+use crate::netns::{Counters, Pernet};
+use crate::pe::Net;
 use kernel::c_str;
 use kernel::prelude::*;
 
