@@ -105,9 +105,12 @@ impl<C: Counters> Pernet<C> {
         if counts.is_null() {
             return;
         }
-        // SAFETY: `counts` is a per-CPU array of `C::N` counters (see `init`) and
-        // `index < C::N`; `this_cpu_add()` is safe against preemption and interrupts.
-        unsafe { bindings::this_cpu_add_u64(counts.add(index), 1) };
+        // A `__percpu` pointer is an offset for `this_cpu_*()`, not an address of ours: step
+        // through it without claiming it points into an allocation.
+        let counter = counts.wrapping_add(index);
+        // SAFETY: `counter` is counter `index < C::N` of a per-CPU array of `C::N` counters
+        // (see `init`); `this_cpu_add()` is safe against preemption and interrupts.
+        unsafe { bindings::this_cpu_add_u64(counter, 1) };
     }
 }
 

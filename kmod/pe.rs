@@ -157,15 +157,23 @@ impl Drop for PeData {
     }
 }
 
+/// The engine data a `pe_data` field points to, if it is set.
+///
 /// # Safety
 ///
-/// If `ptr` is not null it must be valid for reads of `len` bytes for the lifetime `'a`.
-unsafe fn pe_data_slice<'a>(ptr: *const c_char, len: u8) -> Option<&'a [u8]> {
-    if ptr.is_null() {
+/// `ptr` and `len` must be valid for reads; if `*ptr` is not null, `*len` must be initialised
+/// and `*ptr` valid for reads of `*len` bytes for the lifetime `'a`. The length is read only
+/// when the pointer is set: `ip_vs_conn_fill_param()` sets `pe_data` to NULL and leaves
+/// `pe_data_len` uninitialised.
+unsafe fn pe_data_slice<'a>(ptr: *const *mut c_char, len: *const u8) -> Option<&'a [u8]> {
+    // SAFETY: The caller guarantees `ptr` is readable.
+    let data = unsafe { ptr.read() };
+    if data.is_null() {
         return None;
     }
-    // SAFETY: `ptr` is not null and, by the caller's guarantee, valid for `len` bytes.
-    Some(unsafe { core::slice::from_raw_parts(ptr.cast::<u8>(), usize::from(len)) })
+    // SAFETY: `data` is set, so by the caller's guarantee `*len` is initialised and `data`
+    // valid for that many bytes.
+    Some(unsafe { core::slice::from_raw_parts(data.cast::<u8>(), usize::from(len.read())) })
 }
 
 /// The parameters of a template lookup (`struct ip_vs_conn_param`), as `fill_param` and
@@ -239,7 +247,7 @@ impl Lookup {
         // valid for `pe_data_len` bytes; the length is only read once the pointer is known.
         unsafe {
             let p = self.raw();
-            pe_data_slice((*p).pe_data, (*p).pe_data_len)
+            pe_data_slice(addr_of!((*p).pe_data), addr_of!((*p).pe_data_len))
         }
     }
 
@@ -313,7 +321,7 @@ impl HashKey {
         // SAFETY: As for `Lookup::pe_data`.
         unsafe {
             let p = self.raw();
-            pe_data_slice((*p).pe_data, (*p).pe_data_len)
+            pe_data_slice(addr_of!((*p).pe_data), addr_of!((*p).pe_data_len))
         }
     }
 }
@@ -395,7 +403,7 @@ impl Conn {
         // valid for `pe_data_len` bytes; the length is only read once the pointer is known.
         unsafe {
             let c = self.raw();
-            pe_data_slice((*c).pe_data, (*c).pe_data_len)
+            pe_data_slice(addr_of!((*c).pe_data), addr_of!((*c).pe_data_len))
         }
     }
 }
