@@ -835,6 +835,7 @@ impl<T: Engine> Registration<T> {
             );
             return Err(Error::from_errno(ret));
         }
+        pr_info!("persistence engine \"{}\" registered\n", T::NAME);
         // INVARIANT: registration succeeded and the flag is set.
         Ok(Self { table })
     }
