@@ -25,8 +25,10 @@ use kernel::prelude::*;
 use kernel::types::Opaque;
 
 /// Longest engine data IPVS stores in a connection (`IP_VS_PEDATA_MAXLEN`).
+// CAST: 255, it fits.
 pub(crate) const PEDATA_MAXLEN: usize = bindings::IP_VS_PEDATA_MAXLEN as usize;
 /// Size of the buffer that holds an engine name in IPVS (`IP_VS_PENAME_MAXLEN`).
+// CAST: 16, it fits.
 pub(crate) const PENAME_MAXLEN: usize = bindings::IP_VS_PENAME_MAXLEN as usize;
 /// Size of the buffer `ip_vs_conn_seq_show()` fills with `" NAME DATA"` and a NUL.
 const SHOW_BUF: usize = PENAME_MAXLEN + PEDATA_MAXLEN + 3;
@@ -818,6 +820,7 @@ impl<T: Engine> Registration<T> {
             table.registered.store(false, Ordering::Release);
             // `register_ip_vs_pe()` says EINVAL for a taken name and ENOENT when IPVS is
             // going away.
+            // CAST: EINVAL is 22, it fits.
             if ret == -(bindings::EINVAL as c_int) {
                 pr_err!(
                     "cannot register persistence engine \"{}\": an engine of that name (such as \

@@ -47,6 +47,7 @@ static PERNET: Pernet<Stats> = Pernet::new();
 impl Counters for Stats {
     const N: usize = 9;
     const FILE: &'static CStr = c_str!("ip_vs_pe_sip_stats");
+    // CAST: below, fieldless enum discriminants (0 to 8) as indices.
     const LINES: &'static [(&'static str, &'static [usize])] = &[
         (
             "examined",
