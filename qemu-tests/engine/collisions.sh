@@ -17,7 +17,7 @@
 # server logs the Call-ID or tag of every datagram it receives.
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/qemu-tests/lib/topo.sh"
-. "$ROOT/qemu-tests/engine/lib.sh"
+. "$ROOT/qemu-tests/engine/lib.bash"
 calls=${COLLISION_CALLS:-3000}
 fallbacks=40
 again=300

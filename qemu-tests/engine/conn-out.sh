@@ -7,7 +7,7 @@
 # `tok` through conn_out is in tok.sh.
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/qemu-tests/lib/topo.sh"
-. "$ROOT/qemu-tests/engine/lib.sh"
+. "$ROOT/qemu-tests/engine/lib.bash"
 
 topo_up
 modprobe ip_vs_pe_sip_rs

@@ -8,7 +8,7 @@
 #                       dir -- s0/s1 sync link -- dir2 (backup, same service)
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/qemu-tests/lib/topo.sh"
-. "$ROOT/qemu-tests/engine/lib.sh"
+. "$ROOT/qemu-tests/engine/lib.bash"
 clients=(10.0.1.3 10.0.1.4 10.0.1.5 10.0.1.6 10.0.1.7)
 
 topo_up

@@ -7,7 +7,7 @@
 # while a service uses an engine), and conn_out through IPVS's default ip_vs_new_conn_out().
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/qemu-tests/lib/topo.sh"
-. "$ROOT/qemu-tests/engine/lib.sh"
+. "$ROOT/qemu-tests/engine/lib.bash"
 mod_loaded() { grep -q "^$1 " /proc/modules; }
 tokens=30
 
