@@ -6,7 +6,8 @@
 //! Call-ID of a UDP datagram joins the client address in the persistence template, so that
 //! with one-packet scheduling (`-o`) and a persistence mask of `0.0.0.0` the calls of one SIP
 //! proxy or phone spread over the real servers while each call stays on one. The differences
-//! from the C engine are listed in `docs/c-engine-differences.md`.
+//! from the C engine are listed in `docs/c-engine-differences.md`; the fallback for datagrams
+//! without a usable Call-ID and its module parameter `drop_without_callid` in `docs/engine.md`.
 
 use kernel::bindings;
 use kernel::c_str;
@@ -21,90 +22,117 @@ pub mod callid;
 /// The kernel's `jhash()`, inlined here (the `ipvs-pe-sip` crate).
 #[path = "../ipvs-pe-sip/src/jhash.rs"]
 pub mod jhash;
+mod netns;
+mod param;
 mod pe;
 mod stats;
-mod sysfs;
 
-use pe::{Conn, ConnOut, ConnParam, Engine, InetAddr, NewConn, PeData, SkBuff};
+use core::sync::atomic::Ordering;
+use pe::{Conn, ConnOut, Engine, HashKey, InetAddr, Lookup, NewConn, PeData, SkBuff};
 use stats::{count, Event};
 
-module! {
-    type: SipModule,
+pe::module_ipvs_pe! {
+    engine: Sip,
+    data: stats::Registration,
     name: "ip_vs_pe_sip_rs",
     author: "ipvs-pe-sip developers",
     description: "IPVS persistence engine for SIP (Call-ID), in Rust",
     license: "GPL",
-    // IPVS loads engine NAME with `request_module("ip_vs_pe_NAME")`.
+    // IPVS loads engine NAME with `request_module("ip_vs_pe_NAME")`; a module named
+    // ip_vs_pe_sip (the kernel's C engine), when installed, wins over this alias.
     alias: ["ip_vs_pe_sip"],
 }
 
+param::bool_param!(
+    DROP_WITHOUT_CALLID,
+    "drop_without_callid",
+    0o644,
+    "Drop datagrams without a usable Call-ID, as the C engine does (default: normal persistence)"
+);
+
+// CAST: protocol numbers and address families are small constants that fit in u16.
 const IPPROTO_UDP: u16 = bindings::IPPROTO_UDP as u16;
+// CAST: as above.
 const IPPROTO_IP: u16 = bindings::IPPROTO_IP as u16;
 /// `AF_UNSPEC`: how `ct_match` compares a firewall mark in place of a virtual address.
+// CAST: as above.
 const AF_UNSPEC: u16 = bindings::AF_UNSPEC as u16;
 /// Size of a UDP header.
 const UDP_HLEN: usize = 8;
 
+/// The engine data of a fallback template (a datagram without a usable Call-ID): one NUL
+/// byte, which no Call-ID contains (neither ours nor the C parser's). Fallback lookups thus
+/// carry engine data too and go through `ct_match`, so a fallback lookup never takes a Call-ID
+/// template and a Call-ID lookup never takes a fallback template, and the sync daemon carries
+/// fallback templates (engine name and data) to the backup.
+const FALLBACK: &[u8] = b"\0";
+
 /// The SIP engine.
 struct Sip;
+
+/// The Call-ID of a datagram of family `af`, or why there is none (`AllocFailed` when the
+/// packet could not be linearized). Counts nothing.
+#[inline]
+fn call_id_of(af: u16, skb: &mut SkBuff) -> Result<&[u8], Event> {
+    let iph = skb
+        .ip_header(af)
+        .filter(|h| h.protocol == IPPROTO_UDP)
+        .ok_or(Event::NotUdp)?;
+    // Unreachable from `ip_vs_sched_persist()` (`ip_vs_try_to_schedule()` only schedules
+    // first fragments) and kept for any other caller: a later fragment has no SIP headers.
+    if iph.fragoffs != 0 {
+        return Err(Event::Fragment);
+    }
+    let dataoff = iph
+        .transport_offset
+        .checked_add(UDP_HLEN)
+        .filter(|&o| o < skb.len())
+        .ok_or(Event::NoPayload)?;
+    skb.linearize().map_err(|_| Event::AllocFailed)?;
+    let payload = skb.linear_data().get(dataoff..).ok_or(Event::NoPayload)?;
+    callid::call_id(payload).map_err(|e| match e {
+        callid::CallIdError::NotFound => Event::NoCallId,
+        callid::CallIdError::TooLong => Event::TooLong,
+        callid::CallIdError::BadTerminator => Event::BadTerminator,
+    })
+}
 
 #[vtable]
 impl Engine for Sip {
     const NAME: &'static CStr = c_str!("sip");
 
     #[inline]
-    fn fill_param(param: &ConnParam, skb: &mut SkBuff) -> Result<Option<PeData>> {
-        let Some(iph) = skb
-            .ip_header(param.af())
-            .filter(|h| h.protocol == IPPROTO_UDP)
-        else {
-            count(Event::NotUdp);
-            return Ok(None);
+    fn fill_param(param: &Lookup, skb: &mut SkBuff) -> Result<Option<PeData>> {
+        let net = param.net();
+        let (data, event) = match call_id_of(param.af(), skb) {
+            Ok(id) => (id, Event::Found),
+            Err(Event::AllocFailed) => {
+                count(net, Event::AllocFailed);
+                return Err(ENOMEM);
+            }
+            Err(reason) if DROP_WITHOUT_CALLID.load(Ordering::Relaxed) => {
+                // C's semantics, chosen by the operator: `-EINVAL` makes
+                // `ip_vs_sched_persist()` drop the packet.
+                count(net, reason);
+                count(net, Event::Dropped);
+                return Err(EINVAL);
+            }
+            Err(reason) => (FALLBACK, reason),
         };
-        if iph.fragoffs != 0 {
-            count(Event::Fragment);
-            return Ok(None);
-        }
-        let Some(dataoff) = iph
-            .transport_offset
-            .checked_add(UDP_HLEN)
-            .filter(|&o| o < skb.len())
-        else {
-            count(Event::NoPayload);
-            return Ok(None);
-        };
-        if let Err(e) = skb.linearize() {
-            count(Event::AllocFailed);
-            return Err(e);
-        }
-        let Some(payload) = skb.linear_data().get(dataoff..) else {
-            count(Event::NoPayload);
-            return Ok(None);
-        };
-        match callid::call_id(payload) {
-            Ok(id) => match PeData::try_copy(id) {
-                Ok(data) => {
-                    count(Event::Found);
-                    Ok(Some(data))
-                }
-                Err(e) => {
-                    count(Event::AllocFailed);
-                    Err(e)
-                }
-            },
+        match PeData::try_copy(data) {
+            Ok(d) => {
+                count(net, event);
+                Ok(Some(d))
+            }
             Err(e) => {
-                count(match e {
-                    callid::CallIdError::NotFound => Event::NoCallId,
-                    callid::CallIdError::TooLong => Event::TooLong,
-                    callid::CallIdError::BadTerminator => Event::BadTerminator,
-                });
-                Ok(None)
+                count(net, Event::AllocFailed);
+                Err(e)
             }
         }
     }
 
     #[inline]
-    fn ct_match(p: &ConnParam, ct: &Conn) -> bool {
+    fn ct_match(p: &Lookup, ct: &Conn) -> bool {
         // The same fields, in the same order, as the C engine.
         let vaddr_af = if p.protocol() == IPPROTO_IP {
             AF_UNSPEC
@@ -121,12 +149,27 @@ impl Engine for Sip {
     }
 
     #[inline]
-    fn hashkey_raw(p: &ConnParam, initval: u32, _inverse: bool) -> u32 {
-        jhash::jhash(p.pe_data().unwrap_or_default(), initval)
+    fn hashkey_raw(key: &HashKey, initval: u32, _inverse: bool) -> u32 {
+        match key.pe_data() {
+            // As C: the Call-ID alone.
+            Some(id) if id != FALLBACK => jhash::jhash(id, initval),
+            // A fallback template: the masked client address and the protocol, as IPVS's own
+            // key of a template (`ip_vs_conn_hashkey()`), so that the fallback templates of
+            // different clients do not share one hash chain.
+            _ => {
+                let (bytes, n) = key.caddr().bytes(key.af());
+                let addr = bytes.get(..n).unwrap_or_default();
+                jhash::jhash(addr, initval ^ u32::from(key.protocol()))
+            }
+        }
     }
 
     fn show_pe_data(conn: &Conn, buf: &mut [u8]) -> usize {
-        let data = conn.pe_data().unwrap_or_default();
+        // A fallback template shows no data (its line ends with "sip ").
+        let data = match conn.pe_data() {
+            Some(d) if d != FALLBACK => d,
+            _ => return 0,
+        };
         let n = data.len().min(buf.len());
         match (buf.get_mut(..n), data.get(..n)) {
             (Some(dst), Some(src)) => {
@@ -137,30 +180,19 @@ impl Engine for Sip {
         }
     }
 
-    fn conn_out(ctx: ConnOut<'_>) -> Option<NewConn> {
+    fn conn_out(mut ctx: ConnOut<'_>) -> Option<NewConn> {
         // As in C: only SIP over UDP needs connections started by real servers.
-        if ctx.protocol() == IPPROTO_UDP {
-            ctx.new_conn()
-        } else {
-            None
+        if ctx.protocol() != Some(IPPROTO_UDP) {
+            return None;
         }
-    }
-}
-
-struct SipModule {
-    // Dropped in this order: the engine goes before its counters.
-    _engine: pe::Registration<Sip>,
-    _stats: sysfs::Registration,
-}
-
-impl kernel::Module for SipModule {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        let stats = stats::register(module)?;
-        let engine = pe::Registration::new(module)?;
-        pr_info!("persistence engine \"sip\" registered\n");
-        Ok(Self {
-            _engine: engine,
-            _stats: stats,
-        })
+        // As in C, a datagram without a usable Call-ID creates nothing: its template would be
+        // the client's fallback template, pointing at this server. `ip_vs_new_conn_out()`
+        // calls `fill_param` (which counts the datagram) only for one with a Call-ID.
+        let af = ctx.af();
+        if let Err(reason) = call_id_of(af, ctx.skb()) {
+            count(ctx.net(), reason);
+            return None;
+        }
+        ctx.new_conn()
     }
 }

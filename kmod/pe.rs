@@ -4,43 +4,91 @@
 //!
 //! C header: [`include/net/ip_vs.h`](srctree/include/net/ip_vs.h) (`struct ip_vs_pe`).
 //!
-//! An engine implements [`Engine`]; [`Registration`] builds the C operations table from it,
-//! registers it with IPVS and unregisters it when dropped. Every `unsafe` block of the engine
-//! side lives in this file: the engine itself sees only safe views of the kernel objects that
-//! IPVS hands to it ([`ConnParam`], [`SkBuff`], [`Conn`], [`ConnOut`]).
+//! An engine implements [`Engine`]; [`module_ipvs_pe!`] builds its C operations table
+//! ([`PeTable`]) at compile time in static storage and declares a kernel module that registers
+//! it on load and unregisters it on unload. Every `unsafe` block of the engine side lives in
+//! this file: the engine itself sees only safe views of the kernel objects that IPVS hands to
+//! it, each showing exactly what IPVS provides to that operation ([`Lookup`] for `fill_param`
+//! and `ct_match`, [`HashKey`] for `hashkey_raw`, [`Conn`], [`SkBuff`], [`ConnOut`]).
 //!
-//! IPVS calls the operations from the packet path (softirq, under `rcu_read_lock()`), so they
-//! must not sleep: allocations use `GFP_ATOMIC`.
+//! IPVS calls the operations from the packet path (softirq, or process context with bottom
+//! halves enabled, always under `rcu_read_lock()`), so they must not sleep: allocations use
+//! `GFP_ATOMIC`.
 
 use core::marker::PhantomData;
 use core::ptr::{addr_of, addr_of_mut, NonNull};
-use kernel::alloc::flags::GFP_KERNEL;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
-use kernel::error::to_result;
+use kernel::error::{from_result, to_result};
 use kernel::ffi::{c_char, c_int};
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
 /// Longest engine data IPVS stores in a connection (`IP_VS_PEDATA_MAXLEN`).
+// CAST: 255, it fits.
 pub(crate) const PEDATA_MAXLEN: usize = bindings::IP_VS_PEDATA_MAXLEN as usize;
+/// Size of the buffer that holds an engine name in IPVS (`IP_VS_PENAME_MAXLEN`).
+// CAST: 16, it fits.
+pub(crate) const PENAME_MAXLEN: usize = bindings::IP_VS_PENAME_MAXLEN as usize;
+/// Size of the buffer `ip_vs_conn_seq_show()` fills with `" NAME DATA"` and a NUL.
+const SHOW_BUF: usize = PENAME_MAXLEN + PEDATA_MAXLEN + 3;
 
 /// `AF_INET6`, as IPVS stores address families (`u16`).
+// CAST: AF_INET6 is 10, it fits.
 const AF_INET6: u16 = bindings::AF_INET6 as u16;
+/// `IPPROTO_IP`: the protocol of a firewall-mark template, whose "virtual address" is a mark.
+// CAST: IPPROTO_IP is 0, it fits.
+const IPPROTO_IP: u16 = bindings::IPPROTO_IP as u16;
+
+/// A network namespace (`struct net`), as IPVS hands it to an engine.
+///
+/// # Invariants
+///
+/// The wrapped `net` is alive for the lifetime of the reference.
+#[repr(transparent)]
+pub(crate) struct Net(Opaque<bindings::net>);
+
+impl Net {
+    /// # Safety
+    ///
+    /// `ptr` must point to a live `struct net` for the lifetime `'a`.
+    unsafe fn from_raw<'a>(ptr: *mut bindings::net) -> &'a Self {
+        // SAFETY: `Net` is a transparent wrapper of the C struct; the caller guarantees it is
+        // alive for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The C `struct net`, alive as long as the reference.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
+        self.0.get()
+    }
+}
 
 /// An IPv4 or IPv6 address as IPVS stores it (`union nf_inet_addr`), copied out.
-#[derive(Clone, Copy)]
+///
+/// Only the bytes that are valid for the address family are read: IPVS often points to a
+/// 4-byte IPv4 address (a `__be32` of a sync message in `ip_vs_conn_fill_param_sync()`, the
+/// masked client address `snet` of `ip_vs_sched_persist()`, of which only `.ip` is written),
+/// so the other 12 bytes may be uninitialised. They are zero here.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct InetAddr([u32; 4]);
 
 impl InetAddr {
-    /// Reads an address IPVS points to.
+    /// Reads an address of family `af` (`AF_INET6`: 16 bytes; anything else: 4).
     ///
     /// # Safety
     ///
-    /// `addr` must be valid for reads of a `union nf_inet_addr`.
-    unsafe fn read(addr: *const bindings::nf_inet_addr) -> Self {
-        // SAFETY: The caller guarantees `addr` is readable. Every member of the union is plain
-        // integers over the same 16 bytes, so reading `all` is valid whatever was written.
-        Self(unsafe { (*addr).all })
+    /// `addr` must be valid for reads of 16 bytes if `af == AF_INET6`, of 4 bytes otherwise.
+    unsafe fn read(af: u16, addr: *const bindings::nf_inet_addr) -> Self {
+        if af == AF_INET6 {
+            // SAFETY: The caller guarantees 16 readable bytes. Every member of the union is
+            // plain integers over the same 16 bytes, so reading `all` is valid.
+            Self(unsafe { addr_of!((*addr).all).read_unaligned() })
+        } else {
+            // SAFETY: The caller guarantees the first 4 bytes (the `ip` member) are readable.
+            let ip = unsafe { addr_of!((*addr).ip).read_unaligned() };
+            Self([ip, 0, 0, 0])
+        }
     }
 
     /// Whether two addresses of family `af` are equal, as the kernel's `ip_vs_addr_equal()`:
@@ -52,6 +100,15 @@ impl InetAddr {
         } else {
             a.0[0] == b.0[0]
         }
+    }
+
+    /// The address's valid bytes for family `af`, in memory (network) order.
+    pub(crate) fn bytes(&self, af: u16) -> ([u8; 16], usize) {
+        let mut out = [0u8; 16];
+        for (dst, w) in out.chunks_exact_mut(4).zip(self.0.iter()) {
+            dst.copy_from_slice(&w.to_ne_bytes());
+        }
+        (out, if af == AF_INET6 { 16 } else { 4 })
     }
 }
 
@@ -69,8 +126,7 @@ pub(crate) struct PeData {
 
 impl PeData {
     /// Copies `data` into a new allocation that may be made in atomic context, as C's
-    /// `kmemdup(data, len, GFP_ATOMIC)` does (a Rust `KVec` would take `krealloc`, which
-    /// costs more).
+    /// `kmemdup(data, len, GFP_ATOMIC)` does, through the same allocation-profiling hooks.
     ///
     /// Fails with `EINVAL` if `data` is empty or longer than [`PEDATA_MAXLEN`], with `ENOMEM`
     /// if the allocation fails.
@@ -82,9 +138,8 @@ impl PeData {
         }
         // SAFETY: `data` is valid for reads of `data.len()` bytes; `kmemdup` copies them into
         // a new `kmalloc` allocation, or returns null.
-        let ptr = unsafe {
-            bindings::kmemdup_noprof(data.as_ptr().cast(), data.len(), bindings::GFP_ATOMIC)
-        };
+        let ptr =
+            unsafe { bindings::kmemdup(data.as_ptr().cast(), data.len(), bindings::GFP_ATOMIC) };
         let ptr = NonNull::new(ptr.cast::<u8>()).ok_or(ENOMEM)?;
         // INVARIANT: `ptr` holds a copy of the `len` bytes of `data`, checked above.
         Ok(Self { ptr, len })
@@ -104,22 +159,46 @@ impl Drop for PeData {
     }
 }
 
-/// The parameters of a connection lookup or template (`struct ip_vs_conn_param`).
+/// The engine data a `pe_data` field points to, if it is set.
+///
+/// # Safety
+///
+/// `ptr` and `len` must be valid for reads; if `*ptr` is not null, `*len` must be initialised
+/// and `*ptr` valid for reads of `*len` bytes for the lifetime `'a`. The length is read only
+/// when the pointer is set: `ip_vs_conn_fill_param()` sets `pe_data` to NULL and leaves
+/// `pe_data_len` uninitialised.
+unsafe fn pe_data_slice<'a>(ptr: *const *mut c_char, len: *const u8) -> Option<&'a [u8]> {
+    // SAFETY: The caller guarantees `ptr` is readable.
+    let data = unsafe { ptr.read() };
+    if data.is_null() {
+        return None;
+    }
+    // SAFETY: `data` is set, so by the caller's guarantee `*len` is initialised and `data`
+    // valid for that many bytes.
+    Some(unsafe { core::slice::from_raw_parts(data.cast::<u8>(), usize::from(len.read())) })
+}
+
+/// The parameters of a template lookup (`struct ip_vs_conn_param`), as `fill_param` and
+/// `ct_match` receive them.
 ///
 /// # Invariants
 ///
-/// The wrapped `ip_vs_conn_param` is valid for the lifetime of the reference, and its
-/// `caddr`/`vaddr` point to valid addresses.
+/// For the lifetime of the reference: the wrapped `ip_vs_conn_param` is valid and unchanged;
+/// `ipvs` points to a live `netns_ipvs`; `caddr` and `vaddr` are valid for the address
+/// family's length (4 bytes unless `af` is `AF_INET6`; `vaddr` 4 bytes when `protocol` is
+/// `IPPROTO_IP`); `pe_data`, when not null, is valid for `pe_data_len` bytes. Every caller of
+/// the two operations fills the block this way: `ip_vs_conn_fill_param_persist()` (from
+/// `ip_vs_sched_persist()` and `ip_vs_new_conn_out()`), and `ip_vs_ct_in_get()` called from
+/// those two and from the sync daemon's `ip_vs_proc_conn()`.
 #[repr(transparent)]
-pub(crate) struct ConnParam(Opaque<bindings::ip_vs_conn_param>);
+pub(crate) struct Lookup(Opaque<bindings::ip_vs_conn_param>);
 
-impl ConnParam {
+impl Lookup {
     /// # Safety
     ///
-    /// `ptr` must point to a valid `ip_vs_conn_param` whose `caddr` and `vaddr` are valid, for
-    /// the lifetime `'a`, and nothing may change it during that lifetime.
+    /// `ptr` must satisfy the type invariant for the lifetime `'a`.
     unsafe fn from_raw<'a>(ptr: *const bindings::ip_vs_conn_param) -> &'a Self {
-        // SAFETY: `ConnParam` is a transparent wrapper of the C struct; the caller guarantees
+        // SAFETY: `Lookup` is a transparent wrapper of the C struct; the caller guarantees
         // validity for `'a`.
         unsafe { &*ptr.cast() }
     }
@@ -140,31 +219,111 @@ impl ConnParam {
         unsafe { (*self.raw()).protocol }
     }
 
-    /// Client address (already masked by the service's persistence mask).
+    /// Client address, masked by the service's persistence mask.
     pub(crate) fn caddr(&self) -> InetAddr {
-        // SAFETY: By the type invariant `caddr` points to a valid address.
-        unsafe { InetAddr::read((*self.raw()).caddr) }
+        // SAFETY: By the type invariant `caddr` is valid for the family's length.
+        unsafe { InetAddr::read(self.af(), (*self.raw()).caddr) }
     }
 
-    /// Virtual address, or the firewall mark of a fwmark service.
+    /// Virtual address, or the firewall mark of a fwmark service (`protocol` `IPPROTO_IP`).
     pub(crate) fn vaddr(&self) -> InetAddr {
-        // SAFETY: By the type invariant `vaddr` points to a valid address.
-        unsafe { InetAddr::read((*self.raw()).vaddr) }
+        let af = if self.protocol() == IPPROTO_IP {
+            // CAST: AF_UNSPEC is 0, it fits.
+            bindings::AF_UNSPEC as u16
+        } else {
+            self.af()
+        };
+        // SAFETY: By the type invariant `vaddr` is valid for that length.
+        unsafe { InetAddr::read(af, (*self.raw()).vaddr) }
     }
 
-    /// Virtual port, in network byte order.
+    /// Virtual port, in network byte order (0 for a port-zero or fwmark service).
     pub(crate) fn vport(&self) -> u16 {
         // SAFETY: By the type invariant the struct is valid to read.
         unsafe { (*self.raw()).vport }
     }
 
-    /// The engine data of this lookup, if an engine set it.
+    /// The engine data of this lookup, if an engine set it (always, in `ct_match`).
     pub(crate) fn pe_data(&self) -> Option<&[u8]> {
-        // SAFETY: By the type invariant the struct is valid to read; IPVS keeps `pe_data`
-        // valid for `pe_data_len` bytes for as long as the parameters live.
+        // SAFETY: By the type invariant the struct is valid and `pe_data`, when not null, is
+        // valid for `pe_data_len` bytes; the length is only read once the pointer is known.
         unsafe {
             let p = self.raw();
-            pe_data_slice((*p).pe_data, (*p).pe_data_len)
+            pe_data_slice(addr_of!((*p).pe_data), addr_of!((*p).pe_data_len))
+        }
+    }
+
+    /// The network namespace of the lookup.
+    pub(crate) fn net(&self) -> &Net {
+        // SAFETY: By the type invariant `ipvs` points to a live `netns_ipvs`, whose `net`
+        // outlives it (IPVS frees it from the namespace's exit).
+        unsafe { Net::from_raw((*(*self.raw()).ipvs).net) }
+    }
+}
+
+/// The parameters `hashkey_raw` receives (`struct ip_vs_conn_param`).
+///
+/// IPVS calls `hashkey_raw` from `ip_vs_conn_hashkey_param()` only when `pe_data` is set, and
+/// with two kinds of blocks: a lookup's (from `ip_vs_ct_in_get()`, see [`Lookup`]) and the
+/// one `ip_vs_conn_hashkey_conn()` builds from a connection to hash, unhash or rehash it, with
+/// `vaddr` NULL and `vport` 0. A key must be computed the same way from both, so this view
+/// offers only what both provide: the family, the protocol, the client address and port, and
+/// the engine data. In 6.12 `inverse` is always false when `pe_data` is set.
+///
+/// # Invariants
+///
+/// For the lifetime of the reference the wrapped block is valid and unchanged, `caddr` is
+/// valid for the family's length (4 bytes unless `AF_INET6`), and `pe_data`, when not null, is
+/// valid for `pe_data_len` bytes.
+#[repr(transparent)]
+pub(crate) struct HashKey(Opaque<bindings::ip_vs_conn_param>);
+
+impl HashKey {
+    /// # Safety
+    ///
+    /// `ptr` must satisfy the type invariant for the lifetime `'a`.
+    unsafe fn from_raw<'a>(ptr: *const bindings::ip_vs_conn_param) -> &'a Self {
+        // SAFETY: `HashKey` is a transparent wrapper of the C struct; the caller guarantees
+        // validity for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    fn raw(&self) -> *const bindings::ip_vs_conn_param {
+        self.0.get()
+    }
+
+    /// Address family.
+    pub(crate) fn af(&self) -> u16 {
+        // SAFETY: By the type invariant the struct is valid to read.
+        unsafe { (*self.raw()).af }
+    }
+
+    /// Transport protocol (`IPPROTO_IP` for a fwmark template).
+    pub(crate) fn protocol(&self) -> u16 {
+        // SAFETY: By the type invariant the struct is valid to read.
+        unsafe { (*self.raw()).protocol }
+    }
+
+    /// Client address (masked, for a template).
+    pub(crate) fn caddr(&self) -> InetAddr {
+        // SAFETY: By the type invariant `caddr` is valid for the family's length.
+        unsafe { InetAddr::read(self.af(), (*self.raw()).caddr) }
+    }
+
+    /// Client port, in network byte order (0 for a template).
+    // Not every engine needs every accessor; this file is shared by several modules.
+    #[allow(dead_code)]
+    pub(crate) fn cport(&self) -> u16 {
+        // SAFETY: By the type invariant the struct is valid to read.
+        unsafe { (*self.raw()).cport }
+    }
+
+    /// The engine data (IPVS calls `hashkey_raw` only when it is set).
+    pub(crate) fn pe_data(&self) -> Option<&[u8]> {
+        // SAFETY: As for `Lookup::pe_data`.
+        unsafe {
+            let p = self.raw();
+            pe_data_slice(addr_of!((*p).pe_data), addr_of!((*p).pe_data_len))
         }
     }
 }
@@ -173,15 +332,18 @@ impl ConnParam {
 ///
 /// # Invariants
 ///
-/// The wrapped `ip_vs_conn` is valid for the lifetime of the reference (IPVS holds the RCU
-/// read lock while it calls the engine).
+/// The wrapped `ip_vs_conn` is valid for the lifetime of the reference: IPVS calls `ct_match`
+/// on entries of its table under `rcu_read_lock()` (`ip_vs_ct_in_get()`), and `show_pe_data`
+/// from `ip_vs_conn_seq_show()` under the same lock; entries are freed after a grace period.
+/// Its `pe_data`, when not null, is valid for `pe_data_len` bytes (set with it in
+/// `ip_vs_conn_new()`, freed only with the entry).
 #[repr(transparent)]
 pub(crate) struct Conn(Opaque<bindings::ip_vs_conn>);
 
 impl Conn {
     /// # Safety
     ///
-    /// `ptr` must point to a valid `ip_vs_conn` for the lifetime `'a`.
+    /// `ptr` must satisfy the type invariant for the lifetime `'a`.
     unsafe fn from_raw<'a>(ptr: *const bindings::ip_vs_conn) -> &'a Self {
         // SAFETY: `Conn` is a transparent wrapper of the C struct; the caller guarantees
         // validity for `'a`.
@@ -200,14 +362,21 @@ impl Conn {
 
     /// Client address.
     pub(crate) fn caddr(&self) -> InetAddr {
-        // SAFETY: By the type invariant the struct, and so its `caddr` member, is valid.
-        unsafe { InetAddr::read(addr_of!((*self.raw()).caddr)) }
+        // SAFETY: The struct is valid; `ip_vs_conn_new()` wrote the family's length of
+        // `caddr` (`ip_vs_addr_set()`), and only that much is read.
+        unsafe { InetAddr::read(self.af(), addr_of!((*self.raw()).caddr)) }
     }
 
-    /// Virtual address (or firewall mark).
+    /// Virtual address (or firewall mark, when the protocol is `IPPROTO_IP`).
     pub(crate) fn vaddr(&self) -> InetAddr {
-        // SAFETY: By the type invariant the struct, and so its `vaddr` member, is valid.
-        unsafe { InetAddr::read(addr_of!((*self.raw()).vaddr)) }
+        let af = if self.protocol() == IPPROTO_IP {
+            // CAST: AF_UNSPEC is 0, it fits.
+            bindings::AF_UNSPEC as u16
+        } else {
+            self.af()
+        };
+        // SAFETY: The struct is valid; `ip_vs_conn_new()` wrote that length of `vaddr`.
+        unsafe { InetAddr::read(af, addr_of!((*self.raw()).vaddr)) }
     }
 
     /// Virtual port, in network byte order.
@@ -232,24 +401,13 @@ impl Conn {
 
     /// The engine data stored in this entry, if any.
     pub(crate) fn pe_data(&self) -> Option<&[u8]> {
-        // SAFETY: By the type invariant the struct is valid; `pe_data` is set when the entry
-        // is created and freed only with the entry, after an RCU grace period.
+        // SAFETY: By the type invariant the struct is valid and `pe_data`, when not null, is
+        // valid for `pe_data_len` bytes; the length is only read once the pointer is known.
         unsafe {
             let c = self.raw();
-            pe_data_slice((*c).pe_data, (*c).pe_data_len)
+            pe_data_slice(addr_of!((*c).pe_data), addr_of!((*c).pe_data_len))
         }
     }
-}
-
-/// # Safety
-///
-/// If `ptr` is not null it must be valid for reads of `len` bytes for the lifetime `'a`.
-unsafe fn pe_data_slice<'a>(ptr: *const c_char, len: u8) -> Option<&'a [u8]> {
-    if ptr.is_null() {
-        return None;
-    }
-    // SAFETY: `ptr` is not null and, by the caller's guarantee, valid for `len` bytes.
-    Some(unsafe { core::slice::from_raw_parts(ptr.cast::<u8>(), usize::from(len)) })
 }
 
 /// What IPVS's `ip_vs_fill_iph_skb()` found in a packet's network header.
@@ -267,14 +425,16 @@ pub(crate) struct IpHeader {
 /// # Invariants
 ///
 /// The wrapped `sk_buff` is valid and owned by the caller of the engine for the lifetime of
-/// the reference; the engine may modify its layout (linearize it) but not free it.
+/// the reference; the engine may modify its layout (linearize it) but not free it. IPVS passes
+/// the packet it is processing (`ip_vs_conn_fill_param_persist()`, `__ip_vs_rs_conn_out()`)
+/// and does not touch it while the engine runs.
 #[repr(transparent)]
 pub(crate) struct SkBuff(Opaque<bindings::sk_buff>);
 
 impl SkBuff {
     /// # Safety
     ///
-    /// `ptr` must point to a valid `sk_buff` that nothing else accesses for the lifetime `'a`.
+    /// `ptr` must satisfy the type invariant, with exclusive access, for the lifetime `'a`.
     unsafe fn from_raw<'a>(ptr: *mut bindings::sk_buff) -> &'a mut Self {
         // SAFETY: `SkBuff` is a transparent wrapper of the C struct; the caller guarantees
         // validity and exclusive access for `'a`.
@@ -289,6 +449,7 @@ impl SkBuff {
     pub(crate) fn len(&self) -> usize {
         // SAFETY: By the type invariant the struct is valid to read.
         let len = unsafe { (*self.raw()).len };
+        // CAST: u32 to usize is lossless on the 64-bit kernels this module builds for.
         len as usize
     }
 
@@ -300,11 +461,13 @@ impl SkBuff {
         // exclusively borrowed output.
         let ok =
             unsafe { bindings::ip_vs_fill_iph_skb(c_int::from(af), self.raw(), false, &mut iph) };
-        if ok == 0 || iph.protocol < 0 {
+        if ok == 0 {
             return None;
         }
         Some(IpHeader {
-            protocol: iph.protocol.unsigned_abs(),
+            // A negative protocol is `ipv6_find_hdr()`'s error: no header.
+            protocol: u16::try_from(iph.protocol).ok()?,
+            // CAST: u32 to usize is lossless on 64-bit kernels.
             transport_offset: iph.len as usize,
             fragoffs: iph.fragoffs,
         })
@@ -329,6 +492,7 @@ impl SkBuff {
         // SAFETY: By the type invariant the skb is valid: `data` points to `len - data_len`
         // (`skb_headlen()`) readable bytes, which stay put while we borrow `self`.
         unsafe {
+            // CAST: u32 to usize is lossless on 64-bit kernels.
             let headlen = (*skb).len.saturating_sub((*skb).data_len) as usize;
             if headlen == 0 || (*skb).data.is_null() {
                 return &[];
@@ -342,7 +506,10 @@ impl SkBuff {
 ///
 /// # Invariants
 ///
-/// All pointers are the valid arguments IPVS passed to `conn_out`, for the lifetime `'a`.
+/// All pointers are the valid arguments `__ip_vs_rs_conn_out()` passed to `conn_out`, for the
+/// lifetime `'a`: `svc` and `dest` are held by RCU (the caller is under `rcu_read_lock()`),
+/// `skb` is the packet being processed, exclusively ours during the call, and `iph` its parsed
+/// header.
 pub(crate) struct ConnOut<'a> {
     svc: *mut bindings::ip_vs_service,
     dest: *mut bindings::ip_vs_dest,
@@ -354,14 +521,35 @@ pub(crate) struct ConnOut<'a> {
 }
 
 impl ConnOut<'_> {
-    /// Transport protocol of the packet.
-    pub(crate) fn protocol(&self) -> u16 {
+    /// Transport protocol of the packet; `None` if IPVS could not find one (negative).
+    pub(crate) fn protocol(&self) -> Option<u16> {
         // SAFETY: By the type invariant `iph` is valid.
-        unsafe { (*self.iph).protocol }.unsigned_abs()
+        u16::try_from(unsafe { (*self.iph).protocol }).ok()
     }
 
-    /// Creates the connection (and its template) the way IPVS does for any engine
-    /// (`ip_vs_new_conn_out()`); `None` if that fails.
+    /// Address family of the service.
+    pub(crate) fn af(&self) -> u16 {
+        // SAFETY: By the type invariant `svc` is valid.
+        unsafe { (*self.svc).af }
+    }
+
+    /// The packet.
+    pub(crate) fn skb(&mut self) -> &mut SkBuff {
+        // SAFETY: By the type invariant the skb is valid and ours during the call; the
+        // returned borrow of `self` keeps `new_conn` from using it meanwhile.
+        unsafe { SkBuff::from_raw(self.skb) }
+    }
+
+    /// The network namespace of the service.
+    pub(crate) fn net(&self) -> &Net {
+        // SAFETY: By the type invariant `svc` is valid; its `ipvs` and that one's `net` live
+        // as long as the service.
+        unsafe { Net::from_raw((*(*self.svc).ipvs).net) }
+    }
+
+    /// Creates the connection (and, for a persistent service, its template) the way IPVS
+    /// does for any engine (`ip_vs_new_conn_out()`, which calls the engine's `fill_param`);
+    /// `None` if that fails.
     pub(crate) fn new_conn(self) -> Option<NewConn> {
         // SAFETY: By the type invariant all arguments are the valid ones IPVS gave us.
         let cp = unsafe {
@@ -369,32 +557,65 @@ impl ConnOut<'_> {
                 self.svc, self.dest, self.skb, self.iph, self.dport, self.cport,
             )
         };
+        // INVARIANT: `ip_vs_new_conn_out()` returns a connection with a reference held for
+        // its caller, or null.
         NonNull::new(cp).map(NewConn)
     }
 }
 
-/// A connection created by [`ConnOut::new_conn`], handed back to IPVS.
+/// A connection created by [`ConnOut::new_conn`], with the reference `ip_vs_new_conn_out()`
+/// took for its caller; dropping it releases that reference.
+///
+/// # Invariants
+///
+/// The pointer is a live connection on which this value holds one reference.
+#[must_use = "dropping a new connection releases it; return it from `conn_out`"]
 pub(crate) struct NewConn(NonNull<bindings::ip_vs_conn>);
+
+impl NewConn {
+    /// Hands the connection and its reference to IPVS.
+    fn into_raw(self) -> *mut bindings::ip_vs_conn {
+        core::mem::ManuallyDrop::new(self).0.as_ptr()
+    }
+}
+
+impl Drop for NewConn {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we hold a reference to a live connection.
+        unsafe { bindings::ip_vs_conn_put(self.0.as_ptr()) };
+    }
+}
 
 /// The operations of a persistence engine (`struct ip_vs_pe`).
 #[vtable]
-pub(crate) trait Engine {
-    /// Name users give to `ipvsadm --pe`.
+pub(crate) trait Engine: 'static {
+    /// Name users give to `ipvsadm --pe` (at most `IP_VS_PENAME_MAXLEN - 1` bytes).
     const NAME: &'static CStr;
 
-    /// Computes the engine data for a packet scheduled by a persistent service.
+    /// Longest text `show_pe_data` writes. The table does not build unless the name plus
+    /// this fits the buffer `ip_vs_conn_seq_show()` passes.
+    const SHOW_MAXLEN: usize = PEDATA_MAXLEN;
+
+    /// Computes the engine data for a packet scheduled by a persistent service
+    /// (`ip_vs_sched_persist()`), or for a real server's packet through `conn_out`
+    /// (`ip_vs_new_conn_out()`).
     ///
-    /// `Ok(Some(data))` makes the template keyed by `data`; `Ok(None)` falls back to normal
-    /// persistence (client address); `Err` makes IPVS drop the packet.
-    fn fill_param(param: &ConnParam, skb: &mut SkBuff) -> Result<Option<PeData>>;
+    /// `Ok(Some(data))` keys the template by `data` (through `ct_match` and `hashkey_raw`);
+    /// `Ok(None)` leaves the lookup without engine data: IPVS then compares templates with
+    /// its generic rule, which ignores `pe` and `pe_data`, so such a lookup can match a
+    /// template that has engine data (an engine that mixes both must tell them apart itself,
+    /// for instance with data of its own for the fallback); `Err` makes IPVS drop the packet.
+    fn fill_param(param: &Lookup, skb: &mut SkBuff) -> Result<Option<PeData>>;
 
     /// Whether `ct` is the template for `param` (called only when `param` has engine data).
-    fn ct_match(param: &ConnParam, ct: &Conn) -> bool;
+    fn ct_match(param: &Lookup, ct: &Conn) -> bool;
 
-    /// Hash of `param`'s engine data for the connection table.
-    fn hashkey_raw(param: &ConnParam, initval: u32, inverse: bool) -> u32;
+    /// Hash of a template's key for the connection table; the same for a lookup and for the
+    /// template it must find (see [`HashKey`]).
+    fn hashkey_raw(key: &HashKey, initval: u32, inverse: bool) -> u32;
 
-    /// Writes `conn`'s engine data as text for `/proc/net/ip_vs_conn`; returns the length.
+    /// Writes `conn`'s engine data as text for `/proc/net/ip_vs_conn` (called only when it
+    /// has engine data); returns the length, at most `buf.len()` (`SHOW_MAXLEN`).
     fn show_pe_data(conn: &Conn, buf: &mut [u8]) -> usize;
 
     /// Creates a connection for a packet a real server sent first; `None` to leave it.
@@ -409,75 +630,86 @@ struct Adapter<T: Engine>(PhantomData<T>);
 impl<T: Engine> Adapter<T> {
     /// # Safety
     ///
-    /// Called by IPVS with a valid parameter block and a valid skb it owns.
+    /// Called by IPVS's `ip_vs_conn_fill_param_persist()` with a parameter block filled by
+    /// `ip_vs_conn_fill_param()` (see [`Lookup`]), owned by its caller on the stack, and the
+    /// skb being processed.
     unsafe extern "C" fn fill_param(
         p: *mut bindings::ip_vs_conn_param,
         skb: *mut bindings::sk_buff,
     ) -> c_int {
-        // SAFETY: IPVS passes a valid, fully filled parameter block and does not touch it
-        // while the engine runs.
-        let param = unsafe { ConnParam::from_raw(p) };
-        // SAFETY: IPVS passes the skb it is processing and does not touch it meanwhile.
-        let skb = unsafe { SkBuff::from_raw(skb) };
-        match T::fill_param(param, skb) {
-            Ok(Some(data)) => {
+        // `ip_vs_conn_fill_param()` sets `pe_data` but not `pe_data_len`, which the callers
+        // then copy into the template (`ip_vs_conn_new()`): set both, whatever the engine
+        // answers, so that no template carries an undefined length.
+        // SAFETY: `p` is valid and exclusively ours during the call.
+        unsafe {
+            (*p).pe_data = core::ptr::null_mut();
+            (*p).pe_data_len = 0;
+        }
+        from_result(|| {
+            // SAFETY: See the function's safety section; `Lookup`'s invariant holds.
+            let param = unsafe { Lookup::from_raw(p) };
+            // SAFETY: IPVS passes the skb it is processing and does not touch it meanwhile.
+            let skb = unsafe { SkBuff::from_raw(skb) };
+            if let Some(data) = T::fill_param(param, skb)? {
                 let (ptr, len) = data.into_raw();
                 // SAFETY: `p` is valid and exclusively ours during the call (`param`, a
-                // shared view of it, is no longer used). Ownership of the kmalloc'ed
-                // buffer passes to IPVS, which frees it with kfree().
+                // shared view of it, is no longer used). Ownership of the kmalloc'ed buffer
+                // passes to IPVS, which frees it with kfree().
                 unsafe {
                     (*p).pe_data = ptr.cast();
                     (*p).pe_data_len = len;
                 }
-                0
             }
-            Ok(None) => 0,
-            Err(e) => e.to_errno(),
-        }
+            Ok(0)
+        })
     }
 
     /// # Safety
     ///
-    /// Called by IPVS with a valid parameter block and a valid connection entry.
+    /// Called by IPVS's `ip_vs_ct_in_get()`, under `rcu_read_lock()`, with a lookup block
+    /// that has engine data (see [`Lookup`]) and an entry of its table (see [`Conn`]).
     unsafe extern "C" fn ct_match(
         p: *const bindings::ip_vs_conn_param,
         ct: *mut bindings::ip_vs_conn,
     ) -> bool {
-        // SAFETY: IPVS passes valid pointers, kept alive by RCU during the call.
-        let (param, ct) = unsafe { (ConnParam::from_raw(p), Conn::from_raw(ct)) };
+        // SAFETY: See the function's safety section.
+        let (param, ct) = unsafe { (Lookup::from_raw(p), Conn::from_raw(ct)) };
         T::ct_match(param, ct)
     }
 
     /// # Safety
     ///
-    /// Called by IPVS with a valid parameter block.
+    /// Called by IPVS's `ip_vs_conn_hashkey_param()` with a block that satisfies
+    /// [`HashKey`]'s invariant.
     unsafe extern "C" fn hashkey_raw(
         p: *const bindings::ip_vs_conn_param,
         initval: u32,
         inverse: bool,
     ) -> u32 {
-        // SAFETY: IPVS passes a valid parameter block.
-        T::hashkey_raw(unsafe { ConnParam::from_raw(p) }, initval, inverse)
+        // SAFETY: See the function's safety section.
+        T::hashkey_raw(unsafe { HashKey::from_raw(p) }, initval, inverse)
     }
 
     /// # Safety
     ///
-    /// Called by IPVS with a valid connection and a buffer with room for at least
-    /// `IP_VS_PEDATA_MAXLEN` bytes (`ip_vs_conn_seq_show()` sizes it for the engine name plus
-    /// the longest engine data).
+    /// Called by IPVS's `ip_vs_conn_seq_show()` with an entry that has engine data and a
+    /// pointer into its `char pe_data[IP_VS_PENAME_MAXLEN + IP_VS_PEDATA_MAXLEN + 3]`, after
+    /// `" NAME "`: `SHOW_BUF - NAME.len() - 2` bytes remain, one of them for the NUL it adds.
     unsafe extern "C" fn show_pe_data(cp: *const bindings::ip_vs_conn, buf: *mut c_char) -> c_int {
-        // SAFETY: IPVS passes a valid connection.
+        // SAFETY: IPVS passes a valid connection, see [`Conn`].
         let conn = unsafe { Conn::from_raw(cp) };
-        // SAFETY: By the caller's contract `buf` has PEDATA_MAXLEN writable bytes that
-        // nothing else accesses during the call.
-        let out = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PEDATA_MAXLEN) };
-        // PEDATA_MAXLEN (255) always fits in a `c_int`.
-        T::show_pe_data(conn, out).min(PEDATA_MAXLEN) as c_int
+        // SAFETY: `PeTable::new` checked at compile time that `SHOW_MAXLEN` bytes fit in what
+        // remains of the buffer, which nothing else accesses during the call.
+        let out = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), T::SHOW_MAXLEN) };
+        let n = T::show_pe_data(conn, out).min(T::SHOW_MAXLEN);
+        // CAST: at most SHOW_BUF (274), checked at compile time, which fits in a `c_int`.
+        n as c_int
     }
 
     /// # Safety
     ///
-    /// Called by IPVS with its valid `conn_out` arguments.
+    /// Called by IPVS's `__ip_vs_rs_conn_out()` with its valid `conn_out` arguments (see
+    /// [`ConnOut`]).
     unsafe extern "C" fn conn_out(
         svc: *mut bindings::ip_vs_service,
         dest: *mut bindings::ip_vs_dest,
@@ -497,35 +729,35 @@ impl<T: Engine> Adapter<T> {
             _p: PhantomData,
         };
         match T::conn_out(ctx) {
-            Some(NewConn(cp)) => cp.as_ptr(),
+            Some(cp) => cp.into_raw(),
             None => core::ptr::null_mut(),
         }
     }
 }
 
-/// A registered persistence engine; dropping it unregisters the engine.
-///
-/// # Invariants
-///
-/// `pe` is registered with IPVS for the whole life of the value.
-pub(crate) struct Registration<T: Engine> {
-    pe: Pin<KBox<Opaque<bindings::ip_vs_pe>>>,
+/// The C operations table of engine `T`, built at compile time; it lives in static storage
+/// (see [`module_ipvs_pe!`]), so that services and templates, which keep pointers to it while
+/// they hold a reference to the module, can never see it freed.
+pub(crate) struct PeTable<T: Engine> {
+    pe: Opaque<bindings::ip_vs_pe>,
+    registered: AtomicBool,
     _p: PhantomData<T>,
 }
 
-// SAFETY: The registration only holds the engine's operations table, which IPVS reads from
-// any CPU; `Registration` itself offers no access to it, so it may move between threads.
-unsafe impl<T: Engine> Send for Registration<T> {}
-// SAFETY: `Registration` has no methods taking `&self`, so sharing references is harmless.
-unsafe impl<T: Engine> Sync for Registration<T> {}
+// SAFETY: IPVS reads the table from any CPU; it is written only by `Registration::register`
+// and `unregister_ip_vs_pe()`, which the `registered` flag serialises, and by IPVS under its
+// own lock (`n_list`, `refcnt`).
+unsafe impl<T: Engine> Sync for PeTable<T> {}
 
-impl<T: Engine> Registration<T> {
-    /// Registers engine `T` for `module`, which IPVS pins while a service uses the engine.
-    ///
-    /// Fails (with a log line) if IPVS already has an engine of the same name.
-    pub(crate) fn new(module: &'static ThisModule) -> Result<Self> {
-        let pe = KBox::pin(
-            Opaque::new(bindings::ip_vs_pe {
+impl<T: Engine> PeTable<T> {
+    /// Builds the table. Fails to compile if the name is empty or too long for IPVS, or if
+    /// `" NAME "` and `SHOW_MAXLEN` bytes of text do not fit `ip_vs_conn_seq_show()`'s buffer.
+    pub(crate) const fn new() -> Self {
+        assert!(!T::NAME.is_empty() && T::NAME.len() < PENAME_MAXLEN);
+        assert!(1 + T::NAME.len() + 1 + T::SHOW_MAXLEN < SHOW_BUF);
+        Self {
+            pe: Opaque::new(bindings::ip_vs_pe {
+                // Set to an empty list by `register`, which knows the final address.
                 n_list: bindings::list_head {
                     next: core::ptr::null_mut(),
                     prev: core::ptr::null_mut(),
@@ -533,7 +765,8 @@ impl<T: Engine> Registration<T> {
                 // IPVS only reads the name.
                 name: T::NAME.as_char_ptr().cast_mut(),
                 refcnt: bindings::atomic_t { counter: 0 },
-                module: module.as_ptr(),
+                // Set by `register`.
+                module: core::ptr::null_mut(),
                 fill_param: Some(Adapter::<T>::fill_param),
                 ct_match: Some(Adapter::<T>::ct_match),
                 hashkey_raw: Some(Adapter::<T>::hashkey_raw),
@@ -544,48 +777,121 @@ impl<T: Engine> Registration<T> {
                     None
                 },
             }),
-            GFP_KERNEL,
-        )?;
-        let raw = pe.get();
-        // SAFETY: `raw` points to the pinned table we own; nothing else knows it yet. An empty
-        // list head points to itself (`LIST_HEAD_INIT`).
+            registered: AtomicBool::new(false),
+            _p: PhantomData,
+        }
+    }
+}
+
+/// A registered persistence engine; dropping it unregisters the engine. Made by
+/// [`module_ipvs_pe!`].
+///
+/// # Invariants
+///
+/// `table` is registered with IPVS for the whole life of the value, and its `registered`
+/// flag is set.
+pub(crate) struct Registration<T: Engine> {
+    table: &'static PeTable<T>,
+}
+
+impl<T: Engine> Registration<T> {
+    /// Registers `table` for `module`, which IPVS pins (`ip_vs_pe_getbyname()` takes a module
+    /// reference) while a service or template uses the engine. Fails with `EBUSY` if the
+    /// table is already registered or IPVS already has an engine of that name.
+    pub(crate) fn register(
+        module: &'static ThisModule,
+        table: &'static PeTable<T>,
+    ) -> Result<Self> {
+        if table.registered.swap(true, Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        let raw = table.pe.get();
+        // SAFETY: The `registered` flag makes us the only writer, and IPVS does not know the
+        // table (it was never registered, or `drop` unregistered it and waited for readers).
+        // An empty list head points to itself (`LIST_HEAD_INIT`).
         unsafe {
             addr_of_mut!((*raw).n_list.next).write(addr_of_mut!((*raw).n_list));
             addr_of_mut!((*raw).n_list.prev).write(addr_of_mut!((*raw).n_list));
+            addr_of_mut!((*raw).module).write(module.as_ptr());
         }
-        // SAFETY: `raw` is a fully initialised `ip_vs_pe` at a pinned address that stays valid
-        // until `drop` unregisters it.
+        // SAFETY: `raw` is a fully initialised `ip_vs_pe` in static storage.
         let ret = unsafe { bindings::register_ip_vs_pe(raw) };
         if ret != 0 {
+            table.registered.store(false, Ordering::Release);
+            // `register_ip_vs_pe()` says EINVAL for a taken name and ENOENT when IPVS is
+            // going away.
+            // CAST: EINVAL is 22, it fits.
+            if ret == -(bindings::EINVAL as c_int) {
+                pr_err!(
+                    "cannot register persistence engine \"{}\": an engine of that name (such as \
+                     the kernel's ip_vs_pe_sip) is already registered\n",
+                    T::NAME
+                );
+                // EBUSY says what happened, and unlike EEXIST does not make modprobe report
+                // "already loaded" as success.
+                return Err(EBUSY);
+            }
             pr_err!(
-                "cannot register persistence engine \"{}\" ({}): another engine of that name \
-                 (such as the kernel's ip_vs_pe_sip) is already loaded\n",
+                "cannot register persistence engine \"{}\" (error {})\n",
                 T::NAME,
                 ret
             );
-            // IPVS says EINVAL for a taken name; EBUSY says what happened, and unlike EEXIST
-            // does not make modprobe report "already loaded" as success.
-            return Err(if ret == -(bindings::EINVAL as c_int) {
-                EBUSY
-            } else {
-                Error::from_errno(ret)
-            });
+            return Err(Error::from_errno(ret));
         }
-        // INVARIANT: registration succeeded.
-        Ok(Self {
-            pe,
-            _p: PhantomData,
-        })
+        pr_info!("persistence engine \"{}\" registered\n", T::NAME);
+        // INVARIANT: registration succeeded and the flag is set.
+        Ok(Self { table })
     }
 }
 
 impl<T: Engine> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant the table is registered. IPVS holds a reference to the
-        // module while any service uses the engine, so none does now.
-        unsafe { bindings::unregister_ip_vs_pe(self.pe.get()) };
-        // SAFETY: Plain FFI call; waits for packet-path readers that may still see the engine
-        // through RCU before the table is freed with `self.pe`.
+        // SAFETY: By the type invariant the table is registered.
+        unsafe { bindings::unregister_ip_vs_pe(self.table.pe.get()) };
+        // SAFETY: Plain FFI call; waits for readers of IPVS's engine list (RCU) that may
+        // still see the table before it may be registered again.
         unsafe { bindings::synchronize_rcu() };
+        self.table.registered.store(false, Ordering::Release);
+    }
+}
+
+/// Declares a kernel module that registers persistence engine `$engine` on load and
+/// unregisters it on unload; its C operations table is a static built at compile time.
+///
+/// `data: $data` (optional) names a [`kernel::Module`] type that is initialised before the
+/// engine is registered and dropped after it is unregistered (for state the engine uses).
+/// The other fields are those of [`module!`].
+macro_rules! module_ipvs_pe {
+    (engine: $engine:ty, data: $data:ty, $($f:tt)*) => {
+        /// The module: the engine's registration, then its data.
+        struct __IpvsPeModule {
+            // Dropped in this order: the engine goes before the state it uses.
+            _engine: $crate::pe::Registration<$engine>,
+            _data: $data,
+        }
+        static __IPVS_PE_TABLE: $crate::pe::PeTable<$engine> = $crate::pe::PeTable::new();
+        impl ::kernel::Module for __IpvsPeModule {
+            fn init(module: &'static ::kernel::ThisModule) -> ::kernel::error::Result<Self> {
+                let data = <$data as ::kernel::Module>::init(module)?;
+                let engine = $crate::pe::Registration::register(module, &__IPVS_PE_TABLE)?;
+                Ok(Self { _engine: engine, _data: data })
+            }
+        }
+        ::kernel::prelude::module! { type: __IpvsPeModule, $($f)* }
+    };
+    (engine: $engine:ty, $($f:tt)*) => {
+        $crate::pe::module_ipvs_pe! { engine: $engine, data: $crate::pe::NoData, $($f)* }
+    };
+}
+pub(crate) use module_ipvs_pe;
+
+/// No module data (the default of [`module_ipvs_pe!`]).
+// Used by the engines that have no data of their own (this file is shared by several modules).
+#[allow(dead_code)]
+pub(crate) struct NoData;
+
+impl kernel::Module for NoData {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        Ok(Self)
     }
 }

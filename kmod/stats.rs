@@ -1,69 +1,99 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The engine's counters, in `/sys/module/ip_vs_pe_sip_rs/stats/`.
+//! The engine's counters, per network namespace, in `/proc/net/ip_vs_pe_sip_stats`.
 //!
 //! Neither the kernel's C engine nor ipvsadm say why a SIP datagram was not balanced by its
-//! Call-ID; these counters do. They start at zero when the module loads.
+//! Call-ID; these counters do. Each namespace has its own, at zero when the namespace (or the
+//! module) appears, readable from inside it as `/proc/net/ip_vs_stats` is; one `NAME VALUE`
+//! line per counter.
 
-use crate::sysfs::{self, CounterFiles};
-use core::sync::atomic::{AtomicU64, Ordering};
+use crate::netns::{Counters, Pernet};
+use crate::pe::Net;
 use kernel::c_str;
 use kernel::prelude::*;
 
-/// What became of a datagram handed to `fill_param`: each ends in exactly one event, so the
-/// number examined is their sum, and the packet path pays for a single counter increment.
-#[derive(Clone, Copy)]
+/// What became of a datagram the engine examined: each ends in exactly one of the events
+/// before [`Event::Dropped`], so the number examined is their sum, and the packet path pays
+/// for a single per-CPU increment (two for a datagram dropped by `drop_without_callid`).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Event {
     /// A Call-ID was found and stored in the template.
     Found,
-    /// Not a UDP packet (or its network header could not be read): normal persistence.
+    /// Not a UDP packet (or its network header could not be read).
     NotUdp,
-    /// A later IPv6 fragment, which carries no SIP headers: normal persistence.
+    /// A later IPv6 fragment, which carries no SIP headers.
     Fragment,
-    /// No payload after the UDP header: normal persistence.
+    /// No payload after the UDP header.
     NoPayload,
-    /// No usable Call-ID header: normal persistence.
+    /// No usable Call-ID header.
     NoCallId,
-    /// A Call-ID longer than 255 bytes: normal persistence.
+    /// A Call-ID longer than 255 bytes.
     TooLong,
-    /// A Call-ID followed by something other than a line end: normal persistence.
+    /// A Call-ID followed by something other than a line end.
     BadTerminator,
     /// Memory could not be allocated: the packet is dropped, as by the C engine, so that the
     /// client's retransmission is balanced by its Call-ID.
     AllocFailed,
+    /// Not an outcome of its own: a datagram without a usable Call-ID (counted above by its
+    /// reason) that was dropped because `drop_without_callid` is set.
+    Dropped,
 }
 
-const N: usize = 8;
-static COUNTS: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
+/// The counters of every network namespace.
+pub(crate) struct Stats;
 
-/// Counts `event`.
-pub(crate) fn count(event: Event) {
-    if let Some(c) = COUNTS.get(event as usize) {
-        c.fetch_add(1, Ordering::Relaxed);
+static PERNET: Pernet<Stats> = Pernet::new();
+
+impl Counters for Stats {
+    const N: usize = 9;
+    const FILE: &'static CStr = c_str!("ip_vs_pe_sip_stats");
+    // CAST: below, fieldless enum discriminants (0 to 8) as indices.
+    const LINES: &'static [(&'static str, &'static [usize])] = &[
+        (
+            "examined",
+            &[
+                Event::Found as usize,
+                Event::NotUdp as usize,
+                Event::Fragment as usize,
+                Event::NoPayload as usize,
+                Event::NoCallId as usize,
+                Event::TooLong as usize,
+                Event::BadTerminator as usize,
+                Event::AllocFailed as usize,
+            ],
+        ),
+        ("found", &[Event::Found as usize]),
+        ("not_udp", &[Event::NotUdp as usize]),
+        ("fragment", &[Event::Fragment as usize]),
+        ("no_payload", &[Event::NoPayload as usize]),
+        ("no_callid", &[Event::NoCallId as usize]),
+        ("too_long", &[Event::TooLong as usize]),
+        ("bad_terminator", &[Event::BadTerminator as usize]),
+        ("alloc_failed", &[Event::AllocFailed as usize]),
+        ("dropped", &[Event::Dropped as usize]),
+    ];
+
+    fn pernet() -> &'static Pernet<Self> {
+        &PERNET
     }
 }
 
-/// The counter of one event, as the one-element sum its file shows.
-const fn one(event: Event) -> &'static [AtomicU64] {
-    core::slice::from_ref(&COUNTS[event as usize])
+/// Counts `event` in namespace `net`.
+#[inline]
+pub(crate) fn count(net: &Net, event: Event) {
+    // CAST: a fieldless enum's discriminant, below `Stats::N`.
+    PERNET.add(net, event as usize);
 }
 
-static FILES: CounterFiles<{ N + 1 }> = CounterFiles::new(
-    c_str!("stats"),
-    [
-        (c_str!("examined"), &COUNTS),
-        (c_str!("found"), one(Event::Found)),
-        (c_str!("not_udp"), one(Event::NotUdp)),
-        (c_str!("fragment"), one(Event::Fragment)),
-        (c_str!("no_payload"), one(Event::NoPayload)),
-        (c_str!("no_callid"), one(Event::NoCallId)),
-        (c_str!("too_long"), one(Event::TooLong)),
-        (c_str!("bad_terminator"), one(Event::BadTerminator)),
-        (c_str!("alloc_failed"), one(Event::AllocFailed)),
-    ],
-);
+/// The counters' registration: they exist while the value lives.
+pub(crate) struct Registration {
+    _pernet: crate::netns::PernetRegistration<Stats>,
+}
 
-/// Creates the counter files; they go when the result is dropped.
-pub(crate) fn register(module: &'static ThisModule) -> Result<sysfs::Registration> {
-    FILES.register(module)
+impl kernel::Module for Registration {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        Ok(Self {
+            _pernet: PERNET.register()?,
+        })
+    }
 }

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # What happens to datagrams without a usable Call-ID: our engine counts each by reason and
 # lets it through with normal persistence; the kernel's C engine drops it (the documented
-# difference). Also TCP on a --pe sip service.
+# difference), and so does ours with drop_without_callid=1. Also TCP on a --pe sip service.
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/qemu-tests/lib/topo.sh"
 
+# wait_until CMD [ARG...]: CMD succeeds within 30 s.
+wait_until() { local t=$((SECONDS + 30)); until "$@"; do ((SECONDS < t)) || return 1; sleep 0.2; done; }
 send() { in_cli "$PY" "$ROOT/qemu-tests/lib/sipsend.py" "$CLI_IP" 5060 "$VIP" 5060 "$@" >/dev/null; }
 received() { cat /tmp/rs*.log 2>/dev/null | wc -l; }
 
-setup() { # MODULE
+setup() { # MODULE [PARAM=VALUE...]
   topo_up
   rm -f /tmp/rs*.log
-  modprobe "$1"
+  modprobe "$@"
   in_dir ipvsadm -A -u "$VIP:5060" -s rr -p 60 -M 0.0.0.0 -o --pe sip
   in_dir ipvsadm -A -t "$VIP:5060" -s rr -p 60 -M 0.0.0.0 --pe sip
   for i in 1 2 3; do
@@ -50,6 +52,28 @@ expect_eq "all five datagrams reached a real server" "$(received)" 5
 expect "a TCP connection to the --pe sip service goes through" \
   in_cli "$PY" -c "import socket; socket.create_connection(('$VIP', 5060), timeout=5).close()"
 expect "and counts as not_udp" [ "$(stat not_udp)" -ge 1 ]
+topo_down
+pkill -f qemu-tests/lib/sink.py
+expect "our engine unloads" unload ip_vs_pe_sip_rs
+
+# C's semantics on our engine: the operator's choice.
+setup ip_vs_pe_sip_rs drop_without_callid=1
+param=/sys/module/ip_vs_pe_sip_rs/parameters/drop_without_callid
+send "$d/no_callid"
+send "$d/longest"
+arrived() { [ "$(received)" -ge "$1" ]; }
+expect "drop_without_callid=1: the message with a Call-ID arrives" wait_until arrived 1
+expect_eq "the one without Call-ID, sent before it, does not" "$(received)" 1
+expect_eq "counted as no_callid and dropped, beside the one found" \
+  "$(stat no_callid)/$(stat dropped)/$(stat found)/$(stat examined)" "1/1/1/2"
+expect_fail "a TCP connection attempt is dropped too" \
+  in_cli "$PY" -c "import socket; socket.create_connection(('$VIP', 5060), timeout=3).close()"
+expect "and counted as not_udp and dropped" [ "$(stat not_udp)" -ge 1 -a "$(stat dropped)" -ge 2 ]
+expect "the parameter can be switched off at run time" sh -c "echo 0 > $param"
+dropped=$(stat dropped)
+send "$d/no_callid"
+expect "then a message without Call-ID arrives again" wait_until arrived 2
+expect_eq "and is counted as no_callid, not as dropped" "$(stat no_callid)/$(stat dropped)" "2/$dropped"
 topo_down
 pkill -f qemu-tests/lib/sink.py
 expect "our engine unloads" unload ip_vs_pe_sip_rs

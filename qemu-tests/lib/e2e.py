@@ -445,15 +445,15 @@ def loaded(name):
         return any(line.split()[0] == name for line in f)
 
 
-def engine_stats():
-    d = "/sys/module/ip_vs_pe_sip_rs/stats"
-    if not os.path.isdir(d):
-        return {k: 0 for k in STATS}
-    out = {}
-    for k in STATS:
-        with open(f"{d}/{k}") as f:
-            out[k] = int(f.read())
-    return out
+def engine_stats(ns="dir"):
+    """The engine's counters in namespace NS (its /proc/net/ip_vs_pe_sip_stats)."""
+    with In(ns):
+        try:
+            with open("/proc/thread-self/net/ip_vs_pe_sip_stats") as f:
+                got = dict(line.split() for line in f)
+        except OSError:
+            got = {}
+    return {k: int(got.get(k, 0)) for k in STATS}
 
 
 # --- IPVS ---------------------------------------------------------------------------------
@@ -1176,12 +1176,14 @@ def cmd_cycles(args):
     def reader():
         while not stop.is_set():
             try:
-                with open("/sys/module/ip_vs_pe_sip_rs/stats/examined") as f:
+                with open(stats_file) as f:
                     f.read()
                 reads[0] += 1
             except OSError:
                 pass
 
+    # The counters of the root namespace (each namespace has its own file).
+    stats_file = "/proc/1/net/ip_vs_pe_sip_stats"
     th = threading.Thread(target=reader)
     th.start()
     with In("dir"):
@@ -1196,7 +1198,7 @@ def cmd_cycles(args):
                 errors.append(f"load: {os.strerror(rc)}")
                 break
             res["loaded"] += 1
-            res["stats_dir"] += os.path.isdir("/sys/module/ip_vs_pe_sip_rs/stats")
+            res["stats_dir"] += os.path.isfile(stats_file)
             ipvs.set_service(VIP, 5070, "sip")
             res["attached"] += 1
             rc = unload_module("ip_vs_pe_sip_rs")

@@ -22,7 +22,7 @@ reset_system() {
   ipvsadm --stop-daemon backup 2>/dev/null
   ip -all netns delete 2>/dev/null
   local m
-  for m in ip_vs_pe_sip_rs ip_vs_pe_sip; do
+  for m in ip_vs_pe_sip_rs ip_vs_pe_tok_rs ip_vs_pe_sip; do
     grep -q "^$m " /proc/modules || continue
     # Namespaces are torn down asynchronously, and their templates hold the engine.
     for _ in $(seq 100); do rmmod "$m" 2>/dev/null && break; sleep 0.3; done

@@ -85,5 +85,5 @@ with open("/proc/net/ip_vs_conn", "rb") as f:
 PY
 }
 
-# stat NAME: a counter of our engine.
-stat() { cat "/sys/module/ip_vs_pe_sip_rs/stats/$1"; }
+# stat NAME: a counter of our engine in the director's namespace.
+stat() { in_dir awk -v n="$1" '$1 == n { print $2 }' /proc/net/ip_vs_pe_sip_stats; }

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-network-namespace, per-CPU counters, shown in a file of each namespace's `/proc/net`.
+//!
+//! C headers: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h)
+//! (`struct pernet_operations`), [`include/linux/proc_fs.h`](srctree/include/linux/proc_fs.h)
+//! (`proc_create_net_single()`), [`include/linux/percpu.h`](srctree/include/linux/percpu.h).
+//!
+//! A type implementing [`Counters`] describes the counters and the file; its static
+//! [`Pernet`] is registered as a pernet subsystem, which gives every network namespace, present
+//! and future, its own per-CPU array of `u64` counters and its own
+//! `/proc/net/<Counters::FILE>` (read as `/proc/net/ip_vs_stats` is, from inside the
+//! namespace). The packet path adds to the current CPU's copy with `this_cpu_add()`: no lock,
+//! no shared cache line. A read sums the copies of every possible CPU, so a sum may mix
+//! moments under traffic; it is exact once traffic stops.
+
+use crate::pe::Net;
+use core::fmt::Write;
+use core::marker::PhantomData;
+use core::ptr::addr_of;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use kernel::bindings;
+use kernel::ffi::{c_int, c_void};
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+/// A set of counters, kept per namespace and per CPU, and the file that shows them.
+pub(crate) trait Counters: Sized + 'static {
+    /// Number of counters.
+    const N: usize;
+    /// Name of the file in `/proc/net`.
+    const FILE: &'static CStr;
+    /// The file's lines, in order: each a name and the counters whose sum it shows.
+    const LINES: &'static [(&'static str, &'static [usize])];
+    /// The registration table (a static).
+    fn pernet() -> &'static Pernet<Self>;
+}
+
+/// What the pernet subsystem keeps in each namespace (`net_generic()`): its counters.
+#[repr(C)]
+struct PerNet {
+    /// `u64 __percpu *`: `Counters::N` counters per CPU, or null before `init` ran.
+    counts: *mut u64,
+}
+
+/// The pernet subsystem of counter set `C`; lives in static storage.
+pub(crate) struct Pernet<C: Counters> {
+    ops: Opaque<bindings::pernet_operations>,
+    /// Written by `register_pernet_subsys()` (`ops.id` points here).
+    id: AtomicU32,
+    registered: AtomicBool,
+    _p: PhantomData<C>,
+}
+
+// SAFETY: The table is written only by `register` (made exclusive by `registered`, before the
+// kernel knows it) and by the kernel under `pernet_ops_rwsem`; `id` is an atomic.
+unsafe impl<C: Counters> Sync for Pernet<C> {}
+
+impl<C: Counters> Pernet<C> {
+    /// Builds the table (at compile time).
+    pub(crate) const fn new() -> Self {
+        // SAFETY: All-zeroes is a valid `pernet_operations` (an unlinked list head, no
+        // callbacks, no id).
+        let mut ops: bindings::pernet_operations = unsafe { core::mem::zeroed() };
+        ops.init = Some(init::<C>);
+        ops.exit = Some(exit::<C>);
+        ops.size = core::mem::size_of::<PerNet>();
+        Self {
+            ops: Opaque::new(ops),
+            id: AtomicU32::new(0),
+            registered: AtomicBool::new(false),
+            _p: PhantomData,
+        }
+    }
+
+    /// Registers the subsystem: every namespace gets its counters, at zero, and its file;
+    /// they go when the result is dropped.
+    pub(crate) fn register(&'static self) -> Result<PernetRegistration<C>> {
+        if self.registered.swap(true, Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        let ops = self.ops.get();
+        // SAFETY: The flag makes us the only writer and the kernel does not know the table.
+        unsafe { (*ops).id = self.id.as_ptr() };
+        // SAFETY: `ops` is a valid table in static storage; `init` and `exit` are ours.
+        let ret = unsafe { bindings::register_pernet_subsys(ops) };
+        if ret != 0 {
+            self.registered.store(false, Ordering::Release);
+            return Err(Error::from_errno(ret));
+        }
+        // INVARIANT: registered.
+        Ok(PernetRegistration { table: self })
+    }
+
+    /// Adds 1 to counter `index` of namespace `net`, on the current CPU.
+    pub(crate) fn add(&self, net: &Net, index: usize) {
+        if index >= C::N {
+            return;
+        }
+        // SAFETY: `net` is alive (type invariant of `Net`) and, as a namespace in which IPVS
+        // runs the engine, has been through our `init`: the engine is registered after this
+        // subsystem and unregistered before it, and a new namespace runs the pernet `init`s
+        // before any packet can reach a service in it.
+        let counts = unsafe { (*per_net::<C>(net.as_ptr())).counts };
+        if counts.is_null() {
+            return;
+        }
+        // A `__percpu` pointer is an offset for `this_cpu_*()`, not an address of ours: step
+        // through it without claiming it points into an allocation.
+        let counter = counts.wrapping_add(index);
+        // SAFETY: `counter` is counter `index < C::N` of a per-CPU array of `C::N` counters
+        // (see `init`); `this_cpu_add()` is safe against preemption and interrupts.
+        unsafe { bindings::this_cpu_add_u64(counter, 1) };
+    }
+}
+
+/// A registered [`Pernet`]; dropping it removes the counters and files of every namespace.
+///
+/// # Invariants
+///
+/// `table` is registered.
+pub(crate) struct PernetRegistration<C: Counters> {
+    table: &'static Pernet<C>,
+}
+
+impl<C: Counters> Drop for PernetRegistration<C> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the table is registered; this calls `exit` for every
+        // namespace.
+        unsafe { bindings::unregister_pernet_subsys(self.table.ops.get()) };
+        self.table.registered.store(false, Ordering::Release);
+    }
+}
+
+/// The subsystem's data in namespace `net`.
+///
+/// # Safety
+///
+/// `net` must be alive and the subsystem registered.
+unsafe fn per_net<C: Counters>(net: *mut bindings::net) -> *mut PerNet {
+    let id = C::pernet().id.load(Ordering::Relaxed);
+    // SAFETY: As the caller guarantees; `net_generic()` returns the `size`-byte block the
+    // kernel allocated for our id in this namespace.
+    unsafe { bindings::net_generic(net, id).cast::<PerNet>() }
+}
+
+/// `pernet_operations.init`: allocates the namespace's counters and creates its file.
+///
+/// # Safety
+///
+/// Called by the pernet core (`ops_init()`) with a namespace being set up, after it allocated
+/// our zeroed `PerNet`.
+unsafe extern "C" fn init<C: Counters>(net: *mut bindings::net) -> c_int {
+    // SAFETY: As the function's safety section says.
+    let st = unsafe { per_net::<C>(net) };
+    // SAFETY: Plain allocation; per-CPU memory comes zeroed.
+    let counts = unsafe {
+        bindings::__alloc_percpu(
+            core::mem::size_of::<u64>() * C::N,
+            core::mem::align_of::<u64>(),
+        )
+    };
+    if counts.is_null() {
+        return ENOMEM.to_errno();
+    }
+    // SAFETY: `st` is our block of this namespace, not yet visible to anyone else.
+    unsafe { (*st).counts = counts.cast() };
+    // SAFETY: `net` is being set up, its `proc_net` exists; `FILE` is a static string and
+    // `show` has the expected signature.
+    let pde = unsafe {
+        bindings::proc_create_net_single(
+            C::FILE.as_char_ptr(),
+            0o444,
+            (*net).proc_net,
+            Some(show::<C>),
+            core::ptr::null_mut(),
+        )
+    };
+    if pde.is_null() {
+        // SAFETY: Allocated above and published nowhere.
+        unsafe {
+            bindings::free_percpu(counts);
+            (*st).counts = core::ptr::null_mut();
+        }
+        return ENOMEM.to_errno();
+    }
+    0
+}
+
+/// `pernet_operations.exit`: removes the namespace's file and frees its counters.
+///
+/// # Safety
+///
+/// Called by the pernet core (`ops_exit_list()`) for a namespace our `init` succeeded on.
+/// IPVS's packet hooks of that namespace are gone by then (its pernet device operations exit
+/// before any subsystem's), so the engine no longer counts in it.
+unsafe extern "C" fn exit<C: Counters>(net: *mut bindings::net) {
+    // SAFETY: As the function's safety section says. `remove_proc_entry()` waits for readers
+    // of the file to finish.
+    unsafe {
+        bindings::remove_proc_entry(C::FILE.as_char_ptr(), (*net).proc_net);
+        let st = per_net::<C>(net);
+        bindings::free_percpu((*st).counts.cast());
+        (*st).counts = core::ptr::null_mut();
+    }
+}
+
+/// A writer that fills a byte buffer and stops silently when it is full.
+struct BufWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl Write for BufWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let room = self.buf.get_mut(self.len..).unwrap_or_default();
+        let n = s.len().min(room.len());
+        if let (Some(dst), Some(src)) = (room.get_mut(..n), s.as_bytes().get(..n)) {
+            dst.copy_from_slice(src);
+            self.len += n;
+        }
+        Ok(())
+    }
+}
+
+/// Sum of counter `index` over every possible CPU.
+///
+/// # Safety
+///
+/// `counts` must be a live per-CPU array of `C::N` counters, and `index < C::N`.
+unsafe fn sum(counts: *mut u64, index: usize) -> u64 {
+    let mut total = 0u64;
+    // SAFETY: `__cpu_possible_mask` and `nr_cpu_ids` are set at boot and never change after.
+    let (mask, nr) = unsafe {
+        (
+            addr_of!(bindings::__cpu_possible_mask),
+            bindings::nr_cpu_ids,
+        )
+    };
+    // SAFETY: Walking a valid cpumask; -1 starts from the first CPU.
+    let mut cpu = unsafe { bindings::cpumask_next(-1, mask) };
+    while cpu < nr {
+        // SAFETY: `cpu` is a possible CPU, so its copy of the array exists; the other CPU may
+        // be adding to it, and an aligned 64-bit load is not torn on the 64-bit kernels this
+        // module builds for.
+        total = total.wrapping_add(unsafe {
+            bindings::per_cpu_ptr(counts.cast(), cpu)
+                .cast::<u64>()
+                .add(index)
+                .read_volatile()
+        });
+        // CAST: `cpu < nr_cpu_ids`, which fits in an `int` (the kernel's own type for it).
+        // SAFETY: As above.
+        cpu = unsafe { bindings::cpumask_next(cpu as c_int, mask) };
+    }
+    total
+}
+
+/// `show` of the file: one `NAME VALUE` line per entry of `C::LINES`.
+///
+/// # Safety
+///
+/// Called by `seq_file` for our file, opened with `single_open_net()`, which holds a
+/// reference to the namespace for as long as the file is open.
+unsafe extern "C" fn show<C: Counters>(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+    // SAFETY: As the function's safety section says.
+    let net = unsafe { bindings::seq_file_single_net(seq) };
+    // SAFETY: The namespace is alive and our `init` ran on it (the file exists).
+    let counts = unsafe { (*per_net::<C>(net)).counts };
+    if counts.is_null() {
+        return 0;
+    }
+    for (name, members) in C::LINES {
+        let mut value = 0u64;
+        for &i in members.iter().filter(|&&i| i < C::N) {
+            // SAFETY: `counts` is our live array and `i < C::N`.
+            value = value.wrapping_add(unsafe { sum(counts, i) });
+        }
+        let mut line = [0u8; 64];
+        let mut w = BufWriter {
+            buf: &mut line,
+            len: 0,
+        };
+        let _ = writeln!(w, "{name} {value}");
+        let n = w.len;
+        let text = line.get(..n).unwrap_or_default();
+        // SAFETY: `seq` is valid during the call; `text` is initialised memory of its length.
+        unsafe { bindings::seq_write(seq, text.as_ptr().cast(), text.len()) };
+    }
+    0
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Module parameters, for a `module!` that has none in this kernel.
+//!
+//! C header: [`include/linux/moduleparam.h`](srctree/include/linux/moduleparam.h).
+//!
+//! [`bool_param!`] does what C's `module_param(name, bool, perm)` does: a `struct
+//! kernel_param` in the module's `__param` section, which the module loader reads to parse
+//! `modprobe NAME=VALUE` before the module's init runs, and from which sysfs makes
+//! `/sys/module/<module>/parameters/NAME`. The value is an `AtomicBool` (the layout of C's
+//! `bool`) that `param_ops_bool` writes and the module reads with `load`.
+
+use kernel::bindings;
+
+/// A `struct kernel_param` that may live in a static.
+#[repr(transparent)]
+pub(crate) struct KernelParam(pub(crate) bindings::kernel_param);
+
+// SAFETY: The kernel only reads the descriptor; the value it points to is an atomic.
+unsafe impl Sync for KernelParam {}
+
+/// `bool_param!(VALUE, "name", PERM, "description")`: declares `static VALUE: AtomicBool`
+/// (default false) as module parameter `name` with sysfs mode `PERM`.
+macro_rules! bool_param {
+    ($value:ident, $name:literal, $perm:expr, $desc:literal) => {
+        #[doc = $desc]
+        static $value: ::core::sync::atomic::AtomicBool =
+            ::core::sync::atomic::AtomicBool::new(false);
+
+        const _: () = {
+            extern "C" {
+                static __this_module: ::kernel::types::Opaque<::kernel::bindings::module>;
+            }
+
+            #[link_section = "__param"]
+            #[used]
+            static PARAM: $crate::param::KernelParam =
+                $crate::param::KernelParam(::kernel::bindings::kernel_param {
+                    name: ::kernel::c_str!($name).as_char_ptr(),
+                    // SAFETY: Only the address of the module's own `struct module`, which the
+                    // loader sets up before it reads this section, is taken.
+                    mod_: unsafe { __this_module.get() },
+                    // Only the address of the kernel's exported table is taken.
+                    ops: ::core::ptr::addr_of!(::kernel::bindings::param_ops_bool),
+                    perm: $perm,
+                    level: -1,
+                    flags: 0,
+                    __bindgen_anon_1: ::kernel::bindings::kernel_param__bindgen_ty_1 {
+                        // `param_ops_bool` stores through this `bool *`; `AtomicBool` has
+                        // the layout of `bool`.
+                        arg: $value.as_ptr().cast(),
+                    },
+                });
+        };
+    };
+}
+pub(crate) use bool_param;
