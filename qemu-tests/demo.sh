@@ -34,7 +34,9 @@ expect "no call was split over servers" [ "$SPLIT" = 0 ]
 expect "calls spread over all three servers" [ "${PER_SERVER[1]}" -gt 0 -a "${PER_SERVER[2]}" -gt 0 -a "${PER_SERVER[3]}" -gt 0 ]
 
 say "The engine's counters"
-grep . /sys/module/ip_vs_pe_sip_rs/stats/* | sed 's|.*/stats/||'
+# Per network namespace (the director's); the global sysfs files are transitional.
+in_dir cat /proc/net/ip_vs_pe_sip_stats 2>/dev/null ||
+  grep . /sys/module/ip_vs_pe_sip_rs/stats/* | sed 's|.*/stats/| |; s|:| |'
 sip_servers_down
 
 say "Without --pe sip: plain persistence pins every call of the proxy to one server"
