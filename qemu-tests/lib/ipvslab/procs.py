@@ -21,7 +21,6 @@ def wait_until(cond, timeout, what, poll=0.2):
             return v
         if time.monotonic() > end:
             raise Timeout(f"{what}: not after {timeout:.0f} s")
-        reap()
         time.sleep(poll)
 
 
@@ -84,7 +83,9 @@ def kill_all(pids, grace=30):
             except ProcessLookupError:
                 pass
         try:
-            wait_until(lambda: not any(alive(p) for p in pids), grace, "processes end", 0.1)
+            # Reaping here takes exit statuses from their Popen objects: only at the end.
+            wait_until(lambda: reap() or not any(alive(p) for p in pids), grace,
+                       "processes end", 0.1)
             return
         except Timeout:
             pass

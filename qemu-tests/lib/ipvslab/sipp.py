@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from . import checks, ipvs, netns, procs
-from .topology import RS, SERVERS, rs_ns
+from .topology import RS, RS6, SERVERS, VIP, rs_ns
 
 # sipp's socket buffers (its default is 64 KiB), and net.core.rmem_max/wmem_max while a Lab
 # runs: a busy guest can stall a sipp process for seconds, and without retransmissions a
@@ -125,7 +125,6 @@ class Sipp:
     def servers(self, kinds, sf=None):
         """A UAS on each real server per KIND: bound to its IPv4 ("v4") or IPv6 ("v6")
         address, or to the VIP ("vip", for tunnelling); waits until they all listen."""
-        from .topology import RS6, VIP
         for kind in kinds:
             for i in SERVERS:
                 ip = {"v4": RS[i - 1], "v6": RS6[i - 1], "vip": VIP}[kind]
