@@ -99,7 +99,8 @@ class Flood(threading.Thread):
     is set once the long Call-IDs are out; the last chunk waits for `listed`."""
 
     def __init__(self, n):
-        super().__init__()
+        # A daemon: a scenario that fails while the flood waits must still end.
+        super().__init__(daemon=True)
         self.n = n
         rng = self.rng = random.Random(5060)
         self.longs = [words(rng, 251).decode() + f"{i:04d}" for i in range(10)]
