@@ -121,6 +121,17 @@ def conns(ns):
     return out
 
 
+def totals_when(ns, cond, deadline=120):
+    """NS's totals once COND(totals) holds, or as they are after DEADLINE seconds. IPVS sums
+    its per-CPU packet counters into the totals it shows in its estimator, every 2 s: right
+    after traffic the totals may not count it yet."""
+    try:
+        return procs.wait_until(lambda: (t := totals(ns)) if cond(t) else None, deadline,
+                                "IPVS's totals catch up")
+    except procs.Timeout:
+        return totals(ns)
+
+
 def totals(ns):
     """(connections, incoming, outgoing packets) IPVS handled in NS (/proc/net/ip_vs_stats)."""
     lines = netns.read(ns, "ip_vs_stats").split("\n")
