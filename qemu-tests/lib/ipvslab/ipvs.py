@@ -125,9 +125,11 @@ def totals_when(ns, cond, deadline=120):
     """NS's totals once COND(totals) holds, or as they are after DEADLINE seconds. IPVS sums
     its per-CPU packet counters into the totals it shows in its estimator, every 2 s: right
     after traffic the totals may not count it yet."""
+    def caught_up():
+        t = totals(ns)
+        return t if cond(t) else None
     try:
-        return procs.wait_until(lambda: (t := totals(ns)) if cond(t) else None, deadline,
-                                "IPVS's totals catch up")
+        return procs.wait_until(caught_up, deadline, "IPVS's totals catch up")
     except procs.Timeout:
         return totals(ns)
 
