@@ -10,5 +10,12 @@ qemu-tests/e2e/ is one executable file:
         ...
     sys.exit(checks.finish())
 """
-from . import checks  # noqa: F401
-from .lab import Lab  # noqa: F401
+
+
+def __getattr__(name):
+    # Imported on first use, so that `python3 -m ipvslab.topology` (topo.sh) does not load
+    # the topology module twice.
+    if name == "Lab":
+        from .lab import Lab
+        return Lab
+    raise AttributeError(name)
