@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Preloaded into sipp by e2e.py (LD_PRELOAD). sipp's main loop waits for its sockets with a
- * timeout of 1 ms even when it has nothing to do; under the emulated debug kernel each of
- * those system calls is so costly that three or four idle sipp processes keep both virtual
- * CPUs busy, and the traffic under test waits behind them. Waiting 20 ms instead changes
+ * Preloaded into sipp by qemu-tests/lib/ipvslab/sipp.py (LD_PRELOAD). sipp's main loop
+ * waits for its sockets with a timeout of 1 ms even when it has nothing to do; under the
+ * emulated debug kernel each of those system calls is so costly that three or four idle
+ * sipp processes keep both virtual CPUs busy, and the traffic under test waits behind them. Waiting 20 ms instead changes
  * nothing for the messages (a datagram wakes sipp at once); only sipp's own timers (call
  * pacing, pauses, timeouts) get 20 ms coarser.
  */

@@ -1,74 +1,35 @@
-# A SIP load-balancing topology in network namespaces (sourced by tests inside the VM).
+# The test topology for the bash tests inside the VM (sourced): its names and addresses come
+# from topology.conf and its set-up from ipvslab.topology, which the Python scenarios use too.
 #
 #   client ns "cli" --veth-- director ns "dir" --bridge-- real servers "rs1" "rs2" "rs3"
-#   10.0.1.2               10.0.1.1 (VIP 10.0.1.100)      10.0.2.11 .12 .13 (gw 10.0.2.1)
-#                          10.0.2.1
-#   and the same in IPv6: fd00:1::2, fd00:1::1 (VIP fd00:1::100), fd00:2::1, fd00:2::11...
+#   (addresses in topology.conf; every one lives only inside these namespaces)
 #
-# Every address lives only inside these namespaces.
+# Gives: topo_up, topo_down, in_cli, in_dir, in_rs N, $CLI_IP $DIR_IP $VIP $CLI_IP6 $DIR_IP6
+# $VIP6, arrays RS_IPS RS_IP6S, $PY, stat NAME, template_callids_hex.
 # shellcheck shell=bash
 
-CLI_IP=10.0.1.2 DIR_IP=10.0.1.1 VIP=10.0.1.100
-CLI_IP6=fd00:1::2 DIR_IP6=fd00:1::1 VIP6=fd00:1::100
-RS_IPS=(10.0.2.11 10.0.2.12 10.0.2.13)
-RS_IP6S=(fd00:2::11 fd00:2::12 fd00:2::13)
+_TOPO_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=/usr/bin/python3
 
-in_cli() { ip netns exec cli "$@"; }
-in_dir() { ip netns exec dir "$@"; }
-in_rs() { local n=$1; shift; ip netns exec "rs$n" "$@"; }
+# topology.conf's NAME=VALUE lines, read as data (a list of several words becomes an array).
+while IFS='=' read -r _k _v; do
+  [[ $_k =~ ^[A-Z][A-Z0-9_]*$ ]] || continue
+  read -r -a _words <<<"$_v"
+  declare -g -n _ref=$_k
+  if ((${#_words[@]} > 1)); then _ref=("${_words[@]}"); else _ref=$_v; fi
+  declare -g +n _ref
+  unset _ref
+done <"$_TOPO_LIB/topology.conf"
+unset _k _v _words
 
-# Every exec costs up to a second in the emulated debug kernel, so the set-up is one `ip
-# -batch` per namespace rather than one `ip` per step.
-topo_up() {
-  topo_down
-  local ns i
-  {
-    for ns in cli dir rs1 rs2 rs3; do echo "netns add $ns"; done
-    echo "link add c0 netns cli type veth peer name d0 netns dir"
-    for i in 1 2 3; do echo "link add r$i netns rs$i type veth peer name b$i netns dir"; done
-  } | ip -batch -
-  ip -n cli -batch - <<EOF
-link set lo up
-addr add $CLI_IP/24 dev c0
-addr add $CLI_IP6/64 dev c0 nodad
-link set c0 up
-route add default via $DIR_IP
-route add default via $DIR_IP6
-EOF
-  {
-    echo "link set lo up"
-    echo "addr add $DIR_IP/24 dev d0"
-    echo "addr add $VIP/32 dev d0"
-    echo "addr add $DIR_IP6/64 dev d0 nodad"
-    echo "addr add $VIP6/128 dev d0 nodad"
-    echo "link set d0 up"
-    echo "link add br0 type bridge"
-    echo "addr add 10.0.2.1/24 dev br0"
-    echo "addr add fd00:2::1/64 dev br0 nodad"
-    echo "link set br0 up"
-    for i in 1 2 3; do echo "link set b$i master br0 up"; done
-  } | ip -n dir -batch -
-  for i in 1 2 3; do
-    ip -n "rs$i" -batch - <<EOF
-link set lo up
-addr add ${RS_IPS[i - 1]}/24 dev r$i
-addr add ${RS_IP6S[i - 1]}/64 dev r$i nodad
-link set r$i up
-route add default via 10.0.2.1
-route add default via fd00:2::1
-EOF
-  done
-  in_dir sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-}
+in_cli() { ip netns exec "$CLI_NS" "$@"; }
+in_dir() { ip netns exec "$DIR_NS" "$@"; }
+in_rs() { local n=$1; shift; ip netns exec "${RS_NS[n - 1]}" "$@"; }
 
-topo_down() {
-  local ns
-  for ns in cli dir rs1 rs2 rs3; do
-    [[ -e /run/netns/$ns ]] && echo "netns del $ns"
-  done | ip -batch - 2>/dev/null
-  return 0
-}
+# One Python process does the whole set-up with netlink (every exec costs up to a second
+# under the emulated debug kernel).
+topo_up() { PYTHONPATH=$_TOPO_LIB "$PY" -S -m ipvslab.topology up; }
+topo_down() { PYTHONPATH=$_TOPO_LIB "$PY" -S -m ipvslab.topology down; }
 
 # The Call-IDs of the director's templates made by engine "sip", one per line, as hex.
 template_callids_hex() {
@@ -85,5 +46,13 @@ with open("/proc/net/ip_vs_conn", "rb") as f:
 PY
 }
 
-# stat NAME: a counter of our engine in the director's namespace.
-stat() { in_dir awk -v n="$1" '$1 == n { print $2 }' /proc/net/ip_vs_pe_sip_stats; }
+# stat NAME: a counter of our engine, as the director's namespace sees it (the root
+# namespace's before topo_up).
+stat() {
+  local f=/proc/net/ip_vs_pe_sip_stats out k v
+  if [[ -e /run/netns/$DIR_NS ]]; then out=$(in_dir cat "$f" 2>/dev/null); else out=$(cat "$f" 2>/dev/null); fi
+  if [[ -n $out ]]; then
+    while read -r k v; do [[ $k == "$1" ]] && { echo "$v"; return 0; }; done <<<"$out"
+  fi
+  return 1
+}

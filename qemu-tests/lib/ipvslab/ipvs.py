@@ -1,0 +1,152 @@
+"""IPVS: rules through `ipvsadm-rs -R`, the generic netlink family for what the scenarios
+change or count while traffic runs, and the /proc/net files."""
+import ipaddress
+import socket
+import struct
+
+from . import netns, procs
+from .rtnl import Netlink, attrs, nla
+
+GENL_ID_CTRL, CTRL_CMD_GETFAMILY, CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 0x10, 3, 1, 2
+IPVS_CMD_SET_SERVICE, IPVS_CMD_GET_SERVICE, IPVS_CMD_ATTR_SERVICE = 2, 4, 1
+SVC_AF, SVC_PROTO, SVC_ADDR, SVC_PORT, SVC_SCHED, SVC_FLAGS, SVC_TIMEOUT, SVC_NETMASK, \
+    SVC_STATS, SVC_PE, SVC_STATS64 = 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12
+STATS_CONNS, STATS_INPKTS, STATS_OUTPKTS = 1, 2, 3
+SVC_F_PERSISTENT, SVC_F_ONEPACKET = 0x1, 0x4
+
+
+def rules(namespaces, text):
+    """`ipvsadm-rs -R` of TEXT in each namespace; a line "@NS rule" goes to NS only."""
+    for ns in namespaces:
+        lines = []
+        for line in text.strip().split("\n"):
+            line = line.strip()
+            if line.startswith("@"):
+                target, _, line = line[1:].partition(" ")
+                if target != ns:
+                    continue
+            lines.append(line)
+        p = procs.run(ns, ["ipvsadm-rs", "-R"], input="\n".join(lines).encode() + b"\n")
+        if p.returncode:
+            raise RuntimeError(f"ipvsadm-rs -R in {ns}: exit {p.returncode}")
+
+
+def service_rules(vip, servers, fwd="-m", pe="sip", v6=False, port=5060):
+    """The rules of a one-packet UDP service on VIP:PORT with persistence 60 s (mask 0.0.0.0
+    in IPv4; in IPv6 the default /128, which with one client keys the templates on the
+    Call-ID as 0.0.0.0 does in IPv4), engine PE (None: none), to SERVERS with FWD."""
+    a = (lambda ip: f"[{ip}]:{port}") if v6 else (lambda ip: f"{ip}:{port}")
+    head = f"-A -u {a(vip)} -s rr -p 60" + ("" if v6 else " -M 0.0.0.0") + " -o" + \
+        (f" --pe {pe}" if pe else "")
+    return "\n".join([head] + [f"-a -u {a(vip)} -r {a(s)} {fwd}" for s in servers])
+
+
+class Ipvs(Netlink):
+    """The IPVS generic netlink family, in the namespace current when it was made."""
+
+    def __init__(self):
+        super().__init__(16)  # NETLINK_GENERIC
+        msg = struct.pack("=BBH", CTRL_CMD_GETFAMILY, 1, 0) + \
+            nla(CTRL_ATTR_FAMILY_NAME, b"IPVS\0")
+        (_, body), = self.request(GENL_ID_CTRL, msg)
+        self.family = struct.unpack_from("=H", attrs(body, 4)[CTRL_ATTR_FAMILY_ID])[0]
+
+    def set_service(self, addr, port, pe, timeout=60, sched="rr"):
+        """`ipvsadm -E -u ADDR:PORT -s SCHED -p TIMEOUT -M 0.0.0.0 -o [--pe PE]` (IPv4)."""
+        svc = nla(SVC_AF, struct.pack("=H", socket.AF_INET)) + \
+            nla(SVC_PROTO, struct.pack("=H", socket.IPPROTO_UDP)) + \
+            nla(SVC_ADDR, socket.inet_aton(addr) + b"\0" * 12) + \
+            nla(SVC_PORT, struct.pack("!H", port)) + nla(SVC_SCHED, sched.encode() + b"\0") + \
+            nla(SVC_FLAGS, struct.pack("=II", SVC_F_PERSISTENT | SVC_F_ONEPACKET, 0xffffffff)) + \
+            nla(SVC_TIMEOUT, struct.pack("=I", timeout)) + nla(SVC_NETMASK, b"\0" * 4)
+        if pe:
+            svc += nla(SVC_PE, pe.encode() + b"\0")
+        self.request(self.family, struct.pack("=BBH", IPVS_CMD_SET_SERVICE, 1, 0) +
+                     nla(IPVS_CMD_ATTR_SERVICE, svc))
+
+    def services(self):
+        """Every service with its packet counters: dicts addr, port, proto, conns, inpkts,
+        outpkts."""
+        out = []
+        for _, body in self.request(self.family, struct.pack("=BBH", IPVS_CMD_GET_SERVICE, 1, 0),
+                                    dump=True):
+            svc = attrs(attrs(body, 4).get(IPVS_CMD_ATTR_SERVICE, b""))
+            if SVC_ADDR not in svc:
+                continue  # a firewall-mark service
+            af = struct.unpack("=H", svc[SVC_AF])[0]
+            raw = svc[SVC_ADDR][:16 if af == socket.AF_INET6 else 4]
+            st = attrs(svc[SVC_STATS64]) if SVC_STATS64 in svc else attrs(svc[SVC_STATS])
+            num = (lambda v: struct.unpack("=Q", v)[0]) if SVC_STATS64 in svc else \
+                (lambda v: struct.unpack("=I", v)[0])
+            out.append({"addr": str(ipaddress.ip_address(raw)),
+                        "port": struct.unpack("!H", svc[SVC_PORT])[0],
+                        "proto": struct.unpack("=H", svc[SVC_PROTO])[0],
+                        "conns": num(st[STATS_CONNS]), "inpkts": num(st[STATS_INPKTS]),
+                        "outpkts": num(st[STATS_OUTPKTS])})
+        return out
+
+
+def service_inpkts(ns, addr, port):
+    """Packets IPVS in NS took in for the UDP service ADDR:PORT."""
+    with netns.In(ns):
+        ipvs = Ipvs()
+    try:
+        for s in ipvs.services():
+            if s["addr"] == str(ipaddress.ip_address(addr)) and s["port"] == port and \
+                    s["proto"] == socket.IPPROTO_UDP:
+                return s["inpkts"]
+    finally:
+        ipvs.close()
+    raise LookupError(f"no service {addr}:{port} in {ns}")
+
+
+def conns(ns):
+    """The entries of NS's /proc/net/ip_vs_conn: dicts with dest, dport, pe, data, template."""
+    lines = netns.read(ns, "ip_vs_conn", "rb").split(b"\n")[1:]
+    out = []
+    for line in lines:
+        fields = line.split(None, 9)
+        if len(fields) < 9:
+            continue
+        dest = fields[5].decode()
+        dest = str(ipaddress.ip_address(int(dest, 16))) if ":" not in dest else \
+            str(ipaddress.ip_address(dest))
+        pe, data = None, None
+        if len(fields) == 10:
+            pe, _, data = fields[9].partition(b" ")
+            pe, data = pe.decode(), data.decode("latin-1")
+        # Templates have no client port.
+        out.append({"dest": dest, "dport": int(fields[6], 16), "state": fields[7].decode(),
+                    "pe": pe, "data": data, "template": fields[2] == b"0000"})
+    return out
+
+
+def totals_when(ns, cond, deadline=120):
+    """NS's totals once COND(totals) holds, or as they are after DEADLINE seconds. IPVS sums
+    its per-CPU packet counters into the totals it shows in its estimator, every 2 s: right
+    after traffic the totals may not count it yet."""
+    def caught_up():
+        t = totals(ns)
+        return t if cond(t) else None
+    try:
+        return procs.wait_until(caught_up, deadline, "IPVS's totals catch up")
+    except procs.Timeout:
+        return totals(ns)
+
+
+def totals(ns):
+    """(connections, incoming, outgoing packets) IPVS handled in NS (/proc/net/ip_vs_stats)."""
+    lines = netns.read(ns, "ip_vs_stats").split("\n")
+    c, i, o = (int(x, 16) for x in lines[2].split()[:3])
+    return c, i, o
+
+
+def service_count():
+    """IPVS services in the root namespace (/proc/net/ip_vs): a namespace's services go with
+    it, so once the lab's namespaces are gone, any left were made outside them."""
+    try:
+        with open("/proc/net/ip_vs") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return 0
+    return sum(1 for x in text.split("\n")[3:] if x.startswith(("TCP", "UDP", "SCTP", "FWM")))

@@ -1,0 +1,85 @@
+"""Kernel modules by system call (finit_module, delete_module), and the engine's counters."""
+import ctypes
+import errno
+import os
+
+from . import netns
+
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_FINIT_MODULE, SYS_DELETE_MODULE = 313, 176
+EWOULDBLOCK = errno.EWOULDBLOCK
+ENGINE = "ip_vs_pe_sip_rs"
+# Our engine and the kernel's C one: both register engine "sip".
+ENGINES = [ENGINE, "ip_vs_pe_sip"]
+STATS = ["examined", "found", "not_udp", "fragment", "no_payload", "no_callid", "too_long",
+         "bad_terminator", "alloc_failed"]
+STATS_PROC = "ip_vs_pe_sip_stats"  # /proc/net/, per network namespace
+# Transitional: the engine's counters were global files in sysfs before they moved to the
+# per-namespace proc file; read them there while a module without the proc file is built.
+STATS_SYSFS = f"/sys/module/{ENGINE}/stats"
+
+
+def module_file(name):
+    base = f"/lib/modules/{os.uname().release}"
+    with open(f"{base}/modules.dep") as f:
+        for line in f:
+            path = line.split(":")[0]
+            if os.path.basename(path).split(".")[0] == name:
+                return path if path.startswith("/") else f"{base}/{path}"
+    raise FileNotFoundError(name)
+
+
+def load(name):
+    """finit_module(2); its dependencies (ip_vs) must already be loaded. Returns 0 or errno."""
+    fd = os.open(module_file(name), os.O_RDONLY)
+    try:
+        ret = libc.syscall(SYS_FINIT_MODULE, fd, b"", 0)
+        return 0 if ret == 0 else ctypes.get_errno()
+    finally:
+        os.close(fd)
+
+
+def unload(name):
+    """delete_module(2) without waiting, as rmmod: 0, or EWOULDBLOCK while in use."""
+    ret = libc.syscall(SYS_DELETE_MODULE, name.encode(), os.O_NONBLOCK)
+    return 0 if ret == 0 else ctypes.get_errno()
+
+
+def loaded(name):
+    with open("/proc/modules") as f:
+        return any(line.split()[0] == name for line in f)
+
+
+def stats_file(ns):
+    """Where namespace NS's counters are read from, or None when there are none (module not
+    loaded)."""
+    with netns.In(ns):
+        p = f"/proc/thread-self/net/{STATS_PROC}"
+        if os.path.exists(p):
+            return p
+    return STATS_SYSFS if os.path.isdir(STATS_SYSFS) else None
+
+
+def stats_present(ns):
+    return stats_file(ns) is not None
+
+
+def engine_stats(ns):
+    """The engine's counters as namespace NS sees them ({name: value}; all 0 when the module
+    is not loaded). The proc file's lines are "NAME VALUE"; names beyond STATS are kept."""
+    out = {k: 0 for k in STATS}
+    with netns.In(ns):
+        p = f"/proc/thread-self/net/{STATS_PROC}"
+        if os.path.exists(p):
+            with open(p) as f:
+                for line in f:
+                    parts = line.split()
+                    if len(parts) == 2 and parts[1].isdigit():
+                        out[parts[0]] = int(parts[1])
+            return out
+    if os.path.isdir(STATS_SYSFS):  # transitional, see STATS_SYSFS
+        for k in STATS:
+            with open(f"{STATS_SYSFS}/{k}") as f:
+                out[k] = int(f.read())
+    return out
+

@@ -1,0 +1,105 @@
+"""Network namespaces as `ip netns` keeps them (bind mounts under /run/netns), entered by
+setns(2) on the calling thread."""
+import ctypes
+import os
+
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+MS_BIND = 4096
+MNT_DETACH = 2
+
+ROOT_NS = os.open("/proc/self/ns/net", os.O_RDONLY)
+
+
+def check(ret, what):
+    if ret != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, f"{what}: {os.strerror(e)}")
+
+
+def path(name):
+    return f"/run/netns/{name}"
+
+
+def exists(name):
+    return os.path.exists(path(name))
+
+
+def add(name):
+    """What `ip netns add` does: a new namespace kept alive by a bind mount."""
+    os.makedirs("/run/netns", exist_ok=True)
+    os.close(os.open(path(name), os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+    check(libc.unshare(CLONE_NEWNET), "unshare")
+    try:
+        check(libc.mount(b"/proc/thread-self/ns/net", path(name).encode(), b"none", MS_BIND,
+                         None), f"mount {name}")
+    finally:
+        enter_root()
+
+
+def delete(name):
+    libc.umount2(path(name).encode(), MNT_DETACH)
+    os.unlink(path(name))
+
+
+def enter(name):
+    """Moves the calling thread into namespace NAME."""
+    fd = os.open(path(name), os.O_RDONLY)
+    try:
+        check(libc.setns(fd, CLONE_NEWNET), f"setns {name}")
+    finally:
+        os.close(fd)
+
+
+def enter_root():
+    check(libc.setns(ROOT_NS, CLONE_NEWNET), "setns root")
+
+
+def inode(name):
+    return os.stat(path(name)).st_ino
+
+
+class In:
+    """`with In("dir"):` runs the block, and starts processes, inside that namespace (on the
+    calling thread; files of the namespace are under /proc/thread-self/net)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        enter(self.name)
+
+    def __exit__(self, *_):
+        enter_root()
+
+
+def read(ns, name, mode="r"):
+    """The file /proc/net/NAME as namespace NS sees it."""
+    with In(ns):
+        with open(f"/proc/thread-self/net/{name}", mode) as f:
+            return f.read()
+
+
+def sysctl(ns, values):
+    """sysctl(ns, {"net.ipv4.ip_forward": 1}), for names without dots in their components."""
+    with In(ns):
+        for k, v in values.items():
+            with open("/proc/sys/" + k.replace(".", "/"), "w") as f:
+                f.write(str(v))
+
+
+def snmp(ns):
+    """NS's IPv4, ICMP and UDP counters (/proc/net/snmp) as {"UdpInDatagrams": n, ...}."""
+    lines = read(ns, "snmp").split("\n")
+    out = {}
+    for i in range(0, len(lines) - 1, 2):
+        head, vals = lines[i].split(), lines[i + 1].split()
+        if head and vals and head[0] == vals[0]:
+            proto = head[0].rstrip(":")
+            out.update({proto + k: int(v) for k, v in zip(head[1:], vals[1:])})
+    return out
+
+
+def snmp6(ns):
+    return {k: int(v) for k, v in (line.split() for line in read(ns, "snmp6").split("\n")
+                                   if line)}
