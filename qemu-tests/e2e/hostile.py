@@ -233,8 +233,8 @@ def begun(uac, n=3):
 
 # --- The scenario ----------------------------------------------------------------------
 
-rules = "\n".join([ipvs.service_rules(VIP, RS, pe=None), ipvs.service_rules(VIP6, RS6, pe=None,
-                                                                           v6=True),
+rules = "\n".join([ipvs.service_rules(VIP, RS, pe=None),
+                   ipvs.service_rules(VIP6, RS6, pe=None, v6=True),
                    ipvs.service_rules(VIP, RS[:1], pe=None, port=5070)])
 step("topology, IPv4 and IPv6 services without engine, an idle service on port 5070, "
      "sipp UAS on rs1-3")

@@ -10,7 +10,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ipvslab import Lab, checks, ipvs  # noqa: E402
 from ipvslab.checks import expect, expect_eq, step  # noqa: E402
-from ipvslab.scenario import expect_balanced, expect_engine_both_ways, expect_templates  # noqa: E402
+from ipvslab.scenario import (  # noqa: E402
+    expect_balanced, expect_engine_both_ways, expect_templates)
 from ipvslab.topology import CLI, DIR_NS, RS, VIP  # noqa: E402
 
 calls = int(os.environ.get("E2E_CALLS", 200))

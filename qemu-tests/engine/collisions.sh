@@ -74,7 +74,7 @@ print(f"FB_SENT={len(fb_at)} FB_AT_RS3={fb_at.count('rs3')} FB_AT_RS12={len(fb_a
 print(f"CID_TEMPLATES={len(tmpl)} CID_AT_RS3={sum(1 for t, ss in got.items() if t.startswith('call-') for s in ss if s == 'rs3')} CID_OFF_TEMPLATE={len(cid_bad)}")
 PY
 )
-echo "$report" | sed 's/^/  /'
+while IFS= read -r line; do echo "  $line"; done <<<"$report"
 eval "$report"
 expect_eq "exactly one fallback template (engine sip, no Call-ID), pointing at rs3" \
   "$FB_TEMPLATES/$FB_TEMPLATE_AT" "1/rs3"

@@ -41,6 +41,7 @@ expect_eq "the master counted ${#clients[@]}x2 without Call-ID and 1 with" \
 # "CLIENT DEST" for each fallback template (engine sip, no data) of namespace $1; the line's
 # FromIP is the masked client address, DestIP its server.
 fallback_templates() {
+  # shellcheck disable=SC2016 # awk's own fields
   ip netns exec "$1" awk 'NR > 1 && $3 == "0000" && NF == 10 && $10 == "sip" { print $2, $6 }' \
     /proc/net/ip_vs_conn | sort
 }

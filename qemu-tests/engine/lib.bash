@@ -2,6 +2,7 @@
 # shellcheck shell=bash
 
 TAGSINK=$ROOT/qemu-tests/engine/tagsink.py
+# shellcheck disable=SC2034 # for the tests that source this file
 TAGSEND=$ROOT/qemu-tests/engine/tagsend.py
 
 # wait_for SECONDS CMD [ARG...]: runs CMD every 0.2 s until it succeeds; fails after SECONDS.
@@ -40,6 +41,6 @@ wait_lines() {
 # for namespaces that are still going away to release them.
 ipvs_unload_all() {
   local m
-  for m in $(awk '$1 ~ /^ip_vs_/ { print $1 }' /proc/modules); do unload "$m" || return 1; done
+  while read -r m; do unload "$m" || return 1; done < <(awk '$1 ~ /^ip_vs_/ { print $1 }' /proc/modules)
   if grep -q '^ip_vs ' /proc/modules; then unload ip_vs || return 1; fi
 }

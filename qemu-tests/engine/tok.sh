@@ -22,7 +22,7 @@ expect_fail "rmmod ip_vs_pe_tok_rs is refused while the service uses it" rmmod i
 expect "rmmod ip_vs_pe_sip_rs, which no service uses, succeeds" rmmod ip_vs_pe_sip_rs
 expect "the real servers listen" sinks_up
 
-for round in 1 2 3; do
+for _ in 1 2 3; do
   in_cli "$PY" "$TAGSEND" "$CLI_IP" 5060 "$VIP" 5060 line "T" 1 "$tokens" >/dev/null
 done
 expect "the $((tokens * 3)) datagrams arrived" wait_lines 60 $((tokens * 3)) /tmp/rs[123].log

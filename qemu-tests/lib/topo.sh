@@ -16,6 +16,7 @@ while IFS='=' read -r _k _v; do
   [[ $_k =~ ^[A-Z][A-Z0-9_]*$ ]] || continue
   read -r -a _words <<<"$_v"
   declare -g -n _ref=$_k
+  # shellcheck disable=SC2178 # _ref names a different variable on each line
   if ((${#_words[@]} > 1)); then _ref=("${_words[@]}"); else _ref=$_v; fi
   declare -g +n _ref
   unset _ref

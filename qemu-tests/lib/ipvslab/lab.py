@@ -127,4 +127,3 @@ class Lab:
     def refuse_unload(self):
         """Tries to unload the engine now: errno (EWOULDBLOCK while a service uses it)."""
         return modules.unload(modules.ENGINE)
-

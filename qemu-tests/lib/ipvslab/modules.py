@@ -14,9 +14,6 @@ ENGINES = [ENGINE, "ip_vs_pe_sip"]
 STATS = ["examined", "found", "not_udp", "fragment", "no_payload", "no_callid", "too_long",
          "bad_terminator", "alloc_failed"]
 STATS_PROC = "ip_vs_pe_sip_stats"  # /proc/net/, per network namespace
-# Transitional: the engine's counters were global files in sysfs before they moved to the
-# per-namespace proc file; read them there while a module without the proc file is built.
-STATS_SYSFS = f"/sys/module/{ENGINE}/stats"
 
 
 def module_file(name):
@@ -57,7 +54,7 @@ def stats_file(ns):
         p = f"/proc/thread-self/net/{STATS_PROC}"
         if os.path.exists(p):
             return p
-    return STATS_SYSFS if os.path.isdir(STATS_SYSFS) else None
+    return None
 
 
 def stats_present(ns):
@@ -76,10 +73,4 @@ def engine_stats(ns):
                     parts = line.split()
                     if len(parts) == 2 and parts[1].isdigit():
                         out[parts[0]] = int(parts[1])
-            return out
-    if os.path.isdir(STATS_SYSFS):  # transitional, see STATS_SYSFS
-        for k in STATS:
-            with open(f"{STATS_SYSFS}/{k}") as f:
-                out[k] = int(f.read())
     return out
-

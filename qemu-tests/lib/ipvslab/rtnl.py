@@ -101,7 +101,9 @@ class Rt(Netlink):
                      NLM_F_CREATE | NLM_F_EXCL)
 
     def set(self, name, up=True, master=None):
-        extra = nla(IFLA_MASTER, struct.pack("=I", socket.if_nametoindex(master))) if master else b""
+        extra = b""
+        if master:
+            extra = nla(IFLA_MASTER, struct.pack("=I", socket.if_nametoindex(master)))
         self.request(RTM_NEWLINK, ifinfo(socket.if_nametoindex(name), IFF_UP if up else 0, IFF_UP)
                      + extra)
 

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import time
 
-from . import checks, ipvs, netns, procs
+from . import checks, netns, procs
 from .topology import RS, RS6, SERVERS, VIP, rs_ns
 
 # sipp's socket buffers (its default is 64 KiB), and net.core.rmem_max/wmem_max while a Lab
