@@ -185,6 +185,11 @@ impl Engine for Sip {
         if ctx.protocol() != Some(IPPROTO_UDP) {
             return None;
         }
+        // Where IPVS does not ask the engine (a service without persistence, a firewall mark,
+        // port 0), the connection is made as by C, with no template.
+        if !ctx.asks_engine() {
+            return ctx.new_conn();
+        }
         // As in C, a datagram without a usable Call-ID creates nothing: its template would be
         // the client's fallback template, pointing at this server. `ip_vs_new_conn_out()`
         // calls `fill_param` (which counts the datagram) only for one with a Call-ID.

@@ -27,6 +27,13 @@ macro_rules! bool_param {
         static $value: ::core::sync::atomic::AtomicBool =
             ::core::sync::atomic::AtomicBool::new(false);
 
+        // C's `VERIFY_OCTAL_PERMISSIONS()`: nobody but the owner may write a parameter, and
+        // whoever may write it may read it.
+        const _: () = assert!(
+            ($perm) & 0o002 == 0 && ($perm) & 0o020 == 0 && ($perm) <= 0o777,
+            "module parameter permissions must not let others or the group write it"
+        );
+
         const _: () = {
             extern "C" {
                 static __this_module: ::kernel::types::Opaque<::kernel::bindings::module>;

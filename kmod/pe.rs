@@ -11,9 +11,11 @@
 //! it, each showing exactly what IPVS provides to that operation ([`Lookup`] for `fill_param`
 //! and `ct_match`, [`HashKey`] for `hashkey_raw`, [`Conn`], [`SkBuff`], [`ConnOut`]).
 //!
-//! IPVS calls the operations from the packet path (softirq, or process context with bottom
-//! halves enabled, always under `rcu_read_lock()`), so they must not sleep: allocations use
-//! `GFP_ATOMIC`.
+//! IPVS calls `fill_param`, `ct_match` and `conn_out` from the packet path (softirq, or
+//! process context with bottom halves disabled, under `rcu_read_lock()`); `hashkey_raw` also
+//! from timers, the sync kthread and process context (`ip_vs_conn_hash()`,
+//! `ip_vs_conn_unlink()`, `ip_vs_ct_in_get()` before it takes the RCU lock), and
+//! `show_pe_data` from `/proc` readers. None of them may sleep: allocations use `GFP_ATOMIC`.
 
 use core::marker::PhantomData;
 use core::ptr::{addr_of, addr_of_mut, NonNull};
@@ -540,6 +542,19 @@ impl ConnOut<'_> {
         unsafe { SkBuff::from_raw(self.skb) }
     }
 
+    /// Whether IPVS will call the engine's `fill_param` for this packet in
+    /// `ip_vs_new_conn_out()`: only for a persistent service with a virtual port (not a
+    /// firewall mark) and a packet with a destination port. For any other, IPVS creates the
+    /// connection without asking the engine.
+    pub(crate) fn asks_engine(&self) -> bool {
+        // SAFETY: By the type invariant `svc` is valid; `flags`, `fwmark` and `port` are
+        // written only when the service is edited under IPVS's service mutex, and a torn read
+        // is impossible for these word-sized fields.
+        let (flags, fwmark, port) =
+            unsafe { ((*self.svc).flags, (*self.svc).fwmark, (*self.svc).port) };
+        flags & bindings::IP_VS_SVC_F_PERSISTENT != 0 && fwmark == 0 && port != 0 && self.dport != 0
+    }
+
     /// The network namespace of the service.
     pub(crate) fn net(&self) -> &Net {
         // SAFETY: By the type invariant `svc` is valid; its `ipvs` and that one's `net` live
@@ -699,8 +714,13 @@ impl<T: Engine> Adapter<T> {
         // SAFETY: IPVS passes a valid connection, see [`Conn`].
         let conn = unsafe { Conn::from_raw(cp) };
         // SAFETY: `PeTable::new` checked at compile time that `SHOW_MAXLEN` bytes fit in what
-        // remains of the buffer, which nothing else accesses during the call.
-        let out = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), T::SHOW_MAXLEN) };
+        // remains of the buffer, which nothing else accesses during the call. The buffer is
+        // an uninitialised stack array in C: zero it, so that the slice handed to the engine
+        // holds initialised bytes (a `/proc` read, not the packet path).
+        let out = unsafe {
+            core::ptr::write_bytes(buf.cast::<u8>(), 0, T::SHOW_MAXLEN);
+            core::slice::from_raw_parts_mut(buf.cast::<u8>(), T::SHOW_MAXLEN)
+        };
         let n = T::show_pe_data(conn, out).min(T::SHOW_MAXLEN);
         // CAST: at most SHOW_BUF (274), checked at compile time, which fits in a `c_int`.
         n as c_int
@@ -746,7 +766,7 @@ pub(crate) struct PeTable<T: Engine> {
 
 // SAFETY: IPVS reads the table from any CPU; it is written only by `Registration::register`
 // and `unregister_ip_vs_pe()`, which the `registered` flag serialises, and by IPVS under its
-// own lock (`n_list`, `refcnt`).
+// own `ip_vs_pe_mutex` (`n_list`; IPVS 6.12 never touches `refcnt`).
 unsafe impl<T: Engine> Sync for PeTable<T> {}
 
 impl<T: Engine> PeTable<T> {
