@@ -22,10 +22,14 @@ run_engine() { # MODULE INDEX_COLUMN LABEL
   expect "$label engine: module $mod is loaded" grep -q "^$mod " /proc/modules
   in_dir ipvsadm -A -u "$VIP:5060" -s rr -p 60 -M 0.0.0.0 -o --pe sip
   for ip in "${RS_IPS[@]}"; do in_dir ipvsadm -a -u "$VIP:5060" -r "$ip:5060" -m; done
-  in_cli "$PY" "$ROOT/qemu-tests/lib/sipsend.py" "$CLI_IP" 5060 "$VIP" 5060 "${files[@]}" >/dev/null
-  sleep 1
-  template_callids_hex | sort >"/tmp/got.$label"
   awk -F'\t' -v c="$col" '$c != "-" { print $c }' "$corpus/index.tsv" | sort >"/tmp/want.$label"
+  in_cli "$PY" "$ROOT/qemu-tests/lib/sipsend.py" "$CLI_IP" 5060 "$VIP" 5060 "${files[@]}" >/dev/null
+  # Until the director holds as many templates as Call-IDs were sent (a deadline of 120 s,
+  # which only a failure reaches); the diff below then says whether they are the right ones.
+  local want t=$((SECONDS + 120))
+  want=$(wc -l <"/tmp/want.$label")
+  until (($(template_callids_hex | wc -l) >= want)) || ((SECONDS >= t)); do sleep 0.2; done
+  template_callids_hex | sort >"/tmp/got.$label"
   expect "$label engine: stored Call-IDs match the corpus ($(wc -l <"/tmp/want.$label") expected)" \
     diff "/tmp/want.$label" "/tmp/got.$label"
 }

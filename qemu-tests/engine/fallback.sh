@@ -5,8 +5,17 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/qemu-tests/lib/topo.sh"
 
-# wait_until CMD [ARG...]: CMD succeeds within 30 s.
-wait_until() { local t=$((SECONDS + 30)); until "$@"; do ((SECONDS < t)) || return 1; sleep 0.2; done; }
+# wait_until CMD [ARG...]: CMD succeeds within 120 s (a deadline that only catches a failure:
+# each wait is for a datagram or a socket, which come in well under a second on a quiet host).
+wait_until() { local t=$((SECONDS + 120)); until "$@"; do ((SECONDS < t)) || return 1; sleep 0.2; done; }
+# sinks_bound: every real server's UDP and TCP sink listens on port 5060 (0x13C4).
+sinks_bound() {
+  local i
+  for i in 1 2 3; do
+    in_rs "$i" grep -q ':13C4 00000000:0000 07' /proc/net/udp || return 1
+    in_rs "$i" grep -q ':13C4 00000000:0000 0A' /proc/net/tcp || return 1
+  done
+}
 send() { in_cli "$PY" "$ROOT/qemu-tests/lib/sipsend.py" "$CLI_IP" 5060 "$VIP" 5060 "$@" >/dev/null; }
 received() { cat /tmp/rs*.log 2>/dev/null | wc -l; }
 
@@ -23,7 +32,7 @@ setup() { # MODULE [PARAM=VALUE...]
     (in_rs "$i" "$PY" "$ROOT/qemu-tests/lib/sink.py" udp 0.0.0.0 5060 "/tmp/rs$i.log" &)
     (in_rs "$i" "$PY" "$ROOT/qemu-tests/lib/sink.py" tcp 0.0.0.0 5060 "/tmp/rs$i.log" &)
   done
-  sleep 1
+  wait_until sinks_bound || echo "  (the sinks did not all bind)"
 }
 
 d=/tmp/fallback
@@ -47,7 +56,8 @@ send "$d/longest"
 expect_eq "a 255-byte Call-ID is found" "$(stat found)" 1
 expect "and listed whole in /proc/net/ip_vs_conn" grep -q " sip $(head -c 255 /dev/zero | tr '\0' y)\$" <(in_dir cat /proc/net/ip_vs_conn)
 expect_eq "examined counts all five" "$(stat examined)" 5
-sleep 0.5
+arrived() { [ "$(received)" -ge "$1" ]; }
+wait_until arrived 5
 expect_eq "all five datagrams reached a real server" "$(received)" 5
 expect "a TCP connection to the --pe sip service goes through" \
   in_cli "$PY" -c "import socket; socket.create_connection(('$VIP', 5060), timeout=5).close()"
@@ -61,7 +71,6 @@ setup ip_vs_pe_sip_rs drop_without_callid=1
 param=/sys/module/ip_vs_pe_sip_rs/parameters/drop_without_callid
 send "$d/no_callid"
 send "$d/longest"
-arrived() { [ "$(received)" -ge "$1" ]; }
 expect "drop_without_callid=1: the message with a Call-ID arrives" wait_until arrived 1
 expect_eq "the one without Call-ID, sent before it, does not" "$(received)" 1
 expect_eq "counted as no_callid and dropped, beside the one found" \
@@ -81,7 +90,8 @@ expect "our engine unloads" unload ip_vs_pe_sip_rs
 setup ip_vs_pe_sip
 send "$d/no_callid"
 send "$d/longest"
-sleep 0.5
+# The datagram with a Call-ID, sent second, arriving means the first has had its chance.
+expect "the C engine passes the message with a Call-ID" wait_until arrived 1
 expect_eq "the C engine drops the message without Call-ID (only the other one arrives)" "$(received)" 1
 expect_fail "the C engine drops a TCP connection attempt" \
   in_cli "$PY" -c "import socket; socket.create_connection(('$VIP', 5060), timeout=3).close()"

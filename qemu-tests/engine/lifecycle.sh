@@ -3,6 +3,7 @@
 # unload while a service uses it, autoload by `--pe sip`, and a Call-ID in /proc.
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/qemu-tests/lib/topo.sh"
+. "$ROOT/qemu-tests/engine/lib.bash"
 
 mod_loaded() { grep -q "^$1 " /proc/modules; }
 
@@ -50,9 +51,8 @@ expect "the module is still loaded" mod_loaded ip_vs_pe_sip_rs
 
 callid="lifecycle-1@client.test"
 in_cli "$PY" "$ROOT/qemu-tests/lib/sipsend.py" "$CLI_IP" 5060 "$VIP" 5060 --callid "$callid" >/dev/null
-sleep 0.5
-expect "the Call-ID shows as 'sip <callid>' in /proc/net/ip_vs_conn" \
-  grep -q " sip $callid\$" <(in_dir cat /proc/net/ip_vs_conn)
+listed() { in_dir grep -q " sip $callid\$" /proc/net/ip_vs_conn; }
+expect "the Call-ID shows as 'sip <callid>' in /proc/net/ip_vs_conn" wait_for 120 listed
 expect_eq "one datagram examined" "$(stat examined)" 1
 expect_eq "one Call-ID found" "$(stat found)" 1
 expect_eq "counted in the director's namespace only, not in the root namespace" "$(root_stat examined)" 0
