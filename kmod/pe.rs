@@ -180,6 +180,43 @@ unsafe fn pe_data_slice<'a>(ptr: *const *mut c_char, len: *const u8) -> Option<&
     Some(unsafe { core::slice::from_raw_parts(data.cast::<u8>(), usize::from(len.read())) })
 }
 
+/// The accessors both views of a parameter block ([`Lookup`], [`HashKey`]) share: the fields
+/// every caller fills in, whichever operation it calls.
+macro_rules! conn_param_common {
+    () => {
+        /// # Safety
+        ///
+        /// `ptr` must satisfy the type invariant for the lifetime `'a`.
+        unsafe fn from_raw<'a>(ptr: *const bindings::ip_vs_conn_param) -> &'a Self {
+            // SAFETY: The view is a transparent wrapper of the C struct; the caller guarantees
+            // validity for `'a`.
+            unsafe { &*ptr.cast() }
+        }
+
+        fn raw(&self) -> *const bindings::ip_vs_conn_param {
+            self.0.get()
+        }
+
+        /// Address family (`AF_INET` or `AF_INET6`).
+        pub(crate) fn af(&self) -> u16 {
+            // SAFETY: By the type invariant the struct is valid to read.
+            unsafe { (*self.raw()).af }
+        }
+
+        /// Transport protocol; `IPPROTO_IP` when the virtual address is a firewall mark.
+        pub(crate) fn protocol(&self) -> u16 {
+            // SAFETY: By the type invariant the struct is valid to read.
+            unsafe { (*self.raw()).protocol }
+        }
+
+        /// Client address, masked by the service's persistence mask in a template.
+        pub(crate) fn caddr(&self) -> InetAddr {
+            // SAFETY: By the type invariant `caddr` is valid for the family's length.
+            unsafe { InetAddr::read(self.af(), (*self.raw()).caddr) }
+        }
+    };
+}
+
 /// The parameters of a template lookup (`struct ip_vs_conn_param`), as `fill_param` and
 /// `ct_match` receive them.
 ///
@@ -196,36 +233,7 @@ unsafe fn pe_data_slice<'a>(ptr: *const *mut c_char, len: *const u8) -> Option<&
 pub(crate) struct Lookup(Opaque<bindings::ip_vs_conn_param>);
 
 impl Lookup {
-    /// # Safety
-    ///
-    /// `ptr` must satisfy the type invariant for the lifetime `'a`.
-    unsafe fn from_raw<'a>(ptr: *const bindings::ip_vs_conn_param) -> &'a Self {
-        // SAFETY: `Lookup` is a transparent wrapper of the C struct; the caller guarantees
-        // validity for `'a`.
-        unsafe { &*ptr.cast() }
-    }
-
-    fn raw(&self) -> *const bindings::ip_vs_conn_param {
-        self.0.get()
-    }
-
-    /// Address family (`AF_INET` or `AF_INET6`).
-    pub(crate) fn af(&self) -> u16 {
-        // SAFETY: By the type invariant the struct is valid to read.
-        unsafe { (*self.raw()).af }
-    }
-
-    /// Transport protocol; `IPPROTO_IP` when the virtual address is a firewall mark.
-    pub(crate) fn protocol(&self) -> u16 {
-        // SAFETY: By the type invariant the struct is valid to read.
-        unsafe { (*self.raw()).protocol }
-    }
-
-    /// Client address, masked by the service's persistence mask.
-    pub(crate) fn caddr(&self) -> InetAddr {
-        // SAFETY: By the type invariant `caddr` is valid for the family's length.
-        unsafe { InetAddr::read(self.af(), (*self.raw()).caddr) }
-    }
+    conn_param_common!();
 
     /// Virtual address, or the firewall mark of a fwmark service (`protocol` `IPPROTO_IP`).
     pub(crate) fn vaddr(&self) -> InetAddr {
@@ -281,36 +289,7 @@ impl Lookup {
 pub(crate) struct HashKey(Opaque<bindings::ip_vs_conn_param>);
 
 impl HashKey {
-    /// # Safety
-    ///
-    /// `ptr` must satisfy the type invariant for the lifetime `'a`.
-    unsafe fn from_raw<'a>(ptr: *const bindings::ip_vs_conn_param) -> &'a Self {
-        // SAFETY: `HashKey` is a transparent wrapper of the C struct; the caller guarantees
-        // validity for `'a`.
-        unsafe { &*ptr.cast() }
-    }
-
-    fn raw(&self) -> *const bindings::ip_vs_conn_param {
-        self.0.get()
-    }
-
-    /// Address family.
-    pub(crate) fn af(&self) -> u16 {
-        // SAFETY: By the type invariant the struct is valid to read.
-        unsafe { (*self.raw()).af }
-    }
-
-    /// Transport protocol (`IPPROTO_IP` for a fwmark template).
-    pub(crate) fn protocol(&self) -> u16 {
-        // SAFETY: By the type invariant the struct is valid to read.
-        unsafe { (*self.raw()).protocol }
-    }
-
-    /// Client address (masked, for a template).
-    pub(crate) fn caddr(&self) -> InetAddr {
-        // SAFETY: By the type invariant `caddr` is valid for the family's length.
-        unsafe { InetAddr::read(self.af(), (*self.raw()).caddr) }
-    }
+    conn_param_common!();
 
     /// Client port, in network byte order (0 for a template).
     // Not every engine needs every accessor; this file is shared by several modules.
