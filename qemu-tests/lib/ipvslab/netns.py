@@ -6,7 +6,10 @@ import os
 libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
+MS_REC = 16384
+MS_SHARED = 1 << 20
 MNT_DETACH = 2
+EINVAL = 22
 
 ROOT_NS = os.open("/proc/self/ns/net", os.O_RDONLY)
 
@@ -25,9 +28,25 @@ def exists(name):
     return os.path.exists(path(name))
 
 
+def prepare_dir():
+    """Makes /run/netns a shared mount of its own, as `ip netns add` does on its first run.
+    Both tools must agree on this: were the directory made a mount only by a later
+    `ip netns add`, that mount would copy (MS_REC) the namespaces we had already mounted, and
+    their files could no longer be removed (EBUSY: still a mount point underneath)."""
+    os.makedirs("/run/netns", exist_ok=True)
+    if libc.mount(b"none", b"/run/netns", b"none", MS_SHARED | MS_REC, None) == 0:
+        return
+    if ctypes.get_errno() != EINVAL:  # EINVAL: not a mount point yet
+        check(-1, "make /run/netns shared")
+    check(libc.mount(b"/run/netns", b"/run/netns", b"none", MS_BIND | MS_REC, None),
+          "bind /run/netns")
+    check(libc.mount(b"none", b"/run/netns", b"none", MS_SHARED | MS_REC, None),
+          "make /run/netns shared")
+
+
 def add(name):
     """What `ip netns add` does: a new namespace kept alive by a bind mount."""
-    os.makedirs("/run/netns", exist_ok=True)
+    prepare_dir()
     os.close(os.open(path(name), os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
     check(libc.unshare(CLONE_NEWNET), "unshare")
     try:
@@ -38,7 +57,11 @@ def add(name):
 
 
 def delete(name):
-    libc.umount2(path(name).encode(), MNT_DETACH)
+    """What `ip netns delete` does. Every mount on the file goes (a namespace bound twice
+    would otherwise stay a mount point and its file could not be removed)."""
+    for _ in range(8):
+        if libc.umount2(path(name).encode(), MNT_DETACH) != 0:
+            break
     os.unlink(path(name))
 
 
