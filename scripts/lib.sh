@@ -7,6 +7,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Expensive artifacts (kernel trees) live outside the checkout so that a clean
 # clone on the same machine reuses them.
 CACHE=${IPVS_PE_SIP_CACHE:-$HOME/.cache/ipvs-pe-sip}
+# Cargo's output too (a cold build of the workspace, its tests, docs and fuzzer is minutes
+# of a 2-core machine). Cargo's own fingerprints decide what is stale, so sharing it
+# between clones is safe; the binaries the guests run are under $BIN.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/cargo}
+BIN=$CARGO_TARGET_DIR/release
 KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
 # The kernel's Rust must be built by Debian's rustc (it ships `core`'s source);
 # user-space crates keep using the rustup toolchain on PATH.

@@ -8,7 +8,7 @@
 
 corpus=/tmp/corpus
 rm -rf "$corpus"
-"$ROOT/target/release/examples/corpus" "$corpus" >/dev/null || { echo "cannot write the corpus"; exit 1; }
+"${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/corpus" "$corpus" >/dev/null || { echo "cannot write the corpus"; exit 1; }
 n=$(wc -l <"$corpus/index.tsv")
 mapfile -t files < <(cut -f1 "$corpus/index.tsv" | sed "s|.*|$corpus/&.sip|")
 differ=$(awk -F'\t' '$2 != $3' "$corpus/index.tsv" | wc -l)

@@ -18,7 +18,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 REF=${IPVSADM_REF:-/usr/sbin/ipvsadm}
-RS=${IPVSADM_RS:-$(command -v ipvsadm-rs || echo "$ROOT/target/release/ipvsadm-rs")}
+RS=${IPVSADM_RS:-$(command -v ipvsadm-rs || echo "${CARGO_TARGET_DIR:-$ROOT/target}/release/ipvsadm-rs")}
 
 # Scenario mode: run one scenario's commands in this (already fresh) namespace and log them.
 if [[ ${1:-} == --run-scenario ]]; then
