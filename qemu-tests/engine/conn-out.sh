@@ -4,7 +4,7 @@
 # client sees the VIP and its answer returns to that server; without a Call-ID it creates
 # nothing, as the C engine does (a fallback template made there would point at that server
 # and, with mask 0.0.0.0, re-point every client's fallback traffic). Also the test engine
-# `tok` through conn_out is in tok.sh.
+# `tok` through conn_out is in tok.py.
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/qemu-tests/lib/topo.sh"
 . "$ROOT/qemu-tests/engine/lib.bash"

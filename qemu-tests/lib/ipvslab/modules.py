@@ -74,3 +74,35 @@ def engine_stats(ns):
                     if len(parts) == 2 and parts[1].isdigit():
                         out[parts[0]] = int(parts[1])
     return out
+
+
+def load_with_deps(name, params=""):
+    """`modprobe NAME PARAMS` without a process: finit_module(2) of each module NAME needs
+    (modules.dep) that is not loaded yet, then of NAME with PARAMS ("key=value ..."). No soft
+    dependencies, aliases or install lines (for those, run modprobe). Returns 0 or the errno of
+    the first load that failed (EEXIST: NAME was loaded already)."""
+    base = f"/lib/modules/{os.uname().release}"
+    deps = {}
+    with open(f"{base}/modules.dep") as f:
+        for line in f:
+            path, _, needs = line.partition(":")
+            deps[os.path.basename(path).split(".")[0].replace("-", "_")] = (path, needs.split())
+
+    def insert(mod, args):
+        path, needs = deps[mod]
+        for dep in needs:
+            m = os.path.basename(dep).split(".")[0].replace("-", "_")
+            if not loaded(m):
+                err = insert(m, b"")
+                if err and err != errno.EEXIST:
+                    return err
+        fd = os.open(path if path.startswith("/") else f"{base}/{path}", os.O_RDONLY)
+        try:
+            ret = libc.syscall(SYS_FINIT_MODULE, fd, args, 0)
+            return 0 if ret == 0 else ctypes.get_errno()
+        finally:
+            os.close(fd)
+
+    if name not in deps:
+        raise FileNotFoundError(name)
+    return insert(name, params.encode())
