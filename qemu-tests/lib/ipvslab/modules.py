@@ -26,11 +26,12 @@ def module_file(name):
     raise FileNotFoundError(name)
 
 
-def load(name):
-    """finit_module(2); its dependencies (ip_vs) must already be loaded. Returns 0 or errno."""
+def load(name, params=""):
+    """finit_module(2), with the module parameters PARAMS ("NAME=VALUE ...", as modprobe
+    takes them); its dependencies (ip_vs) must already be loaded. Returns 0 or errno."""
     fd = os.open(module_file(name), os.O_RDONLY)
     try:
-        ret = libc.syscall(SYS_FINIT_MODULE, fd, b"", 0)
+        ret = libc.syscall(SYS_FINIT_MODULE, fd, params.encode(), 0)
         return 0 if ret == 0 else ctypes.get_errno()
     finally:
         os.close(fd)

@@ -1,0 +1,145 @@
+#!/usr/bin/python3 -S
+"""Failover with clients whose datagrams carry no Call-ID: their fallback templates are
+complete IPVS state that the sync daemon carries to the backup director before the VIP
+moves, and the master never refuses one ("SYNC, connection pe_data invalid", which
+ip_vs_sync_conn() logs for a template with a length and no data).
+
+  cli (10.0.1.2-7) -- dir (master, the topology's director) -- rs1, rs2, rs3
+                      dir -- s0/s1 sync link -- dir2 (backup, same service)"""
+import ipaddress
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ipvslab import Lab, checks, ipvs, netns, procs, rtnl, sipp, udp  # noqa: E402
+from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
+from ipvslab.topology import CLI, CLI_NS, DIR2_NS, DIR_NS, RS, RS_NS, VIP  # noqa: E402
+from ipvslab.topology import SYNC, SYNC2  # noqa: E402
+
+CLIENTS = ["10.0.1.3", "10.0.1.4", "10.0.1.5", "10.0.1.6", "10.0.1.7"]
+# The sync daemon sends its buffer when full or after 2 s; each other wait is for a few
+# datagrams. Only a failure reaches this.
+DEADLINE = 120
+RULES = "\n".join([f"-A -u {VIP}:5060 -s rr -p 600 -o --pe sip"] +
+                  [f"-a -u {VIP}:5060 -r {ip}:5060 -m" for ip in RS] +
+                  ["@dir --start-daemon master --mcast-interface s0 --syncid 7",
+                   "@dir2 --start-daemon backup --mcast-interface s1 --syncid 7"])
+
+# IPVS generic netlink: the sync daemons' state (include/uapi/linux/ip_vs.h).
+IPVS_CMD_GET_DAEMON, IPVS_CMD_ATTR_DAEMON = 11, 3
+DAEMON_STATE, DAEMON_MCAST_IFN, DAEMON_SYNC_ID = 1, 2, 3
+STATES = {1: "master", 2: "backup"}
+
+
+def daemons(ns):
+    """The sync daemons running in NS, as (state, interface, syncid)."""
+    with netns.In(ns):
+        nl = ipvs.Ipvs()
+    try:
+        out = []
+        for _, body in nl.request(nl.family, struct.pack("=BBH", IPVS_CMD_GET_DAEMON, 1, 0),
+                                  dump=True):
+            d = rtnl.attrs(rtnl.attrs(body, 4).get(IPVS_CMD_ATTR_DAEMON, b""))
+            out.append((STATES.get(struct.unpack("=I", d[DAEMON_STATE])[0]),
+                        d[DAEMON_MCAST_IFN].rstrip(b"\0").decode(),
+                        struct.unpack("=I", d[DAEMON_SYNC_ID])[0]))
+        return out
+    finally:
+        nl.close()
+
+
+def fallback_templates(ns):
+    """(client, server) of each fallback template (engine sip, no data) of namespace NS,
+    sorted: the line's FromIP is the masked client address, DestIP its server."""
+    out = []
+    for line in netns.read(ns, "ip_vs_conn", "rb").split(b"\n")[1:]:
+        f = line.split()
+        # Pro FromIP FPrt ToIP TPrt DestIP DPrt State Expires PEName [PEData]
+        if len(f) == 10 and f[2] == b"0000" and f[9] == b"sip":
+            out.append(tuple(str(ipaddress.ip_address(int(x, 16))) for x in (f[1], f[5])))
+    return sorted(out, key=lambda t: [ipaddress.ip_address(a) for a in t])
+
+
+def has_callid_template(ns, callid):
+    return any(line.endswith(b" sip " + callid)
+               for line in netns.read(ns, "ip_vs_conn", "rb").split(b"\n"))
+
+
+def kernel_log():
+    """/dev/kmsg, positioned after its last record: kernel_messages() reads what follows."""
+    fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+    os.lseek(fd, 0, os.SEEK_END)
+    return fd
+
+
+def kernel_messages(fd):
+    out = []
+    while True:
+        try:
+            rec = os.read(fd, 8192)
+        except BlockingIOError:
+            return out
+        except BrokenPipeError:
+            continue  # records overwritten while we read: go on with the next one
+        out.append(rec.decode("utf-8", "replace").split(";", 1)[-1].rstrip("\n"))
+
+
+log = kernel_log()
+step("standard topology plus dir2 on a sync link, the same service in both directors, "
+     "sync daemons")
+with Lab() as lab:
+    netns.add(DIR2_NS)
+    rt = rtnl.Rt()
+    rt.veth("s0", DIR_NS, "s1", DIR2_NS)
+    rt.close()
+    rtnl.configure(DIR_NS, links=["s0"], addrs=[("s0", SYNC + "/24")])
+    rtnl.configure(DIR2_NS, links=["s1"], addrs=[("s1", SYNC2 + "/24")])
+    rtnl.add_addrs(CLI_NS, *[("c0", c + "/24") for c in CLIENTS])
+    ipvs.rules([DIR_NS, DIR2_NS], RULES)
+    expect_eq("the master's sync daemon starts", daemons(DIR_NS), [("master", "s0", 7)])
+    expect_eq("the backup's sync daemon starts", daemons(DIR2_NS), [("backup", "s1", 7)])
+    with udp.Sinks(RS_NS) as sinks:
+        expect_eq("the real servers listen", [sipp.listening(ns) for ns in RS_NS], [1, 1, 1])
+
+        step("2 datagrams without Call-ID from each of 5 client addresses, 1 with a Call-ID")
+        for c in CLIENTS:
+            sender = udp.Sender(CLI_NS, c)
+            sender.send(VIP, 5060, [udp.sip(tag=f"from-{c}-{i}") for i in (1, 2)])
+            sender.close()
+        sender = udp.Sender(CLI_NS, CLI)
+        sender.send(VIP, 5060, [udp.sip(callid="sync-call-1")])
+        sender.close()
+        n = len(CLIENTS) * 2 + 1
+        try:
+            sinks.wait(n, DEADLINE, f"{n} datagrams arrive")
+        except procs.Timeout as e:
+            say(f"  {e}")
+        expect_eq(f"the {n} datagrams reached the real servers", sinks.count(), n)
+    s = lab.stats()
+    expect_eq(f"the master counted {len(CLIENTS)}x2 without Call-ID and 1 with",
+              f"{s['no_callid']}/{s['found']}", f"{len(CLIENTS) * 2}/1")
+
+    master = fallback_templates(DIR_NS)
+    expect_eq("the master holds one fallback template per client",
+              [c for c, _ in master], CLIENTS)
+
+    def backup_has_all():
+        return len(fallback_templates(DIR2_NS)) == len(CLIENTS) and \
+            has_callid_template(DIR2_NS, b"sync-call-1")
+    try:
+        procs.wait_until(backup_has_all, DEADLINE, "the backup holds every template")
+        ok = True
+    except procs.Timeout as e:
+        say(f"  {e}")
+        ok = False
+    expect("the backup holds them, and the Call-ID template, before any failover", ok)
+    backup = fallback_templates(DIR2_NS)
+    say("  backup fallback templates (client, server):")
+    for c, d in backup:
+        say(f"    {c} {d}")
+    expect_eq("each on the same server as on the master", backup, master)
+    invalid = [m for m in kernel_messages(log) if "pe_data invalid" in m]
+    expect("the master never logged 'pe_data invalid'", not invalid, "\n".join(invalid))
+os.close(log)
+sys.exit(checks.finish())

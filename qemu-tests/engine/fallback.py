@@ -1,0 +1,245 @@
+#!/usr/bin/python3 -S
+"""What happens to datagrams without a usable Call-ID: our engine counts each by reason and
+lets it through with normal persistence; the kernel's C engine drops it (the documented
+difference), and so does ours with drop_without_callid=1. Also TCP on a --pe sip service.
+
+Three rounds, each on a fresh standard topology (cli -- dir -- rs1, rs2, rs3) with a UDP
+and a TCP service on the VIP, both --pe sip, and a UDP and a TCP listener on every real
+server: our engine as loaded by default; our engine loaded with drop_without_callid=1, then
+switched off at run time; the kernel's C engine (ip_vs_pe_sip)."""
+import contextlib
+import errno
+import os
+import socket
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ipvslab import Lab, checks, ipvs, modules, netns, procs, udp  # noqa: E402
+from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
+from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS, RS_NS, VIP  # noqa: E402
+
+# Each wait is for one datagram, connection or counter, which come in well under a second on
+# a quiet host: only a failure reaches this.
+DEADLINE = 120
+PARAM = f"/sys/module/{modules.ENGINE}/parameters/drop_without_callid"
+C_ENGINE = "ip_vs_pe_sip"
+
+RULES = "\n".join([f"-A -u {VIP}:5060 -s rr -p 60 -M 0.0.0.0 -o --pe sip",
+                   f"-A -t {VIP}:5060 -s rr -p 60 -M 0.0.0.0 --pe sip"] +
+                  [f"-a -{p} {VIP}:5060 -r {ip}:5060 -m" for ip in RS for p in "ut"])
+
+LONGEST_ID = b"y" * 255
+PAYLOADS = {
+    "empty": b"",
+    "no_callid": b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP c\r\nCSeq: 1 OPTIONS\r\n\r\n",
+    "too_long": b"OPTIONS sip:a@b SIP/2.0\r\nCall-ID: " + b"x" * 256 + b"\r\n\r\n",
+    "bad_terminator": b"OPTIONS sip:a@b SIP/2.0\r\nCall-ID: abc;def\r\n\r\n",
+    "longest": b"OPTIONS sip:a@b SIP/2.0\r\nCall-ID: " + LONGEST_ID + b"\r\n\r\n",
+}
+# What the sinks record of each (udp.tag_of), back to its name.
+NAME_OF = {udp.tag_of(p): name for name, p in PAYLOADS.items()}
+# Sent in this order, each with the counter it must move and the check's text.
+CASES = [("empty", "no_payload", "an empty datagram counts as no_payload"),
+         ("no_callid", "no_callid", "a message without Call-ID counts as no_callid"),
+         ("too_long", "too_long", "a 256-byte Call-ID counts as too_long"),
+         ("bad_terminator", "bad_terminator", "a Call-ID followed by ';' counts as bad_terminator"),
+         ("longest", "found", "a 255-byte Call-ID is found")]
+
+
+def load(name, params=""):
+    err = modules.load(name, params)
+    if err:
+        raise OSError(err, f"finit_module {name} {params}: {os.strerror(err)}")
+
+
+def load_c_engine():
+    # modprobe: the C engine needs nf_conntrack_sip and what that needs.
+    subprocess.run(["modprobe", C_ENGINE], check=True)
+    if not modules.loaded(C_ENGINE) or modules.loaded(modules.ENGINE):
+        raise RuntimeError(f"modprobe {C_ENGINE} did not load the C engine alone")
+
+
+@contextlib.contextmanager
+def round_with(loader):
+    """A Lab (standard topology) whose engine LOADER loads, before the services are made (so
+    that `--pe sip` finds it and requests no module); yields (lab, sender, sinks): UDP from
+    the client's port 5060, and the UDP and TCP listeners on port 5060 of rs1-3."""
+    with Lab(engine=False) as lab:
+        loader()
+        ipvs.rules([DIR_NS], RULES)
+        with udp.Sinks(RS_NS, tcp=True) as sinks, \
+                contextlib.closing(udp.Sender(CLI_NS, CLI)) as sender:
+            yield lab, sender, sinks
+
+
+def send(sender, *names):
+    sender.send(VIP, 5060, [PAYLOADS[n] for n in names])
+
+
+def arrived(sinks, n):
+    """The names of the datagrams the servers received, in arrival order, once there are N
+    (or after DEADLINE)."""
+    try:
+        sinks.wait(n, DEADLINE, f"{n} datagrams arrive")
+    except procs.Timeout as e:
+        say(f"  {e}")
+    with sinks.lock:
+        return [NAME_OF.get(t, t[:40]) for _, t, _ in sinks.got]
+
+
+def counter(lab, name, n):
+    """The director's counter NAME once it reaches N (or after DEADLINE)."""
+    try:
+        procs.wait_until(lambda: lab.stats().get(name, 0) >= n, DEADLINE,
+                         f"counter {name} reaches {n}")
+    except procs.Timeout as e:
+        say(f"  {e}")
+    return lab.stats().get(name, 0)
+
+
+def accepted(sinks):
+    with sinks.lock:
+        return sum(sinks.conns.values())
+
+
+def tcp_connects(sinks):
+    """A TCP connection from the client to VIP:5060, until a real server has accepted it:
+    None, or what went wrong."""
+    t = udp.sock(CLI_NS, kind=socket.SOCK_STREAM)
+    try:
+        t.settimeout(DEADLINE)
+        t.connect((VIP, 5060))
+        procs.wait_until(lambda: accepted(sinks) >= 1, DEADLINE, "a real server accepts it")
+        return None
+    except (OSError, procs.Timeout) as e:
+        return str(e)
+    finally:
+        t.close()
+
+
+def resolve_servers():
+    """The director learns the real servers' link addresses (a datagram to a closed port of
+    each), so that no packet it forwards waits for one in a neighbour queue, where a packet
+    sent after it could overtake it; returns once the servers' answers (port unreachable)
+    are in too, so that they do not count later."""
+    unreach = netns.snmp(DIR_NS)["IcmpInDestUnreachs"]
+    s = udp.sock(DIR_NS)
+    try:
+        for ip in RS:
+            s.sendto(b"", (ip, 9))
+    finally:
+        s.close()
+
+    def done():
+        lines = netns.read(DIR_NS, "arp").split("\n")[1:]
+        known = {f[0] for f in (x.split() for x in lines) if len(f) >= 3 and int(f[2], 16) & 2}
+        return all(ip in known for ip in RS) and \
+            netns.snmp(DIR_NS)["IcmpInDestUnreachs"] >= unreach + len(RS)
+    procs.wait_until(done, DEADLINE, "the director resolves the real servers' addresses")
+
+
+def tcp_dropped(sender, sinks):
+    """Starts a TCP connection from the client to VIP:5060, then sends a datagram with a
+    Call-ID (which every engine passes) the same way. Once that datagram has reached a real
+    server, the director has dealt with the SYN sent before it (one path, in order; the
+    servers' addresses resolved beforehand). Returns (dropped, detail): dropped when the SYN
+    reached the director and went neither to a real server nor to the director's own TCP
+    (which would have refused it): IPVS dropped it."""
+    resolve_servers()
+    spaces = [DIR_NS] + RS_NS
+    before = {ns: netns.snmp(ns) for ns in spaces}
+    t = udp.sock(CLI_NS, kind=socket.SOCK_STREAM)
+    try:
+        t.setblocking(False)
+        err = t.connect_ex((VIP, 5060))
+        n = sinks.count()
+        sender.send(VIP, 5060, [udp.sip(callid="sent-after-the-syn")])
+        try:
+            sinks.wait(n + 1, DEADLINE, "the datagram sent after the SYN arrives")
+        except procs.Timeout as e:
+            return False, str(e)
+        after = {ns: netns.snmp(ns) for ns in spaces}
+
+        def delta(ns, k):
+            return after[ns][k] - before[ns][k]
+        to_servers = sum(delta(ns, "TcpInSegs") for ns in RS_NS)
+        facts = {"connect": errno.errorcode.get(err, err),
+                 "director: IPv4 packets in": delta(DIR_NS, "IpInReceives"),
+                 "director: TCP segments to itself": delta(DIR_NS, "TcpInSegs"),
+                 "real servers: TCP segments in": to_servers,
+                 "connections accepted": accepted(sinks),
+                 "client socket error": t.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)}
+        ok = err == errno.EINPROGRESS and facts["director: IPv4 packets in"] >= 2 and \
+            facts["director: TCP segments to itself"] == 0 and to_servers == 0 and \
+            facts["connections accepted"] == 0
+        return ok, ", ".join(f"{k} {v}" for k, v in facts.items())
+    finally:
+        t.close()
+
+
+def set_param(value):
+    """Writes VALUE to the module parameter; returns what it reads back, or the error."""
+    try:
+        with open(PARAM, "w") as f:
+            f.write(value)
+        with open(PARAM) as f:
+            return f.read().strip()
+    except OSError as e:
+        return str(e)
+
+
+step("our engine (default): a datagram without a usable Call-ID is counted by its reason "
+     "and goes through")
+with round_with(lambda: load(modules.ENGINE)) as (lab, sender, sinks):
+    for name, stat, text in CASES:
+        send(sender, name)
+        expect_eq(text, counter(lab, stat, 1), 1)
+    conns = netns.read(DIR_NS, "ip_vs_conn", "rb").split(b"\n")
+    expect("and listed whole in /proc/net/ip_vs_conn",
+           any(line.endswith(b" sip " + LONGEST_ID) for line in conns))
+    expect_eq("examined counts all five", lab.stats()["examined"], 5)
+    expect_eq("all five datagrams reached a real server", sorted(arrived(sinks, 5)),
+              sorted(PAYLOADS))
+    why = tcp_connects(sinks)
+    expect("a TCP connection to the --pe sip service goes through", why is None, why)
+    s = lab.stats()
+    expect("and counts as not_udp", s["not_udp"] >= 1, s)
+
+step("our engine loaded with drop_without_callid=1 (C's semantics, the operator's choice)")
+with round_with(lambda: load(modules.ENGINE, "drop_without_callid=1")) as (lab, sender, sinks):
+    send(sender, "no_callid", "longest")
+    got = arrived(sinks, 1)
+    expect("drop_without_callid=1: the message with a Call-ID arrives", "longest" in got, got)
+    expect_eq("the one without Call-ID, sent before it, does not", got, ["longest"])
+    s = lab.stats()
+    expect_eq("counted as no_callid and dropped, beside the one found",
+              f"{s['no_callid']}/{s.get('dropped')}/{s['found']}/{s['examined']}", "1/1/1/2")
+    ok, detail = tcp_dropped(sender, sinks)
+    say(f"  {detail}")
+    expect("a TCP connection attempt is dropped too", ok)
+    s = lab.stats()
+    expect("and counted as not_udp and dropped", s["not_udp"] >= 1 and s.get("dropped", 0) >= 2,
+           s)
+    expect_eq("the parameter can be switched off at run time", set_param("0"), "N")
+    dropped = lab.stats()["dropped"]
+    n = sinks.count()
+    send(sender, "no_callid")
+    got = arrived(sinks, n + 1)
+    expect("then a message without Call-ID arrives again", got[n:] == ["no_callid"], got)
+    s = lab.stats()
+    expect_eq("and is counted as no_callid, not as dropped", f"{s['no_callid']}/{s['dropped']}",
+              f"2/{dropped}")
+
+step("the kernel's C engine (ip_vs_pe_sip)")
+with round_with(load_c_engine) as (lab, sender, sinks):
+    send(sender, "no_callid", "longest")
+    # The datagram with a Call-ID, sent second, arriving means the first has had its chance.
+    got = arrived(sinks, 1)
+    expect("the C engine passes the message with a Call-ID", "longest" in got, got)
+    expect_eq("the C engine drops the message without Call-ID (only the other one arrives)",
+              got, ["longest"])
+    ok, detail = tcp_dropped(sender, sinks)
+    say(f"  {detail}")
+    expect("the C engine drops a TCP connection attempt", ok)
+sys.exit(checks.finish())
