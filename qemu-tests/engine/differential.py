@@ -54,7 +54,9 @@ def run_engine(mod, col, label, index, payloads):
             subprocess.run(["modprobe", mod])
         expect(f"{label} engine: module {mod} is loaded", modules.loaded(mod))
         svc = f"{VIP}:5060"
-        ipvs.rules([DIR_NS], f"-A -u {svc} -s rr -p 60 -M 0.0.0.0 -o --pe sip\n" +
+        # Persistence 900 s: no template may expire before it is read, however slow the host
+        # (at 60 s, the first ones would go once sending took a minute on a busy host).
+        ipvs.rules([DIR_NS], f"-A -u {svc} -s rr -p 900 -M 0.0.0.0 -o --pe sip\n" +
                    "\n".join(f"-a -u {svc} -r {ip}:5060 -m" for ip in RS))
         with udp.Sinks(RS_NS) as sinks:
             tx = udp.Sender(CLI_NS, CLI)
