@@ -5,7 +5,7 @@ standard:  cli --veth c0/d0-- dir --bridge br0 (ports b1-3)-- rs1, rs2, rs3 (vet
 failover:  cli, dir, dir2 on a client LAN and dir, dir2, rs1-3 on a server LAN (both bridges
            in namespace "sw"), plus a sync link s0/s1 between dir and dir2.
 
-usage (for the bash tests): python3 -m ipvslab.topology up|down
+usage (for the demo, qemu-tests/demo.sh): python3 -m ipvslab.topology up|down
 """
 import os
 import sys
