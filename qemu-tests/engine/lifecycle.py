@@ -91,16 +91,6 @@ def read(path):
         return f.read().strip()
 
 
-def unloads(name):
-    """Unloads NAME as soon as nothing holds it: whether it is gone before the deadline."""
-    try:
-        procs.wait_until(lambda: modules.unload(name) == 0 or not modules.loaded(name),
-                         RELEASE, f"{name} unloads")
-    except procs.Timeout:
-        pass
-    return not modules.loaded(name)
-
-
 def flush(ns):
     """`ipvsadm -C` in NS, by netlink. A service's engine is free once the service is gone if
     no template holds it (none without traffic)."""
@@ -233,7 +223,8 @@ def debian_ipvsadm():
     # (namespaces are cleaned up asynchronously). The director's goes alone: the kernel cleans
     # up the namespaces deleted together in one batch, so the others would only delay it.
     netns.delete(DIR_NS)
-    expect("rmmod succeeds once no service uses the engine", unloads(OURS))
+    expect("rmmod succeeds once no service uses the engine",
+           modules.unload_when_free(OURS, RELEASE))
 
 
 def autoload(base):
@@ -253,7 +244,7 @@ def autoload(base):
     expect("ip_vs_pe_sip_rs is loaded", modules.loaded(OURS))
     expect("and the C module is not", not modules.loaded(C_ENGINE))
     flush(DIR_NS)
-    expect("our engine unloads", unloads(OURS))
+    expect("our engine unloads", modules.unload_when_free(OURS, RELEASE))
 
     step("on a kernel without the C engine, --pe sip loads ours through its alias")
     hide_c_engine()
@@ -268,7 +259,7 @@ def autoload(base):
         restore_modules(base)
     expect("the C engine is back in /lib/modules", os.path.exists(C_FILE))
     flush(DIR_NS)
-    expect("and ours unloads once its service is gone", unloads(OURS))
+    expect("and ours unloads once its service is gone", modules.unload_when_free(OURS, RELEASE))
 
 
 def teardown(base):
@@ -278,7 +269,7 @@ def teardown(base):
     restore_modules(base)
     topology.down()
     for m in (OURS, C_ENGINE):
-        unloads(m)
+        modules.unload_when_free(m, RELEASE)
     checks.step("teardown")
     expect("no modprobe.d file left", not os.path.exists(CONF))
     expect("/lib/modules is the host's again", modules_bound() == base and
@@ -294,7 +285,7 @@ def main():
     try:
         topology.down()
         for m in (OURS, C_ENGINE):
-            unloads(m)
+            modules.unload_when_free(m, RELEASE)
         if not (modules.loaded("ip_vs") and modules.loaded("ip_vs_rr")):
             # Once for IPVS and its scheduler: modprobe knows their soft dependencies.
             subprocess.run(["modprobe", "-a", "ip_vs", "ip_vs_rr"], check=True)

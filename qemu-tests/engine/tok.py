@@ -31,16 +31,6 @@ TOKENS, ROUNDS = 30, 3
 RELEASE = 300
 
 
-def unloads(name):
-    """Unloads NAME as soon as nothing holds it: whether it is gone before the deadline."""
-    try:
-        procs.wait_until(lambda: modules.unload(name) == 0 or not modules.loaded(name),
-                         RELEASE, f"{name} unloads")
-    except procs.Timeout:
-        pass
-    return not modules.loaded(name)
-
-
 def arrives(cond, deadline, what):
     """Whether COND comes true before DEADLINE seconds (sized from the work; only a failure
     reaches it)."""
@@ -173,7 +163,7 @@ def main():
     try:
         topology.down()
         for m in (TOK, SIP):
-            unloads(m)
+            modules.unload_when_free(m, RELEASE)
         if not (modules.loaded("ip_vs") and modules.loaded("ip_vs_rr")):
             # Once for IPVS and its scheduler: modprobe knows their soft dependencies.
             subprocess.run(["modprobe", "-a", "ip_vs", "ip_vs_rr"], check=True)
@@ -194,9 +184,10 @@ def main():
         # it: the director's goes alone.
         if netns.exists(DIR_NS):
             netns.delete(DIR_NS)
-        expect("ip_vs_pe_tok_rs unloads once no service uses it", unloads(TOK))
+        expect("ip_vs_pe_tok_rs unloads once no service uses it",
+               modules.unload_when_free(TOK, RELEASE))
         topology.down()
-        unloads(SIP)
+        modules.unload_when_free(SIP, RELEASE)
         checks.step("teardown")
         expect_eq("no network namespace left", sum(netns.exists(n) for n in topology.ALL_NS), 0)
         expect_eq("no IPVS service left", ipvs.service_count(), 0)

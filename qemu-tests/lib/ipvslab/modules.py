@@ -107,3 +107,15 @@ def load_with_deps(name, params=""):
     if name not in deps:
         raise FileNotFoundError(name)
     return insert(name, params.encode())
+
+
+def unload_when_free(name, deadline):
+    """Unloads NAME as soon as nothing holds it (templates and services keep their engine
+    until their namespace is gone, which happens asynchronously); DEADLINE is sized from the
+    work and only a failure reaches it. Returns whether NAME is gone."""
+    from .procs import Timeout, wait_until
+    try:
+        wait_until(lambda: unload(name) == 0 or not loaded(name), deadline, f"{name} unloads")
+    except Timeout:
+        pass
+    return not loaded(name)
