@@ -284,11 +284,7 @@ def main():
     base = modules_bound()
     try:
         topology.down()
-        for m in (OURS, C_ENGINE):
-            modules.unload_when_free(m, RELEASE)
-        if not (modules.loaded("ip_vs") and modules.loaded("ip_vs_rr")):
-            # Once for IPVS and its scheduler: modprobe knows their soft dependencies.
-            subprocess.run(["modprobe", "-a", "ip_vs", "ip_vs_rr"], check=True)
+        modules.ready((OURS, C_ENGINE), RELEASE)
         loads_and_unloads()
         step("the test topology")
         topology.standard()

@@ -13,7 +13,6 @@ import errno
 import os
 import socket
 import struct
-import subprocess
 import sys
 import time
 import traceback
@@ -162,11 +161,7 @@ def main():
         return obj
     try:
         topology.down()
-        for m in (TOK, SIP):
-            modules.unload_when_free(m, RELEASE)
-        if not (modules.loaded("ip_vs") and modules.loaded("ip_vs_rr")):
-            # Once for IPVS and its scheduler: modprobe knows their soft dependencies.
-            subprocess.run(["modprobe", "-a", "ip_vs", "ip_vs_rr"], check=True)
+        modules.ready((TOK, SIP), RELEASE)
         scenario(track)
     except Exception as e:
         checks.result(False, f"the scenario ran to its end ({type(e).__name__}: {e})")

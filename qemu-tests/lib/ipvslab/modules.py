@@ -2,6 +2,7 @@
 import ctypes
 import errno
 import os
+import subprocess
 
 from . import netns
 
@@ -119,3 +120,13 @@ def unload_when_free(name, deadline):
     except Timeout:
         pass
     return not loaded(name)
+
+
+def ready(engines, deadline):
+    """A test's start: none of ENGINES loaded (each unloaded once free, see unload_when_free)
+    and IPVS with its round-robin scheduler loaded, by one modprobe, which knows their soft
+    dependencies."""
+    for m in engines:
+        unload_when_free(m, deadline)
+    if not (loaded("ip_vs") and loaded("ip_vs_rr")):
+        subprocess.run(["modprobe", "-a", "ip_vs", "ip_vs_rr"], check=True)
