@@ -19,7 +19,6 @@ import struct
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ipvslab import checks, ipvs, modules, netns, procs, topology, udp  # noqa: E402
@@ -291,10 +290,7 @@ def main():
         autoload(base)
         debian_ipvsadm()
     except Exception as e:
-        checks.result(False, f"the scenario ran to its end ({type(e).__name__}: {e})")
-        for line in traceback.format_exc().split("\n")[-12:]:
-            if line:
-                say(f"    | {line}")
+        checks.crashed(e)
     finally:
         teardown(base)
     say(f"time: {time.monotonic() - checks.T0:.0f} s")

@@ -15,7 +15,6 @@ import socket
 import struct
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ipvslab import checks, ipvs, modules, netns, procs, topology, udp  # noqa: E402
@@ -164,10 +163,7 @@ def main():
         modules.ready((TOK, SIP), RELEASE)
         scenario(track)
     except Exception as e:
-        checks.result(False, f"the scenario ran to its end ({type(e).__name__}: {e})")
-        for line in traceback.format_exc().split("\n")[-12:]:
-            if line:
-                say(f"    | {line}")
+        checks.crashed(e)
     finally:
         for obj in opened:
             try:

@@ -3,6 +3,7 @@ parse: one line per check ("  ok: TEXT" or "  FAIL: TEXT"), headings with the ti
 scenario began, and last "N passed, M failed"."""
 import sys
 import time
+import traceback
 
 T0 = time.monotonic()
 passed = 0
@@ -48,3 +49,12 @@ def finish():
     say(f"{passed} passed, {failed} failed")
     sys.stdout.flush()
     return 0 if failed == 0 else 1
+
+
+def crashed(e):
+    """Reports exception E, which stopped a scenario before its end, as a failed check with
+    the end of its traceback (called from an `except` block)."""
+    result(False, f"the scenario ran to its end ({type(e).__name__}: {e})")
+    for line in traceback.format_exc().split("\n")[-12:]:
+        if line:
+            say(f"    | {line}")
