@@ -89,6 +89,11 @@ def server_of(lab, tag):
     return {c: s for c, s in lab.sipp.server_of_calls().items() if c.startswith(tag + "-")}
 
 
+def events(k, mark, who):
+    for x in k.events(mark):
+        say(f"  {who}: {x}")
+
+
 def wait(cond, deadline, what):
     """wait_until, with a timeout reported as a line (the checks that follow fail)."""
     try:
@@ -131,6 +136,8 @@ with Lab(topo="failover", uas=()) as lab:
            "backup" in ka.sync_daemons(DIR2_NS),
            ka.sync_daemons(DIR_NS) + ka.sync_daemons(DIR2_NS))
     say(f"  keepalived ready after {time.monotonic() - t0:.1f} s")
+    events(master, 0, "director1")
+    events(backup, 0, "director2")
     no_kernel_report("while keepalived started")
 
     step(f"1. {calls} calls through the master, each held after its ACK")
@@ -190,8 +197,10 @@ with Lab(topo="failover", uas=()) as lab:
     expect_eq("sipp: every call succeeded", f"{r['ok']}/{r['failed']}", f"{calls}/0")
     expect_eq("no call reached more than one server", r["split"], 0)
     expect_eq("each call's INVITE, ACK and BYE reached its one server", r["whole"], calls)
+    events(backup, mark, "director2")
     no_kernel_report("in step 2")
 
+    mark3 = len(backup.text())
     step("3. a server's answers to the health checks stop (rs2 drops what it sends to "
          "director2's own address)")
     # Two calls held first: round robin puts them on two servers; the third gets the fault.
@@ -220,7 +229,8 @@ with Lab(topo="failover", uas=()) as lab:
         say(f"  keepalived: {x.strip()[:200]}")
     expect(f"keepalived's MISC_CHECK of rs{bad} failed", failed_line,
            backup.text()[mark:][-3000:])
-    new = lab.calls("new", 6, 5, extra=["-recv_timeout", str(HOLD_MS)])
+    # From another port: the held calls' sipp has port 5060.
+    new = lab.calls("new", 6, 5, extra=["-p", "5062"])
     expect_eq(f"the 6 new calls avoided rs{bad}: per server",
               [new[f"rs{i}"] for i in SERVERS], [0 if i == bad else 3 for i in SERVERS])
     expect_eq("and all succeeded, each whole on one server",
@@ -240,6 +250,7 @@ with Lab(topo="failover", uas=()) as lab:
     expect_eq("3 new calls: one per server, rs{bad} included".replace("{bad}", str(bad)),
               ([again[f"rs{i}"] for i in SERVERS], again["ok"], again["whole"]),
               ([1, 1, 1], 3, 3))
+    events(backup, mark3, "director2")
     no_kernel_report("in step 3")
 
     step("4. keepalived stops (SIGTERM) on director2; the dead director1 is gone")

@@ -157,6 +157,13 @@ class Keepalived:
         """Whether the log has a line matching PATTERN after character AFTER."""
         return re.search(pattern, self.text()[after:], re.M) is not None
 
+    def events(self, after=0, limit=40):
+        """keepalived's lines about checks, VRRP states, services and sync daemons after
+        character AFTER (the last LIMIT)."""
+        keep = re.compile(r"[Mm]isc check|Removing|Adding|Entering|STATE|sync|[Tt]imeout|"
+                          r"fail|error|WARNING", re.I)
+        return [x.strip()[:200] for x in self.text()[after:].split("\n") if keep.search(x)][-limit:]
+
     def children(self):
         out = []
         for p in self.pids[1:]:
