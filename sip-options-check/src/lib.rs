@@ -60,8 +60,8 @@ Options:
 
 keepalived (a real_server's health check; keepalived needs misc_timeout above --timeout):
   MISC_CHECK {
-      misc_path \"/usr/local/bin/sip-options-check --timeout 2 10.0.2.11:5060\"
-      misc_timeout 4
+      misc_path \"/usr/local/bin/sip-options-check --timeout 3 10.0.2.11:5060\"
+      misc_timeout 10
   }
 ";
 

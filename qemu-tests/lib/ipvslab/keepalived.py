@@ -164,6 +164,14 @@ class Keepalived:
                           r"fail|error|WARNING", re.I)
         return [x.strip()[:200] for x in self.text()[after:].split("\n") if keep.search(x)][-limit:]
 
+    def vrrp_state(self):
+        """The VRRP state keepalived last entered (MASTER, BACKUP, FAULT), or None."""
+        states = re.findall(r"Entering (\w+) STATE", self.text())
+        return states[-1] if states else None
+
+    def vrrp_lines(self, limit=30):
+        return [x.strip()[:200] for x in self.text().split("\n") if "(SIP_DIRECTOR)" in x][-limit:]
+
     def children(self):
         out = []
         for p in self.pids[1:]:
