@@ -34,7 +34,7 @@ xml = os.path.join(os.path.dirname(os.path.abspath(__file__)), "failover-uac.xml
 ADVERT = ka.advert_int()
 # Deadlines sized from the work, far beyond what any host needs; only a failure reaches them.
 # keepalived's start: a few processes, VRRP's first adverts (3 intervals for a backup).
-START_DEADLINE = 180 + 10 * ADVERT
+START_DEADLINE = 300 + 10 * ADVERT
 # Until the backup holds every call's template: a few messages per call and the sync.
 SYNC_DEADLINE = 120 + 10 * calls
 # VRRP: the backup takes over 3 advert intervals (plus its skew) after the last advert.
@@ -230,9 +230,26 @@ with Lab(topo="failover", uas=()) as lab:
     bad = free[0] if free else 2
     bad_ip = RS[bad - 1]
     say(f"  rs{bad} ({bad_ip}) stops answering director2's health checks")
+    cmd = ka.check_command(bad_ip)
+
+    def check_now():
+        """The recipe's check of the faulty server, run from director2: (exit, stderr, s)."""
+        t = time.monotonic()
+        p = procs.run(DIR2_NS, cmd + ["--verbose"], capture_output=True)
+        took = time.monotonic() - t
+        err = p.stderr.decode(errors="replace").strip()
+        say(f"  {' '.join(cmd[-3:])} from director2: exit {p.returncode} after {took:.1f} s "
+            f"{p.stdout.decode(errors='replace').strip()}{err}")
+        return p.returncode, err, took
+
+    rc, _, _ = check_now()
+    expect_eq(f"the recipe's check of rs{bad} from director2 succeeds", rc, 0)
     mark = len(backup.text())
     t3 = time.monotonic()
     ka.blackhole(f"rs{bad}", DIR2_LAN)
+    rc, err, _ = check_now()
+    expect(f"with rs{bad}'s answers lost, it exits 1 with its reason on stderr",
+           rc == 1 and "no final response within" in err)
     wait(lambda: bad_ip not in (ka.real_servers(DIR2_NS) or {}), CHECK_DEADLINE,
          f"keepalived removes rs{bad}")
     say(f"  removed after {time.monotonic() - t3:.1f} s")

@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 import signal
+import shlex
 import shutil
 import socket
 import struct
@@ -205,6 +206,15 @@ class Keepalived:
             return self.proc.wait(timeout=deadline)
         except Exception:
             return None
+
+
+def check_command(server):
+    """The health check the recipe's keepalived.conf runs for SERVER (its misc_path, split)."""
+    with open(CONF) as f:
+        m = re.search(r'misc_path\s+"([^"]*\s' + re.escape(server) + r':5060)"', f.read())
+    if not m:
+        raise LookupError(f"no misc_path for {server} in {CONF}")
+    return shlex.split(m.group(1))
 
 
 def install_checker():
