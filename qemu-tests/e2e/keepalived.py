@@ -250,11 +250,12 @@ with Lab(topo="failover", uas=()) as lab:
     rc, err, _ = check_now()
     expect(f"with rs{bad}'s answers lost, it exits 1 with its reason on stderr",
            rc == 1 and "no final response within" in err)
-    wait(lambda: bad_ip not in (ka.real_servers(DIR2_NS) or {}), CHECK_DEADLINE,
-         f"keepalived removes rs{bad}")
-    say(f"  removed after {time.monotonic() - t3:.1f} s")
-    expect_eq(f"keepalived took rs{bad} out of the service",
-              sorted(ka.real_servers(DIR2_NS) or {}), sorted(set(RS) - {bad_ip}))
+    out = {ip: 0 if ip == bad_ip else 1 for ip in RS}
+    wait(lambda: ka.real_servers(DIR2_NS) == out, CHECK_DEADLINE,
+         f"keepalived takes rs{bad} out (weight 0)")
+    say(f"  out after {time.monotonic() - t3:.1f} s")
+    expect_eq(f"keepalived took rs{bad} out of the service (inhibit_on_failure: weight 0)",
+              ka.real_servers(DIR2_NS), out)
     failed_line = [x for x in backup.text()[mark:].split("\n") if ka.CHECK_FAILED.search(x)]
     for x in failed_line[:2]:
         say(f"  keepalived: {x.strip()[:200]}")

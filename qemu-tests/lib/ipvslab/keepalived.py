@@ -26,7 +26,7 @@ RTM_DELADDR, RTM_GETADDR = 21, 22
 CHECKER = "/usr/local/bin/sip-options-check"
 # keepalived's log lines of a MISC_CHECK's result.
 CHECK_OK = r"[Mm]isc check .*succe"
-CHECK_FAILED = re.compile(r"[Mm]isc check .*(fail|timed out)|Removing service")
+CHECK_FAILED = re.compile(r"[Mm]isc check .*(fail|timed out)|Removing service|[Dd]isabling service")
 IFLA_IFNAME = 3
 
 
