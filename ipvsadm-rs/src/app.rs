@@ -3,12 +3,13 @@
 
 use std::io::Write;
 
+use ipvs::{Change, Destination, Error, Info, Op, ServiceKey};
+
 use crate::cli::{self, Command, Exit, Format, ListWhat};
 use crate::conn;
 use crate::json;
-use crate::netlink::{describe, Change, Error, Ipvs, Op};
+use crate::kernel::{self, Ipvs};
 use crate::render::{self, Names};
-use crate::types::*;
 
 /// Lowest kernel IPVS version ipvsadm 1.31 works with (1.1.4).
 const MIN_IPVS_VERSION: u32 = 0x010104;
@@ -33,16 +34,16 @@ impl Ctx<'_> {
 
 /// A listing failure: ipvsadm prints the reason and exits with status 1.
 fn list_fail(ctx: &mut Ctx<'_>, e: &Error) -> Exit {
-    ctx.eprintln(&e.to_string());
+    ctx.eprintln(&kernel::message(e));
     Exit::status(1, String::new())
 }
 
 /// Warns, as ipvsadm does, when the kernel's IPVS is older than it supports.
 pub fn version_warning(info: &Info) -> Option<String> {
-    (info.version < MIN_IPVS_VERSION).then(|| {
+    (info.version.0 < MIN_IPVS_VERSION).then(|| {
         format!(
             "Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version {}\n  ipvsadm v1.31  requires minimum IPVS version 1.1.4\n\n",
-            info.version_string()
+            info.version
         )
     })
 }
@@ -72,40 +73,23 @@ fn process(
     stdin: &mut dyn std::io::Read,
 ) -> Result<i32, Exit> {
     let req = cli::parse(argv, reading_stdin)?;
-    match action(req.command) {
-        Action::Change(c) => {
-            let r = ctx.ipvs.apply(&c);
+    match req.command {
+        Command::Change(c) => {
+            let r = apply(ctx, &c);
             Ok(report(ctx, r))
         }
-        Action::Other(Command::List(what)) => list(ctx, what, &req.format, req.json).map(|()| 0),
-        Action::Other(Command::Restore) => restore(ctx, argv, stdin),
-        Action::Other(_) => list_all(ctx, &req.format, false).map(|()| 0),
+        Command::List(what) => list(ctx, what, &req.format, req.json).map(|()| 0),
+        Command::Restore => restore(ctx, argv, stdin),
+        Command::Save => list_all(ctx, &req.format, false).map(|()| 0),
     }
 }
 
-/// A command as carried out: a change to the table, or something else.
-enum Action {
-    Change(Change),
-    Other(Command),
-}
-
-/// Sorts out the table change a command makes. It takes the command by
-/// value so a restore moves each rule into its batch instead of copying it.
-fn action(c: Command) -> Action {
-    Action::Change(match c {
-        Command::Add(s) => Change::AddService(s),
-        Command::Edit(s) => Change::EditService(s),
-        Command::Del(s) => Change::DelService(s),
-        Command::Zero(s) => Change::Zero(s),
-        Command::Flush => Change::Flush,
-        Command::AddDest(s, d) => Change::AddDest(s, d),
-        Command::EditDest(s, d) => Change::EditDest(s, d),
-        Command::DelDest(s, d) => Change::DelDest(s, d),
-        Command::SetTimeout(t) => Change::SetTimeouts(t),
-        Command::StartDaemon(d) => Change::StartDaemon(d),
-        Command::StopDaemon(d) => Change::StopDaemon(d),
-        c @ (Command::List(_) | Command::Restore | Command::Save) => return Action::Other(c),
-    })
+/// Carries out one change.
+fn apply(ctx: &mut Ctx<'_>, c: &Change) -> Result<(), Error> {
+    ctx.ipvs
+        .apply_all(std::slice::from_ref(c))
+        .pop()
+        .unwrap_or(Ok(()))
 }
 
 /// Prints a change's failure as ipvsadm does; returns the line's status.
@@ -113,7 +97,7 @@ fn report(ctx: &mut Ctx<'_>, r: Result<(), Error>) -> i32 {
     match r {
         Ok(()) => 0,
         Err(e) => {
-            ctx.eprintln(&e.to_string());
+            ctx.eprintln(&kernel::message(&e));
             255
         }
     }
@@ -172,12 +156,12 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) ->
                 return Err(exit);
             }
         };
-        let c = match action(req.command) {
-            Action::Change(c) => {
+        let c = match req.command {
+            Command::Change(c) => {
                 batch.push(c);
                 continue;
             }
-            Action::Other(c) => c,
+            other => other,
         };
         flush_changes(ctx, &mut batch, &mut status);
         status = match c {
@@ -234,8 +218,8 @@ fn sorted_dests(
     ctx: &mut Ctx<'_>,
     key: &ServiceKey,
     format: &Format,
-) -> Result<Vec<DestEntry>, Exit> {
-    let mut dests = ctx.ipvs.dests(key).map_err(|e| list_fail(ctx, &e))?;
+) -> Result<Vec<Destination>, Exit> {
+    let mut dests = ctx.ipvs.destinations(key).map_err(|e| list_fail(ctx, &e))?;
     if !format.nosort {
         render::sort_dests(&mut dests);
     }
@@ -306,7 +290,7 @@ fn list_all(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> 
     }
     if json {
         let listing = json::Listing {
-            version: Some(ctx.info.version_string()),
+            version: Some(ctx.info.version.to_string()),
             conn_tab_size: Some(ctx.info.conn_tab_size),
             services: services
                 .iter()
@@ -323,7 +307,7 @@ fn list_all(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> 
 pub fn init_failure(e: &Error) -> String {
     format!(
         "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
-        describe(Op::Init, e.errno())
+        kernel::describe(Op::Connect, kernel::errno(e))
     )
 }
 

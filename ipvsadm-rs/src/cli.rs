@@ -19,8 +19,12 @@ use std::sync::OnceLock;
 use clap::builder::{Resettable, ValueRange};
 use clap::{Arg, ArgAction, ArgMatches, Command as ClapCommand};
 
+use ipvs::{Change, Timeouts};
+
 use crate::sys;
-use crate::types::*;
+use draft::*;
+
+mod draft;
 
 /// Longest persistence timeout ipvsadm accepts (31 days).
 const MAX_TIMEOUT: u32 = 86400 * 31;
@@ -194,7 +198,7 @@ pub struct Format {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ListWhat {
     All,
-    Service(ServiceConfig),
+    Service(ipvs::ServiceKey),
     Connections,
     Timeout,
     Daemon,
@@ -203,21 +207,11 @@ pub enum ListWhat {
 /// A fully checked command, ready to be carried out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    Add(ServiceConfig),
-    Edit(ServiceConfig),
-    Del(ServiceConfig),
-    Flush,
+    /// A change to the table or its settings.
+    Change(Change),
     List(ListWhat),
-    AddDest(ServiceConfig, DestConfig),
-    DelDest(ServiceConfig, DestConfig),
-    EditDest(ServiceConfig, DestConfig),
-    SetTimeout(Timeouts),
-    StartDaemon(DaemonConfig),
-    StopDaemon(DaemonConfig),
     Restore,
     Save,
-    /// Zero one service, or all of them.
-    Zero(Option<ServiceConfig>),
 }
 
 /// A parsed command line.
@@ -1179,7 +1173,7 @@ fn meaning<S: AsRef<str>>(
             Command::List(if o(Opt::Connection) {
                 ListWhat::Connections
             } else if o(Opt::Service) {
-                ListWhat::Service(st.svc)
+                ListWhat::Service(st.svc.key.typed())
             } else if o(Opt::Timeout) {
                 ListWhat::Timeout
             } else if o(Opt::Daemon) {
@@ -1198,21 +1192,28 @@ fn meaning<S: AsRef<str>>(
             st.format.rule = true;
             Command::Save
         }
-        Cmd::Flush => Command::Flush,
-        Cmd::Add => Command::Add(st.svc),
-        Cmd::Edit => Command::Edit(st.svc),
-        Cmd::Del => Command::Del(st.svc),
+        Cmd::Flush => Command::Change(Change::Flush),
+        Cmd::Add => Command::Change(Change::AddService(st.svc.typed())),
+        Cmd::Edit => Command::Change(Change::EditService(st.svc.typed())),
+        Cmd::Del => Command::Change(Change::DeleteService(st.svc.key.typed())),
         Cmd::Zero => {
             let k = &st.svc.key;
             let any = k.fwmark != 0 || !k.addr.is_unspecified() || k.port != 0;
-            Command::Zero(any.then_some(st.svc))
+            Command::Change(Change::Zero(any.then(|| k.typed())))
         }
-        Cmd::AddDest => Command::AddDest(st.svc, st.dest),
-        Cmd::EditDest => Command::EditDest(st.svc, st.dest),
-        Cmd::DelDest => Command::DelDest(st.svc, st.dest),
-        Cmd::Timeout => Command::SetTimeout(timeouts),
-        Cmd::StartDaemon => Command::StartDaemon(st.daemon),
-        Cmd::StopDaemon => Command::StopDaemon(st.daemon),
+        Cmd::AddDest => {
+            Command::Change(Change::AddDestination(st.svc.key.typed(), st.dest.typed()))
+        }
+        Cmd::EditDest => {
+            Command::Change(Change::EditDestination(st.svc.key.typed(), st.dest.typed()))
+        }
+        Cmd::DelDest => Command::Change(Change::DeleteDestination(
+            st.svc.key.typed(),
+            st.dest.typed().addr,
+        )),
+        Cmd::Timeout => Command::Change(Change::SetTimeouts(timeouts)),
+        Cmd::StartDaemon => Command::Change(Change::StartDaemon(st.daemon.typed())),
+        Cmd::StopDaemon => Command::Change(Change::StopDaemon(st.daemon.typed())),
     };
     Ok(Request {
         command,

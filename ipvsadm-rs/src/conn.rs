@@ -10,8 +10,9 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::cli::Format;
 use crate::render::{addrport, pad_right as pad, Names};
+use ipvs::{Family, Protocol};
+
 use crate::sys;
-use crate::types::*;
 
 /// Where the kernel lists connections.
 pub const PROC_FILE: &str = "/proc/net/ip_vs_conn";
@@ -175,18 +176,15 @@ fn split_line(text: &[u8]) -> Option<(&[u8], &[u8])> {
 
 fn proto_number(p: &[u8]) -> u16 {
     match p {
-        b"TCP" => IPPROTO_TCP,
-        b"UDP" => IPPROTO_UDP,
-        b"SCTP" => IPPROTO_SCTP,
+        b"TCP" => Protocol::Tcp.to_raw(),
+        b"UDP" => Protocol::Udp.to_raw(),
+        b"SCTP" => Protocol::Sctp.to_raw(),
         _ => 0,
     }
 }
 
 fn af_of(a: &IpAddr) -> u16 {
-    match a {
-        IpAddr::V4(_) => AF_INET,
-        IpAddr::V6(_) => AF_INET6,
-    }
+    Family::of(a).to_raw()
 }
 
 /// The `-Lc` listing, heading included.

@@ -6,12 +6,15 @@
 
 use std::borrow::Cow;
 
+use ipvs::{
+    Destination, Family, Forward, Netmask, Protocol, Service, ServiceFlags, ServiceKey, Stats,
+    SyncDaemon, Timeouts, TunnelType,
+};
 use serde::Serialize;
 
 use crate::conn::Conn;
 use crate::render;
 use crate::sys;
-use crate::types::*;
 
 #[derive(Serialize)]
 pub struct Listing<'a> {
@@ -76,103 +79,99 @@ pub struct JsonDest {
     pub stats: Stats,
 }
 
-fn family(af: u16) -> &'static str {
-    if af == AF_INET6 {
+fn family(f: Family) -> &'static str {
+    if f == Family::Inet6 {
         "inet6"
     } else {
         "inet"
     }
 }
 
-fn proto(p: u16) -> &'static str {
-    match p {
-        IPPROTO_TCP => "tcp",
-        IPPROTO_UDP => "udp",
-        IPPROTO_SCTP => "sctp",
-        _ => "unknown",
-    }
+fn proto(p: Protocol) -> &'static str {
+    p.name().unwrap_or("unknown")
 }
 
 /// The scheduler flags set, by their `-b` names; unlike the text listing,
 /// the third flag of `sh` and `mh` is shown too (as `flag-3`).
-fn sched_flag_names(se: &ServiceEntry) -> Vec<&'static str> {
-    [svc_flags::SCHED1, svc_flags::SCHED2, svc_flags::SCHED3]
+fn sched_flag_names(se: &Service) -> Vec<&'static str> {
+    render::SCHED_FLAGS
         .into_iter()
-        .zip(render::sched_flag_names(&se.sched_name))
-        .filter(|(bit, _)| se.flags & bit != 0)
+        .zip(render::sched_flag_names(se.scheduler.name()))
+        .filter(|(bit, _)| se.flags.contains(*bit))
         .map(|(_, name)| name.unwrap_or("flag-3"))
         .collect()
 }
 
-fn dest(e: &DestEntry) -> JsonDest {
-    let forward = match e.fwd & fwd::MASK {
-        fwd::MASQ => "masq",
-        fwd::LOCALNODE => "local",
-        fwd::TUNNEL => "tunnel",
-        fwd::DROUTE => "route",
-        _ => "unknown",
+fn dest(e: &Destination) -> JsonDest {
+    let forward = match e.forward {
+        Forward::Masq => "masq",
+        Forward::Local => "local",
+        Forward::Tunnel => "tunnel",
+        Forward::Route => "route",
+        Forward::Other(_) => "unknown",
     };
-    let checksum = ["none", "checksum", "remote"][render::tun_flag_index(e.tun_flags)];
-    let tunnel = (e.fwd & fwd::MASK == fwd::TUNNEL).then_some(match e.tun_type {
-        tun::GUE => JsonTunnel {
+    let checksum = ["none", "checksum", "remote"][render::tun_flag_index(e.tunnel.flags)];
+    let tunnel = (e.forward == Forward::Tunnel).then_some(match e.tunnel.kind {
+        TunnelType::Gue => JsonTunnel {
             kind: "gue",
-            port: Some(e.tun_port),
+            port: Some(e.tunnel.port),
             checksum: Some(checksum),
         },
-        tun::GRE => JsonTunnel {
+        TunnelType::Gre => JsonTunnel {
             kind: "gre",
             port: None,
             checksum: Some(checksum),
         },
-        tun::IPIP => JsonTunnel {
+        TunnelType::Ipip => JsonTunnel {
             kind: "ipip",
             port: None,
             checksum: None,
         },
-        _ => JsonTunnel {
+        TunnelType::Other(_) => JsonTunnel {
             kind: "unknown",
             port: None,
             checksum: None,
         },
     });
     JsonDest {
-        family: family(e.af),
-        address: sys::ntop(&e.addr),
-        port: e.port,
+        family: family(Family::of(&e.addr.ip())),
+        address: sys::ntop(&e.addr.ip()),
+        port: e.addr.port(),
         forward,
         weight: e.weight,
-        u_threshold: e.u_threshold,
-        l_threshold: e.l_threshold,
+        u_threshold: e.upper_threshold,
+        l_threshold: e.lower_threshold,
         active_conns: e.active_conns,
-        inact_conns: e.inact_conns,
-        persist_conns: e.persist_conns,
+        inact_conns: e.inactive_conns,
+        persist_conns: e.persistent_conns,
         tunnel,
         stats: e.stats,
     }
 }
 
 /// One service and its destinations.
-pub fn service<'a>(se: &'a ServiceEntry, dests: &[DestEntry]) -> JsonService<'a> {
-    let k = &se.key;
-    let fw = k.fwmark != 0;
-    let netmask = if k.af == AF_INET6 {
-        serde_json::Value::from(se.netmask)
-    } else {
-        serde_json::Value::from(render::ipv4_mask(se.netmask))
+pub fn service<'a>(se: &'a Service, dests: &[Destination]) -> JsonService<'a> {
+    let netmask = match se.netmask {
+        Netmask::Ipv6(prefix) => serde_json::Value::from(prefix),
+        Netmask::Ipv4(m) => serde_json::Value::from(m.to_string()),
+    };
+    let (inet, fwmark) = match se.key {
+        ServiceKey::Inet { protocol, addr } => (Some((protocol, addr)), None),
+        ServiceKey::Fwmark { mark, .. } => (None, Some(mark)),
     };
     JsonService {
-        family: family(k.af),
-        protocol: (!fw).then(|| proto(k.protocol)),
-        address: (!fw).then(|| sys::ntop(&k.addr)),
-        port: (!fw).then_some(k.port),
-        fwmark: fw.then_some(k.fwmark),
-        scheduler: &se.sched_name,
+        family: family(se.key.family()),
+        protocol: inet.map(|(p, _)| proto(p)),
+        address: inet.map(|(_, a)| sys::ntop(&a.ip())),
+        port: inet.map(|(_, a)| a.port()),
+        fwmark,
+        scheduler: se.scheduler.name(),
         sched_flags: sched_flag_names(se),
-        persistent: se.flags & svc_flags::PERSISTENT != 0,
+        persistent: se.is_persistent(),
         timeout: se.timeout,
         netmask,
         pe: se.pe_name.as_deref().filter(|p| !p.is_empty()),
-        one_packet: se.flags & svc_flags::ONEPACKET != 0,
+        one_packet: se.flags.contains(ServiceFlags::ONE_PACKET),
         stats: se.stats,
         destinations: dests.iter().map(dest).collect(),
     }
@@ -230,19 +229,19 @@ pub fn timeouts(t: &Timeouts) -> serde_json::Value {
 }
 
 /// `-L --daemon --json`.
-pub fn daemons(ds: &[DaemonConfig]) -> serde_json::Value {
+pub fn daemons(ds: &[SyncDaemon]) -> serde_json::Value {
     let v: Vec<serde_json::Value> = ds
         .iter()
         .filter_map(|d| {
             let state = render::daemon_kind(d.state)?;
             Some(serde_json::json!({
                 "state": state,
-                "mcast_interface": String::from_utf8_lossy(&d.mcast_ifn),
-                "syncid": d.syncid,
-                "sync_maxlen": d.sync_maxlen,
-                "mcast_group": d.mcast_group.as_ref().map(sys::ntop),
-                "mcast_port": d.mcast_port,
-                "mcast_ttl": d.mcast_ttl,
+                "mcast_interface": String::from_utf8_lossy(&d.interface),
+                "syncid": d.sync_id,
+                "sync_maxlen": d.max_len,
+                "mcast_group": d.group.as_ref().map(sys::ntop),
+                "mcast_port": d.port,
+                "mcast_ttl": d.ttl,
             }))
         })
         .collect();

@@ -4,17 +4,16 @@
 use std::process::ExitCode;
 
 use clap_complete::generate;
+use ipvs::{Client, Info};
 use ipvsadm_rs::app::{self, Ctx};
 use ipvsadm_rs::cli::{self, Generate};
-use ipvsadm_rs::netlink::{Ipvs, IpvsClient};
 use ipvsadm_rs::render::SystemNames;
-use ipvsadm_rs::types::Info;
 
 /// Connects and asks for the IPVS version, loading the module once if the
 /// first attempt fails, as ipvsadm does.
-fn connect() -> Result<(IpvsClient, Info), ipvsadm_rs::netlink::Error> {
-    let attempt = || -> Result<(IpvsClient, Info), ipvsadm_rs::netlink::Error> {
-        let mut c = IpvsClient::connect()?;
+fn connect() -> Result<(Client, Info), ipvs::Error> {
+    let attempt = || -> Result<(Client, Info), ipvs::Error> {
+        let mut c = Client::connect()?;
         let info = c.info()?;
         Ok((c, info))
     };

@@ -1,4 +1,34 @@
 use super::*;
+use crate::render::key_fields;
+use ipvs::{DaemonState, Destination, Family, Forward, Netmask, Protocol, Service, ServiceKey};
+
+/// The service of an add, the parts of the key ipvsadm's structure has.
+fn add(s: &str) -> Service {
+    match ok(s).command {
+        Command::Change(Change::AddService(s)) => s,
+        other => panic!("not an add: {other:?}"),
+    }
+}
+
+fn add_dest(s: &str) -> (ServiceKey, Destination) {
+    match ok(s).command {
+        Command::Change(Change::AddDestination(k, d)) => (k, d),
+        other => panic!("not an add-server: {other:?}"),
+    }
+}
+
+fn start_daemon(s: &str) -> ipvs::SyncDaemon {
+    match ok(s).command {
+        Command::Change(Change::StartDaemon(d)) => d,
+        other => panic!("not a start-daemon: {other:?}"),
+    }
+}
+
+/// (family, protocol, address, port, fwmark) of a key.
+fn fields(k: &ServiceKey) -> (Family, Protocol, IpAddr, u16, u32) {
+    let (af, p, a, port, mark) = key_fields(k);
+    (Family::from_raw(af), Protocol::from_raw(p), a, port, mark)
+}
 
 fn args(s: &str) -> Vec<String> {
     std::iter::once("ipvsadm".to_string())
@@ -33,35 +63,27 @@ fn tables_have_one_column_per_option() {
 
 #[test]
 fn add_service_defaults() {
-    let r = ok("-A -t 10.0.0.1:80");
-    let Command::Add(s) = r.command else {
-        panic!("not an add: {r:?}")
-    };
-    assert_eq!(s.key.af, AF_INET);
-    assert_eq!(s.key.protocol, IPPROTO_TCP);
-    assert_eq!(s.key.port, 80);
-    assert_eq!(s.sched_name, "wlc");
-    assert_eq!(s.netmask, u32::MAX);
+    let s = add("-A -t 10.0.0.1:80");
+    let (af, protocol, _, port, _) = fields(&s.key);
+    assert_eq!((af, protocol, port), (Family::Inet, Protocol::Tcp, 80));
+    assert_eq!(s.scheduler.name(), "wlc");
+    assert_eq!(s.netmask, Netmask::Ipv4(Ipv4Addr::BROADCAST));
     assert_eq!(s.pe_name, None);
 }
 
 #[test]
 fn persistent_with_and_without_timeout() {
-    let Command::Add(s) = ok("-A -u 10.0.0.1:5060 -p 60 -M 0.0.0.0 -o --pe sip").command else {
-        panic!()
-    };
+    let s = add("-A -u 10.0.0.1:5060 -p 60 -M 0.0.0.0 -o --pe sip");
     assert_eq!(s.timeout, 60);
-    assert_eq!(s.netmask, 0);
-    assert_eq!(s.flags, svc_flags::PERSISTENT | svc_flags::ONEPACKET);
+    assert_eq!(s.netmask, Netmask::Ipv4(Ipv4Addr::UNSPECIFIED));
+    assert_eq!(
+        s.flags,
+        ipvs::ServiceFlags::PERSISTENT | ipvs::ServiceFlags::ONE_PACKET
+    );
     assert_eq!(s.pe_name.as_deref(), Some("sip"));
-    let Command::Add(s) = ok("-A -t 10.0.0.1:0 -p").command else {
-        panic!()
-    };
-    assert_eq!(s.timeout, 360);
-    let Command::Add(s) = ok("-A -t 10.0.0.1:0 -p -s rr").command else {
-        panic!()
-    };
-    assert_eq!((s.timeout, s.sched_name.as_str()), (360, "rr"));
+    assert_eq!(add("-A -t 10.0.0.1:0 -p").timeout, 360);
+    let s = add("-A -t 10.0.0.1:0 -p -s rr");
+    assert_eq!((s.timeout, s.scheduler.name()), (360, "rr"));
     assert_eq!(err("-A -t 10.0.0.1:80 -p 0").code, 2);
 }
 
@@ -132,45 +154,46 @@ fn option_checks_exit_2() {
 
 #[test]
 fn real_server_port_follows_order() {
-    let Command::AddDest(s, d) = ok("-a -t 10.0.0.1:80 -r 10.0.0.2 -m").command else {
-        panic!()
-    };
-    assert_eq!((s.key.port, d.port, d.fwd), (80, 80, fwd::MASQ));
-    let Command::AddDest(_, d) = ok("-a -t 10.0.0.1:80 -r 10.0.0.2:8080 -m -w 0").command else {
-        panic!()
-    };
-    assert_eq!((d.port, d.weight), (8080, 0));
+    let (k, d) = add_dest("-a -t 10.0.0.1:80 -r 10.0.0.2 -m");
+    assert_eq!(
+        (fields(&k).3, d.addr.port(), d.forward),
+        (80, 80, Forward::Masq)
+    );
+    let (_, d) = add_dest("-a -t 10.0.0.1:80 -r 10.0.0.2:8080 -m -w 0");
+    assert_eq!((d.addr.port(), d.weight), (8080, 0));
     // Direct routing and tunnels always use the service port.
-    let Command::AddDest(_, d) = ok("-a -t 10.0.0.1:80 -r 10.0.0.2:8080 -g").command else {
-        panic!()
-    };
-    assert_eq!(d.port, 80);
+    let (_, d) = add_dest("-a -t 10.0.0.1:80 -r 10.0.0.2:8080 -g");
+    assert_eq!(d.addr.port(), 80);
     // -r before -t copies the port the service had then: none.
-    let Command::AddDest(_, d) = ok("-a -r 10.0.0.2 -t 10.0.0.1:80 -m").command else {
-        panic!()
-    };
-    assert_eq!(d.port, 0);
+    let (_, d) = add_dest("-a -r 10.0.0.2 -t 10.0.0.1:80 -m");
+    assert_eq!(d.addr.port(), 0);
 }
 
 #[test]
 fn ipv6_services_and_servers() {
-    let Command::AddDest(s, d) = ok("-a -t [2001:db8::1]:80 -r [2001:db8::2]:8080 -m").command
-    else {
-        panic!()
-    };
-    assert_eq!(s.key.af, AF_INET6);
-    assert_eq!(s.netmask, 128);
-    assert_eq!((d.af, d.port), (AF_INET6, 8080));
+    let (k, d) = add_dest("-a -t [2001:db8::1]:80 -r [2001:db8::2]:8080 -m");
+    assert_eq!(k.family(), Family::Inet6);
+    assert_eq!((d.addr.is_ipv6(), d.addr.port()), (true, 8080));
+    assert_eq!(add("-A -t [2001:db8::1]:80").netmask, Netmask::Ipv6(128));
     let e = err("-a -t 10.0.0.1:80 -r [2001:db8::2]:80 -m");
     assert_eq!(
         e.stderr,
         "Different address family is allowed only for tunneling servers\n"
     );
-    assert!(ok("-a -t 10.0.0.1:80 -r [2001:db8::2]:80 -i").command != Command::Flush);
-    let Command::Add(s) = ok("-A -f 7 -6 -M 64").command else {
-        panic!()
-    };
-    assert_eq!((s.key.af, s.key.fwmark, s.netmask), (AF_INET6, 7, 64));
+    assert!(
+        ok("-a -t 10.0.0.1:80 -r [2001:db8::2]:80 -i").command != Command::Change(Change::Flush)
+    );
+    let s = add("-A -f 7 -6 -M 64");
+    assert_eq!(
+        (s.key, s.netmask),
+        (
+            ServiceKey::Fwmark {
+                family: Family::Inet6,
+                mark: 7
+            },
+            Netmask::Ipv6(64)
+        )
+    );
     assert_eq!(
         err("-A -f 7 -6 -M 129").stderr,
         "illegal ipv6 netmask specified\n"
@@ -179,14 +202,11 @@ fn ipv6_services_and_servers() {
 
 #[test]
 fn tunnel_options() {
-    let Command::AddDest(_, d) =
-        ok("-a -t 10.0.0.1:80 -r 10.0.0.2 -i --tun-type gue --tun-port 6080 --tun-csum").command
-    else {
-        panic!()
-    };
+    let (_, d) =
+        add_dest("-a -t 10.0.0.1:80 -r 10.0.0.2 -i --tun-type gue --tun-port 6080 --tun-csum");
     assert_eq!(
-        (d.tun_type, d.tun_port, d.tun_flags),
-        (tun::GUE, 6080, tun::FLAG_CSUM)
+        (d.tunnel.kind, d.tunnel.port, d.tunnel.flags),
+        (ipvs::TunnelType::Gue, 6080, ipvs::TunnelFlags::CSUM)
     );
     assert_eq!(
         err("-a -t 10.0.0.1:80 -r 10.0.0.2 -i --tun-type gue").stderr,
@@ -208,12 +228,10 @@ fn tunnel_options() {
 
 #[test]
 fn sched_flags() {
-    let Command::Add(s) = ok("-A -t 10.0.0.1:80 -s sh -b sh-port,sh-fallback").command else {
-        panic!()
-    };
+    let s = add("-A -t 10.0.0.1:80 -s sh -b sh-port,sh-fallback");
     assert_eq!(
-        s.flags & svc_flags::SCHED_MASK,
-        svc_flags::SCHED1 | svc_flags::SCHED2
+        s.flags.bits() & ipvs::ServiceFlags::SCHED_MASK.bits(),
+        (ipvs::ServiceFlags::SCHED_1 | ipvs::ServiceFlags::SCHED_2).bits()
     );
     assert_eq!(
         err("-A -t 10.0.0.1:80 -b sh-port").stderr,
@@ -229,11 +247,11 @@ fn sched_flags() {
 fn set_and_daemons() {
     assert_eq!(
         ok("--set 900 120 300").command,
-        Command::SetTimeout(Timeouts {
+        Command::Change(Change::SetTimeouts(Timeouts {
             tcp: 900,
             tcp_fin: 120,
             udp: 300
-        })
+        }))
     );
     assert_eq!(
         err("--set 1 2").stderr,
@@ -243,15 +261,12 @@ fn set_and_daemons() {
         err("--set 1 2 x").stderr,
         "invalid timeout value `x' specified\n"
     );
-    let Command::StartDaemon(d) =
-        ok("--start-daemon master --syncid 7 --mcast-group 239.1.2.3 --mcast-port 9000").command
-    else {
-        panic!()
-    };
-    assert_eq!(d.state, daemon_state::MASTER);
-    assert_eq!(d.mcast_ifn, b"eth0");
-    assert_eq!(d.syncid, 7);
-    assert_eq!(d.mcast_port, 9000);
+    let d =
+        start_daemon("--start-daemon master --syncid 7 --mcast-group 239.1.2.3 --mcast-port 9000");
+    assert_eq!(d.state, DaemonState::Master);
+    assert_eq!(d.interface, b"eth0");
+    assert_eq!(d.sync_id, 7);
+    assert_eq!(d.port, 9000);
     assert_eq!(
         err("--start-daemon master --mcast-group 10.0.0.1").stderr,
         "invalid IPv4 mcast-group `10.0.0.1'\n"
@@ -264,8 +279,11 @@ fn set_and_daemons() {
 
 #[test]
 fn zero_all_or_one() {
-    assert_eq!(ok("-Z").command, Command::Zero(None));
-    assert!(matches!(ok("-Z -f 3").command, Command::Zero(Some(_))));
+    assert_eq!(ok("-Z").command, Command::Change(Change::Zero(None)));
+    assert!(matches!(
+        ok("-Z -f 3").command,
+        Command::Change(Change::Zero(Some(_)))
+    ));
 }
 
 #[test]
@@ -305,10 +323,7 @@ fn restore_cannot_nest() {
 
 #[test]
 fn ports_at_both_ends() {
-    let Command::Add(s) = ok("-A -t 10.0.0.1:65535").command else {
-        panic!()
-    };
-    assert_eq!(s.key.port, 65535);
+    assert_eq!(fields(&add("-A -t 10.0.0.1:65535").key).3, 65535);
     assert_eq!(
         err("-A -t 10.0.0.1:65536").stderr,
         "illegal virtual server address[:port] specified\n"
@@ -317,39 +332,29 @@ fn ports_at_both_ends() {
         err("-A -t 10.0.0.1:0").stderr,
         "Zero port specified for non-persistent service\n"
     );
-    let Command::Add(s) = ok("-A -t 10.0.0.1:0 -p").command else {
-        panic!()
-    };
-    assert_eq!(s.key.port, 0);
-    let Command::AddDest(_, d) = ok("-a -t 10.0.0.1:0 -r 10.0.0.2:65535 -m").command else {
-        panic!()
-    };
-    assert_eq!(d.port, 65535);
+    assert_eq!(fields(&add("-A -t 10.0.0.1:0 -p").key).3, 0);
+    let (_, d) = add_dest("-a -t 10.0.0.1:0 -r 10.0.0.2:65535 -m");
+    assert_eq!(d.addr.port(), 65535);
     let v6 = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
-    let Command::Add(s) = ok(&format!("-A -u [{v6}]:65535")).command else {
-        panic!()
-    };
-    assert_eq!((s.key.af, s.key.port), (AF_INET6, 65535));
-    assert_eq!(s.key.addr, v6.parse::<IpAddr>().expect("literal"));
+    let (af, _, addr, port, _) = fields(&add(&format!("-A -u [{v6}]:65535")).key);
+    assert_eq!((af, port), (Family::Inet6, 65535));
+    assert_eq!(addr, v6.parse::<IpAddr>().expect("literal"));
 }
 
 #[test]
 fn largest_fwmark_weight_and_thresholds() {
-    let Command::Add(s) = ok("-A -f 4294967295").command else {
-        panic!()
-    };
-    assert_eq!(s.key.fwmark, u32::MAX);
+    assert_eq!(fields(&add("-A -f 4294967295").key).4, u32::MAX);
     assert_eq!(
         err("-A -f 4294967296").stderr,
         "invalid fwmark value `4294967296' specified\n"
     );
-    let Command::AddDest(_, d) =
-        ok("-a -t 10.0.0.1:80 -r 10.0.0.2 -w 2147483647 -x 2147483647 -y 2147483647").command
-    else {
-        panic!()
-    };
+    let (_, d) =
+        add_dest("-a -t 10.0.0.1:80 -r 10.0.0.2 -w 2147483647 -x 2147483647 -y 2147483647");
     let max = i32::MAX as u32;
-    assert_eq!((d.weight, d.u_threshold, d.l_threshold), (max, max, max));
+    assert_eq!(
+        (d.weight, d.upper_threshold, d.lower_threshold),
+        (max, max, max)
+    );
     for (opt, what) in [
         ("-w", "weight"),
         ("-x", "u_threshold"),
@@ -364,38 +369,26 @@ fn largest_fwmark_weight_and_thresholds() {
 
 #[test]
 fn names_cut_to_the_kernels_buffers() {
-    let Command::Add(s) = ok(&format!(
+    let s = add(&format!(
         "-A -u 10.0.0.1:5060 -s {} --pe {}",
         "s".repeat(15),
         "p".repeat(16)
-    ))
-    .command
-    else {
-        panic!()
-    };
-    assert_eq!(s.sched_name, "s".repeat(15));
+    ));
+    assert_eq!(s.scheduler.name(), "s".repeat(15));
     assert_eq!(s.pe_name, Some("p".repeat(16)));
     // One byte more is cut, as ipvsadm's strncpy cuts it.
-    let Command::Add(s) = ok(&format!(
+    let s = add(&format!(
         "-A -u 10.0.0.1:5060 -s {} --pe {}",
         "s".repeat(16),
         "p".repeat(17)
-    ))
-    .command
-    else {
-        panic!()
-    };
-    assert_eq!(s.sched_name, "s".repeat(15));
+    ));
+    assert_eq!(s.scheduler.name(), "s".repeat(15));
     assert_eq!(s.pe_name, Some("p".repeat(16)));
-    let Command::StartDaemon(d) = ok(&format!(
+    let d = start_daemon(&format!(
         "--start-daemon master --mcast-interface {}",
         "i".repeat(16)
-    ))
-    .command
-    else {
-        panic!()
-    };
-    assert_eq!(d.mcast_ifn, "i".repeat(15).into_bytes());
+    ));
+    assert_eq!(d.interface, "i".repeat(15).into_bytes());
 }
 
 /// Every option after every command, and with odd values after the commands
