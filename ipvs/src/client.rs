@@ -432,6 +432,7 @@ impl Client {
             });
         }
         let bytes = self.buf.get(..n).unwrap_or(&self.buf[..]);
+        codec::check_framing(bytes).map_err(|what| Error::Malformed { op, what })?;
         NlBuffer::from_bytes_with_input(&mut Cursor::new(bytes), bytes.len()).map_err(|e| {
             Error::Malformed {
                 op,

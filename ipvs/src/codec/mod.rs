@@ -30,6 +30,44 @@ pub(crate) enum Part {
 /// Why a reply could not be read (for [`crate::Error::Malformed`]).
 pub(crate) type Bad = String;
 
+/// Checks the netlink headers of a datagram before neli reads it. neli 0.7
+/// subtracts the header size from a message's length, and from the length
+/// of the request an error message echoes, without checking (a length
+/// below 16 overflows, a panic in debug builds); such datagrams are refused
+/// here instead.
+pub(crate) fn check_framing(mut bytes: &[u8]) -> Result<(), Bad> {
+    const HEADER: usize = 16;
+    const NLMSG_ERROR: u16 = 2;
+    let u32_at = |b: &[u8], at: usize| {
+        b.get(at..at + 4)
+            .and_then(|w| w.try_into().ok())
+            .map(u32::from_ne_bytes)
+    };
+    while !bytes.is_empty() {
+        let len = u32_at(bytes, 0).map_or(0, |n| n as usize);
+        if len < HEADER || len > bytes.len() {
+            return Err(format!(
+                "message length {len} in {} bytes left",
+                bytes.len()
+            ));
+        }
+        let ty = bytes
+            .get(4..6)
+            .map_or(0, |t| u16::from_ne_bytes([t[0], t[1]]));
+        let code = u32_at(bytes, HEADER).unwrap_or(0);
+        // A failed request echoed after the error code.
+        if ty == NLMSG_ERROR && code != 0 {
+            if let Some(echoed) = u32_at(bytes, HEADER + 4) {
+                if (echoed as usize) < HEADER {
+                    return Err(format!("echoed message length {echoed}"));
+                }
+            }
+        }
+        bytes = bytes.get(len.next_multiple_of(4)..).unwrap_or_default();
+    }
+    Ok(())
+}
+
 /// An address as the kernel's 16-byte `nf_inet_addr` union.
 fn addr_to_union(addr: &IpAddr) -> [u8; 16] {
     let mut b = [0u8; 16];

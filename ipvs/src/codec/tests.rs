@@ -392,6 +392,28 @@ proptest! {
         prop_assert_eq!(back, s);
     }
 
+    /// Any datagram that passes the framing check is read by neli to
+    /// messages or an error, never a panic.
+    #[test]
+    fn random_datagrams_never_panic(
+        mut bytes in proptest::collection::vec(any::<u8>(), 0..96),
+        len in 0u32..48,
+        ty in prop_oneof![Just(2u16), Just(3u16), Just(0x20u16), any::<u16>()],
+    ) {
+        // Mostly a plausible header, so parsing gets past it.
+        if bytes.len() >= 8 {
+            let len = len.min(bytes.len() as u32);
+            bytes[..4].copy_from_slice(&len.to_ne_bytes());
+            bytes[4..6].copy_from_slice(&ty.to_ne_bytes());
+        }
+        if check_framing(&bytes).is_ok() {
+            let _ = NlBuffer::<u16, Genlmsghdr<u8, u16>>::from_bytes_with_input(
+                &mut Cursor::new(&bytes),
+                bytes.len(),
+            );
+        }
+    }
+
     /// Any bytes, as the top level of a reply or nested in each object's
     /// attribute, decode to a value or an error.
     #[test]
