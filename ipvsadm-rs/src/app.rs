@@ -5,11 +5,11 @@ use std::io::Write;
 
 use ipvs::{Change, Destination, Error, Info, Op, ServiceKey};
 
-use crate::cli::{self, Command, Exit, Format, ListWhat};
+use crate::cli::{self, Command, Exit, ListWhat};
 use crate::conn;
 use crate::json;
 use crate::kernel::{self, Ipvs};
-use crate::render::{self, Names};
+use crate::render::{self, Format, Names};
 
 /// Lowest kernel IPVS version ipvsadm 1.31 works with (1.1.4).
 const MIN_IPVS_VERSION: u32 = 0x010104;

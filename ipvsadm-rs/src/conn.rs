@@ -8,7 +8,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::cli::Format;
+use crate::render::Format;
 use crate::render::{addrport, pad_right as pad, Names};
 use ipvs::{Family, Protocol};
 

@@ -10,8 +10,22 @@ use ipvs::{
     ServiceKey, SyncDaemon, Timeouts, TunnelFlags, TunnelType,
 };
 
-use crate::cli::Format;
 use crate::sys;
+
+/// How listings are printed (ipvsadm's `FMT_*`): set by the command line,
+/// read only here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Format {
+    pub numeric: bool,
+    pub rule: bool,
+    pub stats: bool,
+    pub rate: bool,
+    pub thresholds: bool,
+    pub persistent_conn: bool,
+    pub nosort: bool,
+    pub exact: bool,
+    pub tun_info: bool,
+}
 
 /// `AF_INET` as the kernel numbers it.
 pub(crate) const AF_INET: u16 = libc::AF_INET as u16;
