@@ -1,7 +1,7 @@
 //! Carries out ipvsadm command lines against an [`Ipvs`] implementation,
 //! with ipvsadm's output, error messages and exit codes.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 
 use ipvs::{Change, Destination, Error, Info, Op, ServiceKey};
 
@@ -14,21 +14,32 @@ use crate::render::{self, Format, Names};
 /// Lowest kernel IPVS version ipvsadm 1.31 works with (1.1.4).
 const MIN_IPVS_VERSION: u32 = 0x010104;
 
-/// Where a run writes, and what it can read.
+/// Where a run writes, and what it can read. Output goes to `out` as it is
+/// produced, so a listing is never held whole in memory, and errors go to
+/// `err` when they happen, between the pieces of output.
 pub struct Ctx<'a> {
     pub ipvs: &'a mut dyn Ipvs,
     pub info: Info,
     pub names: &'a dyn Names,
-    pub out: &'a mut Vec<u8>,
-    pub err: &'a mut Vec<u8>,
-    /// Reads `/proc/net/ip_vs_conn` (replaced in tests).
-    pub read_conns: &'a dyn Fn() -> std::io::Result<Vec<u8>>,
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    /// Opens `/proc/net/ip_vs_conn` (replaced in tests).
+    pub read_conns: &'a dyn Fn() -> std::io::Result<Box<dyn BufRead>>,
 }
 
 impl Ctx<'_> {
+    /// Prints one line of error. Nothing sensible can be done if standard
+    /// error is gone.
     fn eprintln(&mut self, msg: &str) {
-        self.err.extend_from_slice(msg.as_bytes());
-        self.err.push(b'\n');
+        let _ = self.err.write_all(format!("{msg}\n").as_bytes());
+    }
+
+    /// Writes output; standard output gone (a closed pipe) ends the run
+    /// with status 1, as nothing more can be shown.
+    fn print(&mut self, bytes: &[u8]) -> Result<(), Exit> {
+        self.out
+            .write_all(bytes)
+            .map_err(|_| Exit::status(1, String::new()))
     }
 }
 
@@ -58,8 +69,9 @@ pub fn main(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) -
     match r {
         Ok(code) => code,
         Err(exit) => {
-            ctx.out.extend_from_slice(&exit.stdout);
-            ctx.err.extend_from_slice(exit.stderr.as_bytes());
+            // The run ends here whether or not these can be written.
+            let _ = ctx.out.write_all(&exit.stdout);
+            let _ = ctx.err.write_all(exit.stderr.as_bytes());
             exit.code
         }
     }
@@ -185,10 +197,12 @@ fn list(ctx: &mut Ctx<'_>, what: ListWhat, format: &Format, json: bool) -> Resul
                     conn_tab_size: None,
                     services: vec![json::service(&se, &dests)],
                 };
-                write_json(ctx, &listing);
+                write_json(ctx, &listing)?;
             } else {
-                ctx.out.extend_from_slice(render::title(format).as_bytes());
-                render::service_entry(ctx.out, &se, &dests, format, ctx.names);
+                ctx.print(render::title(format).as_bytes())?;
+                let mut entry = Vec::new();
+                render::service_entry(&mut entry, &se, &dests, format, ctx.names);
+                ctx.print(&entry)?;
             }
             Ok(())
         }
@@ -198,16 +212,14 @@ fn list(ctx: &mut Ctx<'_>, what: ListWhat, format: &Format, json: bool) -> Resul
                 .ipvs
                 .timeouts()
                 .map_err(|_| Exit::status(1, String::new()))?;
-            print_either(ctx, json, || json::timeouts(&t), || render::timeouts(&t));
-            Ok(())
+            print_either(ctx, json, || json::timeouts(&t), || render::timeouts(&t))
         }
         ListWhat::Daemon => {
             let d = ctx
                 .ipvs
                 .daemons()
                 .map_err(|_| Exit::status(1, String::new()))?;
-            print_either(ctx, json, || json::daemons(&d), || render::daemons(&d));
-            Ok(())
+            print_either(ctx, json, || json::daemons(&d), || render::daemons(&d))
         }
         ListWhat::All => list_all(ctx, format, json),
     }
@@ -232,45 +244,47 @@ fn print_either<J: serde::Serialize, T: AsRef<[u8]>>(
     json: bool,
     as_json: impl FnOnce() -> J,
     as_text: impl FnOnce() -> T,
-) {
+) -> Result<(), Exit> {
     if json {
-        write_json(ctx, &as_json());
+        write_json(ctx, &as_json())
     } else {
-        ctx.out.extend_from_slice(as_text().as_ref());
+        ctx.print(as_text().as_ref())
     }
 }
 
-fn write_json<T: serde::Serialize>(ctx: &mut Ctx<'_>, v: &T) {
+fn write_json<T: serde::Serialize>(ctx: &mut Ctx<'_>, v: &T) -> Result<(), Exit> {
     match serde_json::to_vec_pretty(v) {
-        Ok(bytes) => {
-            ctx.out.extend_from_slice(&bytes);
-            ctx.out.push(b'\n');
+        Ok(mut bytes) => {
+            bytes.push(b'\n');
+            ctx.print(&bytes)
         }
-        Err(e) => ctx.eprintln(&format!("cannot encode JSON: {e}")),
+        Err(e) => {
+            ctx.eprintln(&format!("cannot encode JSON: {e}"));
+            Ok(())
+        }
     }
 }
 
 fn list_conns(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> {
     let fail = |msg: String| Exit::status(1, format!("{msg}\n"));
-    let text =
-        (ctx.read_conns)().map_err(|_| fail(format!("cannot open file {}", conn::PROC_FILE)))?;
-    let conns = conn::parse(&text)
+    let cannot_open = || fail(format!("cannot open file {}", conn::PROC_FILE));
+    let reader = (ctx.read_conns)().map_err(|_| cannot_open())?;
+    let conns = conn::entries(reader)
+        .map_err(|_| cannot_open())?
         .ok_or_else(|| fail(format!("unexpected input from {}", conn::PROC_FILE)))?;
-    let names = ctx.names;
-    print_either(
-        ctx,
-        json,
-        || json::connections(&conns),
-        || conn::render(&conns, format, names),
-    );
-    Ok(())
+    if json {
+        // The JSON document is one value, made whole before it is written.
+        let conns: Vec<conn::Conn> = conns.collect();
+        return write_json(ctx, &json::connections(&conns));
+    }
+    conn::write_listing(ctx.out, conns, format, ctx.names)
+        .map_err(|_| Exit::status(1, String::new()))
 }
 
 /// Every service with its destinations (`-L`, `-S`).
 fn list_all(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> {
     if !format.rule && !json {
-        ctx.out
-            .extend_from_slice(render::header(&ctx.info).as_bytes());
+        ctx.print(render::header(&ctx.info).as_bytes())?;
     }
     let mut services = ctx.ipvs.services().map_err(|e| list_fail(ctx, &e))?;
     if !format.nosort {
@@ -278,14 +292,17 @@ fn list_all(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> 
     }
     let mut all = Vec::with_capacity(services.len());
     if !json {
-        ctx.out.extend_from_slice(render::title(format).as_bytes());
+        ctx.print(render::title(format).as_bytes())?;
     }
+    let mut entry = Vec::new();
     for se in &services {
         let dests = sorted_dests(ctx, &se.key, format)?;
         if json {
             all.push(dests);
         } else {
-            render::service_entry(ctx.out, se, &dests, format, ctx.names);
+            entry.clear();
+            render::service_entry(&mut entry, se, &dests, format, ctx.names);
+            ctx.print(&entry)?;
         }
     }
     if json {
@@ -298,7 +315,7 @@ fn list_all(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> 
                 .map(|(s, d)| json::service(s, d))
                 .collect(),
         };
-        write_json(ctx, &listing);
+        write_json(ctx, &listing)?;
     }
     Ok(())
 }
@@ -309,17 +326,6 @@ pub fn init_failure(e: &Error) -> String {
         "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
         kernel::describe(Op::Connect, kernel::errno(e))
     )
-}
-
-/// Flushes what a run produced to the real standard output and error.
-pub fn emit(out: &[u8], err: &[u8]) {
-    let mut o = std::io::stdout().lock();
-    // Nothing sensible can be done if the reader went away.
-    let _ = o.write_all(out);
-    let _ = o.flush();
-    let mut e = std::io::stderr().lock();
-    let _ = e.write_all(err);
-    let _ = e.flush();
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@
 //! every field is kept whatever its length. The file is read as bytes: an
 //! engine's datum need not be UTF-8, and it is printed as the kernel wrote it.
 
+use std::io::{BufRead, Write};
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::render::Format;
-use crate::render::{addrport, pad_right as pad, Names};
+use crate::render::{addrport, pad_right as pad, Format, Names};
 use ipvs::{Family, Protocol};
 
 use crate::sys;
@@ -151,27 +151,45 @@ pub fn parse_line(line: &[u8]) -> Option<Conn> {
     })
 }
 
-/// Parses the whole file; `None` if it lacks even the heading line.
-pub fn parse(text: &[u8]) -> Option<Vec<Conn>> {
-    let (_heading, rest) = split_line(text)?;
-    let mut conns = Vec::new();
-    let mut rest = rest;
-    while let Some((line, r)) = split_line(rest) {
-        conns.extend(parse_line(line));
-        rest = r;
-    }
-    Some(conns)
+/// The entries of the file as they are read, one line at a time, so that a
+/// table of a million connections is never held in memory. Lines that are
+/// not entries are skipped; a read error ends the entries.
+pub struct Entries<R> {
+    reader: R,
+    line: Vec<u8>,
 }
 
-/// The first line (without its newline) and what follows; `None` at the end.
-fn split_line(text: &[u8]) -> Option<(&[u8], &[u8])> {
-    if text.is_empty() {
-        return None;
+/// Reads the heading line; `None` if the file lacks even that.
+pub fn entries<R: BufRead>(mut reader: R) -> std::io::Result<Option<Entries<R>>> {
+    let mut line = Vec::new();
+    if reader.read_until(b'\n', &mut line)? == 0 {
+        return Ok(None);
     }
-    Some(match text.iter().position(|&b| b == b'\n') {
-        Some(i) => (&text[..i], &text[i + 1..]),
-        None => (text, &[]),
-    })
+    Ok(Some(Entries { reader, line }))
+}
+
+impl<R: BufRead> Iterator for Entries<R> {
+    type Item = Conn;
+
+    fn next(&mut self) -> Option<Conn> {
+        loop {
+            self.line.clear();
+            match self.reader.read_until(b'\n', &mut self.line) {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+            let line = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
+            if let Some(c) = parse_line(line) {
+                return Some(c);
+            }
+        }
+    }
+}
+
+/// Parses a whole file held in memory; `None` if it lacks even the heading
+/// line.
+pub fn parse(text: &[u8]) -> Option<Vec<Conn>> {
+    entries(text).ok().flatten().map(Iterator::collect)
 }
 
 fn proto_number(p: &[u8]) -> u16 {
@@ -187,8 +205,26 @@ fn af_of(a: &IpAddr) -> u16 {
     Family::of(a).to_raw()
 }
 
-/// The `-Lc` listing, heading included.
-pub fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
+/// The `-Lc` listing, heading included, written entry by entry as the
+/// entries come.
+pub fn write_listing(
+    w: &mut dyn Write,
+    conns: impl IntoIterator<Item = Conn>,
+    f: &Format,
+    names: &dyn Names,
+) -> std::io::Result<()> {
+    w.write_all(&heading(f))?;
+    let mut line = Vec::new();
+    for c in conns {
+        line.clear();
+        entry(&mut line, &c, f, names);
+        w.write_all(&line)?;
+    }
+    Ok(())
+}
+
+/// The listing's heading lines.
+fn heading(f: &Format) -> Vec<u8> {
     let mut out = b"IPVS connection entries\n".to_vec();
     if f.persistent_conn {
         out.extend_from_slice(
@@ -207,50 +243,59 @@ pub fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
             .as_bytes(),
         );
     }
-    for c in conns {
-        let proto = proto_number(&c.protocol);
-        // The client's family decides the virtual address's, as in ipvsadm.
-        let af = af_of(&c.client);
-        let cname = addrport(af, &c.client, c.client_port, proto, f.numeric, names);
-        let vname = addrport(af, &c.virtual_addr, c.virtual_port, proto, f.numeric, names);
-        let dname = addrport(
-            af_of(&c.dest),
-            &c.dest,
-            c.dest_port,
-            proto,
-            f.numeric,
-            names,
-        );
-        let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
-        pad(&mut out, &c.protocol, 3);
-        out.push(b' ');
-        pad(&mut out, expire.as_bytes(), 6);
-        out.push(b' ');
-        pad(&mut out, &c.state, 11);
-        out.push(b' ');
-        pad(&mut out, &cname, 18);
-        out.push(b' ');
-        pad(&mut out, &vname, 18);
-        out.push(b' ');
-        match (&c.pe_name, &c.pe_data, f.persistent_conn) {
-            (Some(name), Some(data), true) => {
-                pad(&mut out, &dname, 16);
-                out.push(b' ');
-                pad(&mut out, name, 18);
-                out.push(b' ');
-                out.extend_from_slice(data);
-            }
-            _ => out.extend_from_slice(&dname),
-        }
-        out.push(b'\n');
-    }
     out
+}
+
+/// One entry's line.
+fn entry(out: &mut Vec<u8>, c: &Conn, f: &Format, names: &dyn Names) {
+    let proto = proto_number(&c.protocol);
+    // The client's family decides the virtual address's, as in ipvsadm.
+    let af = af_of(&c.client);
+    let cname = addrport(af, &c.client, c.client_port, proto, f.numeric, names);
+    let vname = addrport(af, &c.virtual_addr, c.virtual_port, proto, f.numeric, names);
+    let dname = addrport(
+        af_of(&c.dest),
+        &c.dest,
+        c.dest_port,
+        proto,
+        f.numeric,
+        names,
+    );
+    let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
+    pad(out, &c.protocol, 3);
+    out.push(b' ');
+    pad(out, expire.as_bytes(), 6);
+    out.push(b' ');
+    pad(out, &c.state, 11);
+    out.push(b' ');
+    pad(out, &cname, 18);
+    out.push(b' ');
+    pad(out, &vname, 18);
+    out.push(b' ');
+    match (&c.pe_name, &c.pe_data, f.persistent_conn) {
+        (Some(name), Some(data), true) => {
+            pad(out, &dname, 16);
+            out.push(b' ');
+            pad(out, name, 18);
+            out.push(b' ');
+            out.extend_from_slice(data);
+        }
+        _ => out.extend_from_slice(&dname),
+    }
+    out.push(b'\n');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::render::{FixedNames, NoNames};
+
+    /// The whole listing of `conns`, in memory.
+    fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_listing(&mut out, conns.iter().cloned(), f, names).expect("in memory");
+        out
+    }
 
     const HEAD: &str =
         "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n";

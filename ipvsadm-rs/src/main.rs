@@ -1,12 +1,15 @@
 //! `ipvsadm-rs`: administration of the kernel's IP Virtual Server table,
 //! compatible with ipvsadm 1.31.
 
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap_complete::generate;
 use ipvs::{Client, Info};
 use ipvsadm_rs::app::{self, Ctx};
 use ipvsadm_rs::cli::{self, Generate};
+use ipvsadm_rs::conn;
 use ipvsadm_rs::render::SystemNames;
 
 /// Connects and asks for the IPVS version, loading the module once if the
@@ -38,49 +41,68 @@ fn exit_code(code: i32) -> ExitCode {
     ExitCode::from((code & 0xff) as u8)
 }
 
+/// Standard output as ipvsadm's C library buffers it: by line on a
+/// terminal, in blocks otherwise, so that errors on the unbuffered standard
+/// error fall between the pieces of output as ipvsadm's do.
+fn stdout() -> Box<dyn Write> {
+    let stdout = std::io::stdout();
+    if stdout.is_terminal() {
+        Box::new(stdout.lock())
+    } else {
+        Box::new(BufWriter::with_capacity(4096, stdout.lock()))
+    }
+}
+
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
+    let mut out = stdout();
+    let mut err = std::io::stderr().lock();
+    let code = run(&argv, &mut out, &mut err);
+    // Nothing sensible can be done if the reader went away.
+    let _ = out.flush();
+    exit_code(code)
+}
 
-    if let Some(g) = cli::generate_request(&argv) {
+/// The whole program but for its standard streams; returns the exit status.
+fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    if let Some(g) = cli::generate_request(argv) {
         let mut cmd = cli::command();
-        let mut out = Vec::new();
-        match g {
-            Generate::Completions(shell) => generate(shell, &mut cmd, "ipvsadm-rs", &mut out),
-            Generate::Man => {
-                if let Err(e) = clap_mangen::Man::new(cmd).section("8").render(&mut out) {
-                    app::emit(b"", format!("cannot render the man page: {e}\n").as_bytes());
-                    return exit_code(1);
-                }
+        let written = match g {
+            Generate::Completions(shell) => {
+                generate(shell, &mut cmd, "ipvsadm-rs", out);
+                Ok(())
             }
+            Generate::Man => clap_mangen::Man::new(cmd).section("8").render(out),
+        };
+        if let Err(e) = written {
+            let _ = writeln!(err, "cannot render the man page: {e}");
+            return 1;
         }
-        app::emit(&out, b"");
-        return exit_code(0);
+        return 0;
     }
 
     let (mut client, info) = match connect() {
         Ok(v) => v,
         Err(e) => {
-            app::emit(b"", app::init_failure(&e).as_bytes());
-            return exit_code(2);
+            let _ = err.write_all(app::init_failure(&e).as_bytes());
+            return 2;
         }
     };
-    let mut out = Vec::new();
-    let mut err = Vec::new();
     if let Some(w) = app::version_warning(&info) {
-        err.extend_from_slice(w.as_bytes());
+        let _ = err.write_all(w.as_bytes());
     }
-    let read_conns = || std::fs::read(ipvsadm_rs::conn::PROC_FILE);
+    let read_conns = || -> std::io::Result<Box<dyn BufRead>> {
+        Ok(Box::new(BufReader::new(File::open(conn::PROC_FILE)?)))
+    };
     let mut ctx = Ctx {
         ipvs: &mut client,
         info,
         names: &SystemNames,
-        out: &mut out,
-        err: &mut err,
+        out,
+        err,
         read_conns: &read_conns,
     };
-    let code = app::main(&mut ctx, &argv, &mut std::io::stdin().lock());
-    app::emit(&out, &err);
-    exit_code(code)
+    app::main(&mut ctx, argv, &mut std::io::stdin().lock())
 }

@@ -141,12 +141,11 @@ fn run_with(fake: &mut Fake, line: &str, stdin: &str) -> (i32, String, String) {
         .collect();
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let conns = || {
-        Ok(
-            b"Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n\
-            UDP 0A000002 13C4 0A000001 13C4 0A000003 13C4 NONE             59 sip abc@host\n"
-                .to_vec(),
-        )
+    let conns = || -> std::io::Result<Box<dyn BufRead>> {
+        Ok(Box::new(
+            &b"Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n\
+            UDP 0A000002 13C4 0A000001 13C4 0A000003 13C4 NONE             59 sip abc@host\n"[..],
+        ))
     };
     let mut ctx = Ctx {
         ipvs: fake,
@@ -379,4 +378,45 @@ fn restore_words_end_at_nul_like_c_strings() {
     // Words longer than ipvsadm's 4096-byte buffer stay whole.
     let long = "x".repeat(5000);
     assert!(restore_words(&format!("-A -t {long}")).eq(["-A", "-t", long.as_str()]));
+}
+
+/// Both streams into one log, each write marked with its stream, so a test
+/// sees the order in which output and errors were produced.
+struct Tagged<'a>(&'a std::cell::RefCell<Vec<(char, String)>>, char);
+
+impl Write for Tagged<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf).into_owned();
+        self.0.borrow_mut().push((self.1, text));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn restore_errors_come_between_the_listings_around_them() {
+    let mut f = Fake::default();
+    let log = std::cell::RefCell::new(Vec::new());
+    let (mut out, mut err) = (Tagged(&log, 'o'), Tagged(&log, 'e'));
+    let no_conns = || -> std::io::Result<Box<dyn BufRead>> { Ok(Box::new(std::io::empty())) };
+    let mut ctx = Ctx {
+        ipvs: &mut f,
+        info: Info::default(),
+        names: &NoNames,
+        out: &mut out,
+        err: &mut err,
+        read_conns: &no_conns,
+    };
+    let argv = ["ipvsadm".to_string(), "-R".to_string()];
+    let rules = "-L -n\n-D -t 10.0.0.9:80\n-L -n\n";
+    assert_eq!(main(&mut ctx, &argv, &mut rules.as_bytes()), 0);
+    let streams: String = log.borrow().iter().map(|(s, _)| *s).collect();
+    let first_err = streams.find('e').expect("an error");
+    assert!(
+        streams[..first_err].contains('o') && streams[first_err..].contains('o'),
+        "{:?}",
+        log.borrow()
+    );
 }
