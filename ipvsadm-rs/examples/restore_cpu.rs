@@ -8,9 +8,7 @@
 use std::time::Instant;
 
 use ipvs::{Change, Destination, Error, Info, Service, ServiceKey, SyncDaemon, Timeouts};
-use ipvsadm_rs::app::{self, Ctx};
-use ipvsadm_rs::kernel::Ipvs;
-use ipvsadm_rs::render::SystemNames;
+use ipvsadm_rs::{Ctx, Ipvs, SystemNames};
 
 /// A kernel that accepts every change and has nothing to list.
 struct Accept;
@@ -71,7 +69,7 @@ fn main() {
         read_conns: &no_conns,
     };
     let start = Instant::now();
-    let code = app::main(&mut ctx, &argv, &mut input.as_bytes());
+    let code = ipvsadm_rs::run(&mut ctx, &argv, &mut input.as_bytes());
     let took = start.elapsed();
     println!(
         "{} lines restored in {:.3} s, status {code}, {} bytes of errors",

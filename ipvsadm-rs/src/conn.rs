@@ -186,12 +186,6 @@ impl<R: BufRead> Iterator for Entries<R> {
     }
 }
 
-/// Parses a whole file held in memory; `None` if it lacks even the heading
-/// line.
-pub fn parse(text: &[u8]) -> Option<Vec<Conn>> {
-    entries(text).ok().flatten().map(Iterator::collect)
-}
-
 fn proto_number(p: &[u8]) -> u16 {
     match p {
         b"TCP" => Protocol::Tcp.to_raw(),
@@ -289,6 +283,12 @@ fn entry(out: &mut Vec<u8>, c: &Conn, f: &Format, names: &dyn Names) {
 mod tests {
     use super::*;
     use crate::render::{FixedNames, NoNames};
+
+    /// The entries of a whole file held in memory; `None` if it lacks even
+    /// the heading line.
+    fn parse(text: &[u8]) -> Option<Vec<Conn>> {
+        entries(text).ok().flatten().map(Iterator::collect)
+    }
 
     /// The whole listing of `conns`, in memory.
     fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
