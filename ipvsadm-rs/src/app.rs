@@ -273,9 +273,13 @@ fn list_conns(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit
         .map_err(|_| cannot_open())?
         .ok_or_else(|| fail(format!("unexpected input from {}", conn::PROC_FILE)))?;
     if json {
-        // The JSON document is one value, made whole before it is written.
-        let conns: Vec<conn::Conn> = conns.collect();
-        return write_json(ctx, &json::connections(&conns));
+        return match json::write_connections(ctx.out, conns) {
+            Err(e) if !e.is_io() => {
+                ctx.eprintln(&format!("cannot encode JSON: {e}"));
+                Ok(())
+            }
+            r => r.map_err(|_| Exit::status(1, String::new())),
+        };
     }
     conn::write_listing(ctx.out, conns, format, ctx.names)
         .map_err(|_| Exit::status(1, String::new()))

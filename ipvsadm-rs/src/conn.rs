@@ -290,6 +290,13 @@ mod tests {
         entries(text).ok().flatten().map(Iterator::collect)
     }
 
+    /// The `-Lc --json` document of `conns`.
+    fn json(conns: &[Conn]) -> serde_json::Value {
+        let mut out = Vec::new();
+        crate::json::write_connections(&mut out, conns.iter().cloned()).expect("in memory");
+        serde_json::from_slice(&out).expect("json")
+    }
+
     /// The whole listing of `conns`, in memory.
     fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
         let mut out = Vec::new();
@@ -382,7 +389,7 @@ mod tests {
             last_line(&out),
             &b"UDP 01:00  NONE        10.0.0.2:5060      10.0.0.1:5060      10.0.0.3:5060    sip                id\xff\xfe@host tag=1\x0bx"[..]
         );
-        let json = crate::json::connections(&conns);
+        let json = json(&conns);
         assert_eq!(
             json["connections"][0]["pe_data"],
             "id\u{fffd}\u{fffd}@host tag=1\x0bx"
@@ -487,7 +494,7 @@ mod tests {
             }
             if let Some(conns) = parse(&text) {
                 let _ = render(&conns, &numeric(true), &NoNames);
-                let _ = crate::json::connections(&conns);
+                let _ = json(&conns);
             }
         }
     }

@@ -5,12 +5,16 @@
 //! same order as in the text listing.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::Write;
 
 use ipvs::{
     Destination, Family, Forward, Netmask, Protocol, Service, ServiceFlags, ServiceKey, Stats,
     SyncDaemon, Timeouts, TunnelType,
 };
-use serde::Serialize;
+use serde::ser::{Error as _, SerializeSeq};
+use serde::{Serialize, Serializer};
 
 use crate::conn::Conn;
 use crate::render;
@@ -196,31 +200,54 @@ struct JsonConn<'a> {
     pe_data: Option<Cow<'a, str>>,
 }
 
-/// `-Lc --json`. Bytes that are not UTF-8 become U+FFFD.
-pub fn connections(conns: &[Conn]) -> serde_json::Value {
-    let v: Vec<JsonConn<'_>> = conns
-        .iter()
-        .map(|c| JsonConn {
-            protocol: String::from_utf8_lossy(&c.protocol),
-            client: JsonEndpoint {
-                address: sys::ntop(&c.client),
-                port: c.client_port,
-            },
-            virtual_: JsonEndpoint {
-                address: sys::ntop(&c.virtual_addr),
-                port: c.virtual_port,
-            },
-            destination: JsonEndpoint {
-                address: sys::ntop(&c.dest),
-                port: c.dest_port,
-            },
-            state: String::from_utf8_lossy(&c.state),
-            expires: c.expires,
-            pe_name: c.pe_name.as_deref().map(String::from_utf8_lossy),
-            pe_data: c.pe_data.as_deref().map(String::from_utf8_lossy),
-        })
-        .collect();
-    serde_json::json!({ "connections": v })
+/// One connection of `-Lc --json`. Bytes that are not UTF-8 become U+FFFD.
+fn connection(c: &Conn) -> JsonConn<'_> {
+    JsonConn {
+        protocol: String::from_utf8_lossy(&c.protocol),
+        client: JsonEndpoint {
+            address: sys::ntop(&c.client),
+            port: c.client_port,
+        },
+        virtual_: JsonEndpoint {
+            address: sys::ntop(&c.virtual_addr),
+            port: c.virtual_port,
+        },
+        destination: JsonEndpoint {
+            address: sys::ntop(&c.dest),
+            port: c.dest_port,
+        },
+        state: String::from_utf8_lossy(&c.state),
+        expires: c.expires,
+        pe_name: c.pe_name.as_deref().map(String::from_utf8_lossy),
+        pe_data: c.pe_data.as_deref().map(String::from_utf8_lossy),
+    }
+}
+
+/// The connections as a JSON array, serialized as they are read. Each one
+/// goes through [`serde_json::Value`], whose objects order their keys, so
+/// the keys come in the order the format has always had.
+struct Connections<I>(RefCell<Option<I>>);
+
+impl<I: Iterator<Item = Conn>> Serialize for Connections<I> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for c in self.0.borrow_mut().take().into_iter().flatten() {
+            let v = serde_json::to_value(connection(&c)).map_err(S::Error::custom)?;
+            seq.serialize_element(&v)?;
+        }
+        seq.end()
+    }
+}
+
+/// `-Lc --json`, written entry by entry, so that a table of a million
+/// connections is never held in memory.
+pub fn write_connections(
+    w: &mut dyn Write,
+    conns: impl Iterator<Item = Conn>,
+) -> serde_json::Result<()> {
+    let doc = BTreeMap::from([("connections", Connections(RefCell::new(Some(conns))))]);
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    w.write_all(b"\n").map_err(serde_json::Error::io)
 }
 
 /// `-L --timeout --json`.

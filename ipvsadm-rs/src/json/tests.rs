@@ -41,3 +41,32 @@ fn tunnels_and_masks() {
         (&"gue".into(), &65535.into(), &"remote".into())
     );
 }
+
+/// Connections are written one by one, in the document `-Lc --json` has
+/// always printed: the keys of each entry in order, two-space indents.
+#[test]
+fn connections_stream_into_the_same_document() {
+    let text = b"Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n\
+        UDP 0A000002 13C4 0A000001 13C4 0A000003 13C4 NONE             59 sip abc@host\n\
+        TCP 0A000004 0050 0A000001 0050 0A000003 0050 ESTABLISHED     100\n";
+    let conns = || {
+        crate::conn::entries(&text[..])
+            .expect("read")
+            .expect("heading")
+    };
+    let mut streamed = Vec::new();
+    write_connections(&mut streamed, conns()).expect("in memory");
+    let whole: Vec<serde_json::Value> = conns()
+        .map(|c| serde_json::to_value(connection(&c)).expect("json"))
+        .collect();
+    let mut expected =
+        serde_json::to_vec_pretty(&serde_json::json!({ "connections": whole })).expect("json");
+    expected.push(b'\n');
+    assert_eq!(
+        String::from_utf8_lossy(&streamed),
+        String::from_utf8_lossy(&expected)
+    );
+    let mut empty = Vec::new();
+    write_connections(&mut empty, std::iter::empty()).expect("in memory");
+    assert_eq!(empty, b"{\n  \"connections\": []\n}\n");
+}
