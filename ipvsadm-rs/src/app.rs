@@ -50,7 +50,7 @@ fn list_fail(ctx: &mut Ctx<'_>, e: &Error) -> Exit {
 }
 
 /// Warns, as ipvsadm does, when the kernel's IPVS is older than it supports.
-pub fn version_warning(info: &Info) -> Option<String> {
+pub(crate) fn version_warning(info: &Info) -> Option<String> {
     (info.version.0 < MIN_IPVS_VERSION).then(|| {
         format!(
             "Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version {}\n  ipvsadm v1.31  requires minimum IPVS version 1.1.4\n\n",
@@ -131,7 +131,7 @@ fn flush_changes(ctx: &mut Ctx<'_>, batch: &mut Vec<Change>, status: &mut i32) {
 /// as a C string does (so `\0` alone is an empty argument); unlike ipvsadm,
 /// words longer than its 4096-byte buffer are kept whole instead of split
 /// in two. The words borrow from the line, so a restore copies none.
-pub fn restore_words(line: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn restore_words(line: &str) -> impl Iterator<Item = &str> {
     line.split([' ', '\t', '\r'])
         .filter(|w| !w.is_empty())
         .map(|w| w.split('\0').next().unwrap_or_default())
@@ -325,7 +325,7 @@ fn list_all(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> 
 }
 
 /// The message ipvsadm gives when IPVS cannot be reached at all.
-pub fn init_failure(e: &Error) -> String {
+pub(crate) fn init_failure(e: &Error) -> String {
     format!(
         "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
         kernel::describe(Op::Connect, kernel::errno(e))

@@ -27,19 +27,20 @@ mod plain;
 mod replay;
 mod usage;
 
-pub use definition::{command, generate_request, Generate};
-pub use usage::usage;
+pub(crate) use definition::{command, generate_request, Generate};
+pub(crate) use usage::usage;
 
 /// Scheduler used when `-s` is not given.
-pub const DEF_SCHED: &str = "wlc";
+pub(crate) const DEF_SCHED: &str = "wlc";
 
 /// The version line ipvsadm prints, kept identical so scripts that parse it
 /// keep working.
-pub const VERSION_LINE: &str = "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)";
+pub(crate) const VERSION_LINE: &str =
+    "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)";
 
 /// What a list command shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ListWhat {
+pub(crate) enum ListWhat {
     All,
     Service(ipvs::ServiceKey),
     Connections,
@@ -49,7 +50,7 @@ pub enum ListWhat {
 
 /// A fully checked command, ready to be carried out.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// A change to the table or its settings.
     Change(Change),
     List(ListWhat),
@@ -59,20 +60,20 @@ pub enum Command {
 
 /// A parsed command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request {
-    pub command: Command,
-    pub format: Format,
+pub(crate) struct Request {
+    pub(crate) command: Command,
+    pub(crate) format: Format,
     /// `--json`: print the listing as JSON instead of text.
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// The end of a command line that is not carried out: help, version, or an
 /// error, with what to print and the exit code ipvsadm would give.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Exit {
-    pub code: i32,
-    pub stdout: Vec<u8>,
-    pub stderr: String,
+pub(crate) struct Exit {
+    pub(crate) code: i32,
+    pub(crate) stdout: Vec<u8>,
+    pub(crate) stderr: String,
 }
 
 impl Exit {
@@ -112,7 +113,7 @@ pub(crate) struct Event<'a> {
 
 /// Parses one ipvsadm command line (`argv[0]` is the program name).
 /// `reading_stdin` is set for lines read by `-R`, which may not restore again.
-pub fn parse<S: AsRef<str>>(argv: &[S], reading_stdin: bool) -> Result<Request, Exit> {
+pub(crate) fn parse<S: AsRef<str>>(argv: &[S], reading_stdin: bool) -> Result<Request, Exit> {
     match plain::plain_events(argv) {
         Some(evs) => replay::meaning(argv, &evs, Vec::new(), reading_stdin),
         None => interpret(argv, definition::matches(argv), reading_stdin),

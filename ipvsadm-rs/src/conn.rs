@@ -15,28 +15,28 @@ use ipvs::{Family, Protocol};
 use crate::sys;
 
 /// Where the kernel lists connections.
-pub const PROC_FILE: &str = "/proc/net/ip_vs_conn";
+pub(crate) const PROC_FILE: &str = "/proc/net/ip_vs_conn";
 
 /// One connection or persistence template. Text fields are the kernel's
 /// bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Conn {
+pub(crate) struct Conn {
     /// Protocol as the kernel names it (`TCP`, `UDP`, `SCTP`, ...).
-    pub protocol: Vec<u8>,
-    pub client: IpAddr,
-    pub client_port: u16,
-    pub virtual_addr: IpAddr,
-    pub virtual_port: u16,
-    pub dest: IpAddr,
-    pub dest_port: u16,
-    pub state: Vec<u8>,
+    pub(crate) protocol: Vec<u8>,
+    pub(crate) client: IpAddr,
+    pub(crate) client_port: u16,
+    pub(crate) virtual_addr: IpAddr,
+    pub(crate) virtual_port: u16,
+    pub(crate) dest: IpAddr,
+    pub(crate) dest_port: u16,
+    pub(crate) state: Vec<u8>,
     /// Seconds until the entry expires.
-    pub expires: u32,
+    pub(crate) expires: u32,
     /// Persistence engine name, for templates that carry engine data.
-    pub pe_name: Option<Vec<u8>>,
+    pub(crate) pe_name: Option<Vec<u8>>,
     /// Persistence engine data (the SIP Call-ID for `sip`), whole: inner
     /// blanks included, surrounding ones dropped.
-    pub pe_data: Option<Vec<u8>>,
+    pub(crate) pe_data: Option<Vec<u8>>,
 }
 
 /// C's `isspace`, where `sscanf`'s `%s` stops: unlike Rust's ASCII
@@ -119,7 +119,7 @@ fn parse_expires(w: &[u8]) -> Option<u32> {
 
 /// Parses one line of the file (not the heading). Lines that do not have
 /// the nine mandatory fields are skipped.
-pub fn parse_line(line: &[u8]) -> Option<Conn> {
+pub(crate) fn parse_line(line: &[u8]) -> Option<Conn> {
     let mut f = Words(line);
     let protocol = f.next()?.to_vec();
     let client = parse_addr(f.next()?)?;
@@ -154,13 +154,13 @@ pub fn parse_line(line: &[u8]) -> Option<Conn> {
 /// The entries of the file as they are read, one line at a time, so that a
 /// table of a million connections is never held in memory. Lines that are
 /// not entries are skipped; a read error ends the entries.
-pub struct Entries<R> {
+pub(crate) struct Entries<R> {
     reader: R,
     line: Vec<u8>,
 }
 
 /// Reads the heading line; `None` if the file lacks even that.
-pub fn entries<R: BufRead>(mut reader: R) -> std::io::Result<Option<Entries<R>>> {
+pub(crate) fn entries<R: BufRead>(mut reader: R) -> std::io::Result<Option<Entries<R>>> {
     let mut line = Vec::new();
     if reader.read_until(b'\n', &mut line)? == 0 {
         return Ok(None);
@@ -201,7 +201,7 @@ fn af_of(a: &IpAddr) -> u16 {
 
 /// The `-Lc` listing, heading included, written entry by entry as the
 /// entries come.
-pub fn write_listing(
+pub(crate) fn write_listing(
     w: &mut dyn Write,
     conns: impl IntoIterator<Item = Conn>,
     f: &Format,

@@ -21,66 +21,66 @@ use crate::render;
 use crate::sys;
 
 #[derive(Serialize)]
-pub struct Listing<'a> {
+pub(crate) struct Listing<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub conn_tab_size: Option<u32>,
-    pub services: Vec<JsonService<'a>>,
+    pub(crate) conn_tab_size: Option<u32>,
+    pub(crate) services: Vec<JsonService<'a>>,
 }
 
 #[derive(Serialize)]
-pub struct JsonService<'a> {
-    pub family: &'static str,
+pub(crate) struct JsonService<'a> {
+    pub(crate) family: &'static str,
     /// `tcp`, `udp`, `sctp`; absent for fwmark services.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<&'static str>,
+    pub(crate) protocol: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+    pub(crate) address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
+    pub(crate) port: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fwmark: Option<u32>,
-    pub scheduler: &'a str,
-    pub sched_flags: Vec<&'static str>,
-    pub persistent: bool,
+    pub(crate) fwmark: Option<u32>,
+    pub(crate) scheduler: &'a str,
+    pub(crate) sched_flags: Vec<&'static str>,
+    pub(crate) persistent: bool,
     /// Persistence timeout in seconds (meaningful when `persistent`).
-    pub timeout: u32,
+    pub(crate) timeout: u32,
     /// IPv4 services: the persistence mask as an address; IPv6: prefix length.
-    pub netmask: serde_json::Value,
-    pub pe: Option<&'a str>,
-    pub one_packet: bool,
-    pub stats: Stats,
-    pub destinations: Vec<JsonDest>,
+    pub(crate) netmask: serde_json::Value,
+    pub(crate) pe: Option<&'a str>,
+    pub(crate) one_packet: bool,
+    pub(crate) stats: Stats,
+    pub(crate) destinations: Vec<JsonDest>,
 }
 
 #[derive(Serialize)]
-pub struct JsonTunnel {
+pub(crate) struct JsonTunnel {
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
+    pub(crate) port: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub checksum: Option<&'static str>,
+    pub(crate) checksum: Option<&'static str>,
 }
 
 #[derive(Serialize)]
-pub struct JsonDest {
-    pub family: &'static str,
-    pub address: String,
-    pub port: u16,
+pub(crate) struct JsonDest {
+    pub(crate) family: &'static str,
+    pub(crate) address: String,
+    pub(crate) port: u16,
     /// `masq`, `local`, `tunnel`, `route`.
-    pub forward: &'static str,
-    pub weight: u32,
-    pub u_threshold: u32,
-    pub l_threshold: u32,
-    pub active_conns: u32,
-    pub inact_conns: u32,
-    pub persist_conns: u32,
+    pub(crate) forward: &'static str,
+    pub(crate) weight: u32,
+    pub(crate) u_threshold: u32,
+    pub(crate) l_threshold: u32,
+    pub(crate) active_conns: u32,
+    pub(crate) inact_conns: u32,
+    pub(crate) persist_conns: u32,
     /// Present for tunnelled destinations.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tunnel: Option<JsonTunnel>,
-    pub stats: Stats,
+    pub(crate) tunnel: Option<JsonTunnel>,
+    pub(crate) stats: Stats,
 }
 
 fn family(f: Family) -> &'static str {
@@ -154,7 +154,7 @@ fn dest(e: &Destination) -> JsonDest {
 }
 
 /// One service and its destinations.
-pub fn service<'a>(se: &'a Service, dests: &[Destination]) -> JsonService<'a> {
+pub(crate) fn service<'a>(se: &'a Service, dests: &[Destination]) -> JsonService<'a> {
     let netmask = match se.netmask {
         Netmask::Ipv6(prefix) => serde_json::Value::from(prefix),
         Netmask::Ipv4(m) => serde_json::Value::from(m.to_string()),
@@ -241,7 +241,7 @@ impl<I: Iterator<Item = Conn>> Serialize for Connections<I> {
 
 /// `-Lc --json`, written entry by entry, so that a table of a million
 /// connections is never held in memory.
-pub fn write_connections(
+pub(crate) fn write_connections(
     w: &mut dyn Write,
     conns: impl Iterator<Item = Conn>,
 ) -> serde_json::Result<()> {
@@ -251,12 +251,12 @@ pub fn write_connections(
 }
 
 /// `-L --timeout --json`.
-pub fn timeouts(t: &Timeouts) -> serde_json::Value {
+pub(crate) fn timeouts(t: &Timeouts) -> serde_json::Value {
     serde_json::json!({ "timeouts": t })
 }
 
 /// `-L --daemon --json`.
-pub fn daemons(ds: &[SyncDaemon]) -> serde_json::Value {
+pub(crate) fn daemons(ds: &[SyncDaemon]) -> serde_json::Value {
     let v: Vec<serde_json::Value> = ds
         .iter()
         .filter_map(|d| {

@@ -42,7 +42,7 @@ impl Ipvs for ipvs::Client {
 }
 
 /// The errno an error stands for, as ipvsadm's `errno` would be.
-pub fn errno(e: &Error) -> Errno {
+pub(crate) fn errno(e: &Error) -> Errno {
     match e {
         Error::NoFamily => Errno::ENOPROTOOPT,
         Error::Io { source, .. } => source.raw_os_error().map_or(Errno::EIO, Errno::from_raw),
@@ -52,7 +52,7 @@ pub fn errno(e: &Error) -> Errno {
 
 /// Words an error code for the operation, with ipvsadm's own wording where
 /// it has one, else the C library's.
-pub fn describe(op: Op, errno: Errno) -> String {
+pub(crate) fn describe(op: Op, errno: Errno) -> String {
     use Errno::*;
     let specific = match (op, errno) {
         (Op::AddService, EEXIST) => Some("Service already exists"),
@@ -93,7 +93,7 @@ pub fn describe(op: Op, errno: Errno) -> String {
 }
 
 /// The line ipvsadm prints for a failed request.
-pub fn message(e: &Error) -> String {
+pub(crate) fn message(e: &Error) -> String {
     match e {
         Error::Malformed { what, .. } => format!("unexpected answer from the kernel: {what}"),
         _ => describe(e.op(), errno(e)),

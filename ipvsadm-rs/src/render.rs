@@ -15,16 +15,16 @@ use crate::sys;
 /// How listings are printed (ipvsadm's `FMT_*`): set by the command line,
 /// read only here.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Format {
-    pub numeric: bool,
-    pub rule: bool,
-    pub stats: bool,
-    pub rate: bool,
-    pub thresholds: bool,
-    pub persistent_conn: bool,
-    pub nosort: bool,
-    pub exact: bool,
-    pub tun_info: bool,
+pub(crate) struct Format {
+    pub(crate) numeric: bool,
+    pub(crate) rule: bool,
+    pub(crate) stats: bool,
+    pub(crate) rate: bool,
+    pub(crate) thresholds: bool,
+    pub(crate) persistent_conn: bool,
+    pub(crate) nosort: bool,
+    pub(crate) exact: bool,
+    pub(crate) tun_info: bool,
 }
 
 /// `AF_INET` as the kernel numbers it.
@@ -68,8 +68,8 @@ impl Names for NoNames {
 /// them: any length, any bytes.
 #[cfg(test)]
 pub(crate) struct FixedNames {
-    pub host: Vec<u8>,
-    pub service: Vec<u8>,
+    pub(crate) host: Vec<u8>,
+    pub(crate) service: Vec<u8>,
 }
 
 #[cfg(test)]
@@ -91,7 +91,7 @@ pub(crate) fn pad_right(out: &mut Vec<u8>, s: &[u8], width: usize) {
 
 /// ipvsadm's `addrport_to_anyname`: `host:port`, bracketing IPv6, with names
 /// unless numeric, cut to the 59 bytes of its buffer (see [`addrport_full`]).
-pub fn addrport(
+pub(crate) fn addrport(
     af: u16,
     addr: &IpAddr,
     port: u16,
@@ -106,7 +106,7 @@ pub fn addrport(
 
 /// `host:port` at full length. ipvsadm cuts long names in `-S` output too,
 /// which makes rules that cannot be restored; saved rules use this instead.
-pub fn addrport_full(
+pub(crate) fn addrport_full(
     af: u16,
     addr: &IpAddr,
     port: u16,
@@ -142,7 +142,7 @@ pub fn addrport_full(
 
 /// ipvsadm's `print_largenum`: a 9-wide column, scaled with K/M/G/T unless
 /// exact.
-pub fn largenum(i: u64, exact: bool) -> String {
+pub(crate) fn largenum(i: u64, exact: bool) -> String {
     if exact {
         let s = i.to_string();
         let w = if s.len() <= 8 { 9 } else { s.len() + 1 };
@@ -162,7 +162,7 @@ pub fn largenum(i: u64, exact: bool) -> String {
 }
 
 /// The listing's first line (not printed by `-S`).
-pub fn header(info: &Info) -> String {
+pub(crate) fn header(info: &Info) -> String {
     format!(
         "IP Virtual Server version {} (size={})\n",
         info.version, info.conn_tab_size as i32
@@ -170,7 +170,7 @@ pub fn header(info: &Info) -> String {
 }
 
 /// The column titles for a listing format.
-pub fn title(f: &Format) -> String {
+pub(crate) fn title(f: &Format) -> String {
     const PROT: &str = "Prot LocalAddress:Port";
     const REMOTE: &str = "  -> RemoteAddress:Port\n";
     let five = |c: [&str; 5]| {
@@ -385,7 +385,7 @@ fn service_name(se: &Service, f: &Format, names: &dyn Names) -> Vec<u8> {
 }
 
 /// One service and its destinations, in the listing or rule format.
-pub fn service_entry(
+pub(crate) fn service_entry(
     out: &mut Vec<u8>,
     se: &Service,
     dests: &[Destination],
@@ -528,7 +528,7 @@ fn dest_entry(
 }
 
 /// `-L --timeout`.
-pub fn timeouts(t: &Timeouts) -> String {
+pub(crate) fn timeouts(t: &Timeouts) -> String {
     format!(
         "Timeout (tcp tcpfin udp): {} {} {}\n",
         t.tcp as i32, t.tcp_fin as i32, t.udp as i32
@@ -548,7 +548,7 @@ pub(crate) fn daemon_kind(state: DaemonState) -> Option<&'static str> {
 }
 
 /// `-L --daemon`. Bytes: the interface name is printed as the kernel has it.
-pub fn daemons(ds: &[SyncDaemon]) -> Vec<u8> {
+pub(crate) fn daemons(ds: &[SyncDaemon]) -> Vec<u8> {
     let mut out = Vec::new();
     for d in ds.iter().take(2) {
         let Some(kind) = daemon_kind(d.state) else {
@@ -589,7 +589,7 @@ fn addr_to_union(addr: &IpAddr) -> [u8; 16] {
 /// comparators subtract unsigned values into an `int`, which is not a
 /// consistent order for addresses 2^31 apart; matching its output needs the
 /// same algorithm, not just the same comparator.
-pub fn c_qsort<T: Clone>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
+pub(crate) fn c_qsort<T: Clone>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
     if v.len() <= 1 {
         return;
     }
@@ -634,7 +634,7 @@ fn cmp_addr(af: u16, a: &IpAddr, b: &IpAddr) -> i32 {
 }
 
 /// ipvsadm's `ipvs_cmp_services`.
-pub fn cmp_services(a: &Service, b: &Service) -> i32 {
+pub(crate) fn cmp_services(a: &Service, b: &Service) -> i32 {
     let (x_af, x_proto, x_addr, x_port, x_mark) = key_fields(&a.key);
     let (y_af, y_proto, y_addr, y_port, y_mark) = key_fields(&b.key);
     let r = x_mark.wrapping_sub(y_mark) as i32;
@@ -657,7 +657,7 @@ pub fn cmp_services(a: &Service, b: &Service) -> i32 {
 }
 
 /// ipvsadm's `ipvs_cmp_dests`.
-pub fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
+pub(crate) fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
     let r = cmp_addr(
         Family::of(&a.addr.ip()).to_raw(),
         &a.addr.ip(),
@@ -670,12 +670,12 @@ pub fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
 }
 
 /// Orders services as ipvsadm does (unless `--nosort`).
-pub fn sort_services(v: &mut [Service]) {
+pub(crate) fn sort_services(v: &mut [Service]) {
     c_qsort(v, &cmp_services);
 }
 
 /// Orders destinations as ipvsadm does (unless `--nosort`).
-pub fn sort_dests(v: &mut [Destination]) {
+pub(crate) fn sort_dests(v: &mut [Destination]) {
     c_qsort(v, &cmp_dests);
 }
 

@@ -121,7 +121,7 @@ pub(crate) fn arg(f: Flag) -> Arg {
 
 /// The clap definition of ipvsadm's command line (plus `--json`), used both
 /// to parse and to generate the man page and shell completions.
-pub fn command() -> ClapCommand {
+pub(crate) fn command() -> ClapCommand {
     ClapCommand::new("ipvsadm-rs")
         .about("Linux Virtual Server administration, compatible with ipvsadm 1.31")
         .long_about(
@@ -191,13 +191,13 @@ pub(crate) fn spelled(f: Flag) -> String {
 
 /// What a command line asks for beyond ipvsadm: generated documentation.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Generate {
+pub(crate) enum Generate {
     Completions(clap_complete::Shell),
     Man,
 }
 
 /// Recognises `--completions SHELL` and `--man`, which need no kernel.
-pub fn generate_request(argv: &[String]) -> Option<Generate> {
+pub(crate) fn generate_request(argv: &[String]) -> Option<Generate> {
     let m = matches(argv).ok()?;
     if let Some(s) = m.get_one::<clap_complete::Shell>(COMPLETIONS) {
         return Some(Generate::Completions(*s));

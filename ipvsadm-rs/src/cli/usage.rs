@@ -3,7 +3,7 @@
 use super::{DEF_SCHED, VERSION_LINE};
 
 /// ipvsadm's usage text (printed by `-h` on standard output).
-pub fn usage(program: &str) -> String {
+pub(crate) fn usage(program: &str) -> String {
     let p = program;
     format!(
         "{VERSION_LINE}
