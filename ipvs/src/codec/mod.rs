@@ -33,11 +33,16 @@ pub(crate) type Bad = String;
 /// Checks the netlink headers of a datagram before neli reads it. neli 0.7
 /// subtracts the header size from a message's length, and from the length
 /// of the request an error message echoes, without checking (a length
-/// below 16 overflows, a panic in debug builds); such datagrams are refused
-/// here instead.
+/// below 16 overflows, a panic in debug builds); it also subtracts the
+/// 4-byte error code from the payload of an error, and of a multipart
+/// `NLMSG_DONE` (read as an extended acknowledgement), when fewer bytes
+/// than that remain. Such datagrams are refused here instead.
 pub(crate) fn check_framing(mut bytes: &[u8]) -> Result<(), Bad> {
     const HEADER: usize = 16;
     const NLMSG_ERROR: u16 = 2;
+    const NLMSG_DONE: u16 = 3;
+    const NLM_F_MULTI: u16 = 2;
+    const ERROR_CODE: usize = 4;
     let u32_at = |b: &[u8], at: usize| {
         b.get(at..at + 4)
             .and_then(|w| w.try_into().ok())
@@ -54,6 +59,14 @@ pub(crate) fn check_framing(mut bytes: &[u8]) -> Result<(), Bad> {
         let ty = bytes
             .get(4..6)
             .map_or(0, |t| u16::from_ne_bytes([t[0], t[1]]));
+        let flags = bytes
+            .get(6..8)
+            .map_or(0, |f| u16::from_ne_bytes([f[0], f[1]]));
+        let payload = len - HEADER;
+        let read_as_error = ty == NLMSG_ERROR || (ty == NLMSG_DONE && flags & NLM_F_MULTI != 0);
+        if read_as_error && payload > 0 && payload < ERROR_CODE {
+            return Err(format!("{payload}-byte payload of an error or end message"));
+        }
         let code = u32_at(bytes, HEADER).unwrap_or(0);
         // A failed request echoed after the error code.
         if ty == NLMSG_ERROR && code != 0 {
