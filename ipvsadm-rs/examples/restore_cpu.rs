@@ -7,65 +7,30 @@
 
 use std::time::Instant;
 
-use ipvsadm_rs::app::{self, Ctx};
-use ipvsadm_rs::netlink::{Error, Ipvs};
-use ipvsadm_rs::render::SystemNames;
-use ipvsadm_rs::types::*;
+use ipvs::{Change, Destination, Error, Info, Service, ServiceKey, SyncDaemon, Timeouts};
+use ipvsadm_rs::{Ctx, Ipvs, SystemNames};
 
 /// A kernel that accepts every change and has nothing to list.
 struct Accept;
 
 impl Ipvs for Accept {
-    fn info(&mut self) -> Result<Info, Error> {
-        Ok(Info::default())
-    }
-    fn services(&mut self) -> Result<Vec<ServiceEntry>, Error> {
+    fn services(&mut self) -> Result<Vec<Service>, Error> {
         Ok(Vec::new())
     }
-    fn service(&mut self, _: &ServiceConfig) -> Result<ServiceEntry, Error> {
-        Err(Error::NoFamily)
+    fn service(&mut self, key: &ServiceKey) -> Result<Service, Error> {
+        Ok(Service::new(*key))
     }
-    fn dests(&mut self, _: &ServiceKey) -> Result<Vec<DestEntry>, Error> {
+    fn destinations(&mut self, _: &ServiceKey) -> Result<Vec<Destination>, Error> {
         Ok(Vec::new())
-    }
-    fn add_service(&mut self, _: &ServiceConfig) -> Result<(), Error> {
-        Ok(())
-    }
-    fn edit_service(&mut self, _: &ServiceConfig) -> Result<(), Error> {
-        Ok(())
-    }
-    fn del_service(&mut self, _: &ServiceConfig) -> Result<(), Error> {
-        Ok(())
-    }
-    fn zero(&mut self, _: Option<&ServiceConfig>) -> Result<(), Error> {
-        Ok(())
-    }
-    fn flush(&mut self) -> Result<(), Error> {
-        Ok(())
-    }
-    fn add_dest(&mut self, _: &ServiceConfig, _: &DestConfig) -> Result<(), Error> {
-        Ok(())
-    }
-    fn edit_dest(&mut self, _: &ServiceConfig, _: &DestConfig) -> Result<(), Error> {
-        Ok(())
-    }
-    fn del_dest(&mut self, _: &ServiceConfig, _: &DestConfig) -> Result<(), Error> {
-        Ok(())
     }
     fn timeouts(&mut self) -> Result<Timeouts, Error> {
         Ok(Timeouts::default())
     }
-    fn set_timeouts(&mut self, _: &Timeouts) -> Result<(), Error> {
-        Ok(())
-    }
-    fn daemons(&mut self) -> Result<Vec<DaemonConfig>, Error> {
+    fn daemons(&mut self) -> Result<Vec<SyncDaemon>, Error> {
         Ok(Vec::new())
     }
-    fn start_daemon(&mut self, _: &DaemonConfig) -> Result<(), Error> {
-        Ok(())
-    }
-    fn stop_daemon(&mut self, _: &DaemonConfig) -> Result<(), Error> {
-        Ok(())
+    fn apply_all(&mut self, changes: &[Change]) -> Vec<Result<(), Error>> {
+        changes.iter().map(|_| Ok(())).collect()
     }
 }
 
@@ -91,9 +56,10 @@ fn rules(services: u32) -> String {
 fn main() {
     let input = rules(10_000);
     let argv = ["ipvsadm-rs".to_string(), "-R".to_string()];
-    let mut out = Vec::new();
+    let mut out = std::io::sink();
     let mut err = Vec::new();
-    let no_conns = || Ok(Vec::new());
+    let no_conns =
+        || -> std::io::Result<Box<dyn std::io::BufRead>> { Ok(Box::new(std::io::empty())) };
     let mut ctx = Ctx {
         ipvs: &mut Accept,
         info: Info::default(),
@@ -103,7 +69,7 @@ fn main() {
         read_conns: &no_conns,
     };
     let start = Instant::now();
-    let code = app::main(&mut ctx, &argv, &mut input.as_bytes());
+    let code = ipvsadm_rs::run(&mut ctx, &argv, &mut input.as_bytes());
     let took = start.elapsed();
     println!(
         "{} lines restored in {:.3} s, status {code}, {} bytes of errors",

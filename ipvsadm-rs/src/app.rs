@@ -1,48 +1,60 @@
 //! Carries out ipvsadm command lines against an [`Ipvs`] implementation,
 //! with ipvsadm's output, error messages and exit codes.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 
-use crate::cli::{self, Command, Exit, Format, ListWhat};
+use ipvs::{Change, Destination, Error, Info, Op, ServiceKey};
+
+use crate::cli::{self, Command, Exit, ListWhat};
 use crate::conn;
 use crate::json;
-use crate::netlink::{describe, Change, Error, Ipvs, Op};
-use crate::render::{self, Names};
-use crate::types::*;
+use crate::kernel::{self, Ipvs};
+use crate::render::{self, Format, Names};
 
 /// Lowest kernel IPVS version ipvsadm 1.31 works with (1.1.4).
 const MIN_IPVS_VERSION: u32 = 0x010104;
 
-/// Where a run writes, and what it can read.
+/// Where a run writes, and what it can read. Output goes to `out` as it is
+/// produced, so a listing is never held whole in memory, and errors go to
+/// `err` when they happen, between the pieces of output.
 pub struct Ctx<'a> {
     pub ipvs: &'a mut dyn Ipvs,
     pub info: Info,
     pub names: &'a dyn Names,
-    pub out: &'a mut Vec<u8>,
-    pub err: &'a mut Vec<u8>,
-    /// Reads `/proc/net/ip_vs_conn` (replaced in tests).
-    pub read_conns: &'a dyn Fn() -> std::io::Result<Vec<u8>>,
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    /// Opens `/proc/net/ip_vs_conn` (replaced in tests).
+    pub read_conns: &'a dyn Fn() -> std::io::Result<Box<dyn BufRead>>,
 }
 
 impl Ctx<'_> {
+    /// Prints one line of error. Nothing sensible can be done if standard
+    /// error is gone.
     fn eprintln(&mut self, msg: &str) {
-        self.err.extend_from_slice(msg.as_bytes());
-        self.err.push(b'\n');
+        let _ = self.err.write_all(format!("{msg}\n").as_bytes());
+    }
+
+    /// Writes output; standard output gone (a closed pipe) ends the run
+    /// with status 1, as nothing more can be shown.
+    fn print(&mut self, bytes: &[u8]) -> Result<(), Exit> {
+        self.out
+            .write_all(bytes)
+            .map_err(|_| Exit::status(1, String::new()))
     }
 }
 
 /// A listing failure: ipvsadm prints the reason and exits with status 1.
 fn list_fail(ctx: &mut Ctx<'_>, e: &Error) -> Exit {
-    ctx.eprintln(&e.to_string());
+    ctx.eprintln(&kernel::message(e));
     Exit::status(1, String::new())
 }
 
 /// Warns, as ipvsadm does, when the kernel's IPVS is older than it supports.
-pub fn version_warning(info: &Info) -> Option<String> {
-    (info.version < MIN_IPVS_VERSION).then(|| {
+pub(crate) fn version_warning(info: &Info) -> Option<String> {
+    (info.version.0 < MIN_IPVS_VERSION).then(|| {
         format!(
             "Warning: IPVS version mismatch: \n  Kernel compiled with IPVS version {}\n  ipvsadm v1.31  requires minimum IPVS version 1.1.4\n\n",
-            info.version_string()
+            info.version
         )
     })
 }
@@ -57,8 +69,9 @@ pub fn main(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) -
     match r {
         Ok(code) => code,
         Err(exit) => {
-            ctx.out.extend_from_slice(&exit.stdout);
-            ctx.err.extend_from_slice(exit.stderr.as_bytes());
+            // The run ends here whether or not these can be written.
+            let _ = ctx.out.write_all(&exit.stdout);
+            let _ = ctx.err.write_all(exit.stderr.as_bytes());
             exit.code
         }
     }
@@ -72,40 +85,23 @@ fn process(
     stdin: &mut dyn std::io::Read,
 ) -> Result<i32, Exit> {
     let req = cli::parse(argv, reading_stdin)?;
-    match action(req.command) {
-        Action::Change(c) => {
-            let r = ctx.ipvs.apply(&c);
+    match req.command {
+        Command::Change(c) => {
+            let r = apply(ctx, &c);
             Ok(report(ctx, r))
         }
-        Action::Other(Command::List(what)) => list(ctx, what, &req.format, req.json).map(|()| 0),
-        Action::Other(Command::Restore) => restore(ctx, argv, stdin),
-        Action::Other(_) => list_all(ctx, &req.format, false).map(|()| 0),
+        Command::List(what) => list(ctx, what, &req.format, req.json).map(|()| 0),
+        Command::Restore => restore(ctx, argv, stdin),
+        Command::Save => list_all(ctx, &req.format, false).map(|()| 0),
     }
 }
 
-/// A command as carried out: a change to the table, or something else.
-enum Action {
-    Change(Change),
-    Other(Command),
-}
-
-/// Sorts out the table change a command makes. It takes the command by
-/// value so a restore moves each rule into its batch instead of copying it.
-fn action(c: Command) -> Action {
-    Action::Change(match c {
-        Command::Add(s) => Change::AddService(s),
-        Command::Edit(s) => Change::EditService(s),
-        Command::Del(s) => Change::DelService(s),
-        Command::Zero(s) => Change::Zero(s),
-        Command::Flush => Change::Flush,
-        Command::AddDest(s, d) => Change::AddDest(s, d),
-        Command::EditDest(s, d) => Change::EditDest(s, d),
-        Command::DelDest(s, d) => Change::DelDest(s, d),
-        Command::SetTimeout(t) => Change::SetTimeouts(t),
-        Command::StartDaemon(d) => Change::StartDaemon(d),
-        Command::StopDaemon(d) => Change::StopDaemon(d),
-        c @ (Command::List(_) | Command::Restore | Command::Save) => return Action::Other(c),
-    })
+/// Carries out one change.
+fn apply(ctx: &mut Ctx<'_>, c: &Change) -> Result<(), Error> {
+    ctx.ipvs
+        .apply_all(std::slice::from_ref(c))
+        .pop()
+        .unwrap_or(Ok(()))
 }
 
 /// Prints a change's failure as ipvsadm does; returns the line's status.
@@ -113,7 +109,7 @@ fn report(ctx: &mut Ctx<'_>, r: Result<(), Error>) -> i32 {
     match r {
         Ok(()) => 0,
         Err(e) => {
-            ctx.eprintln(&e.to_string());
+            ctx.eprintln(&kernel::message(&e));
             255
         }
     }
@@ -135,7 +131,7 @@ fn flush_changes(ctx: &mut Ctx<'_>, batch: &mut Vec<Change>, status: &mut i32) {
 /// as a C string does (so `\0` alone is an empty argument); unlike ipvsadm,
 /// words longer than its 4096-byte buffer are kept whole instead of split
 /// in two. The words borrow from the line, so a restore copies none.
-pub fn restore_words(line: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn restore_words(line: &str) -> impl Iterator<Item = &str> {
     line.split([' ', '\t', '\r'])
         .filter(|w| !w.is_empty())
         .map(|w| w.split('\0').next().unwrap_or_default())
@@ -172,12 +168,12 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) ->
                 return Err(exit);
             }
         };
-        let c = match action(req.command) {
-            Action::Change(c) => {
+        let c = match req.command {
+            Command::Change(c) => {
                 batch.push(c);
                 continue;
             }
-            Action::Other(c) => c,
+            other => other,
         };
         flush_changes(ctx, &mut batch, &mut status);
         status = match c {
@@ -201,10 +197,12 @@ fn list(ctx: &mut Ctx<'_>, what: ListWhat, format: &Format, json: bool) -> Resul
                     conn_tab_size: None,
                     services: vec![json::service(&se, &dests)],
                 };
-                write_json(ctx, &listing);
+                write_json(ctx, &listing)?;
             } else {
-                ctx.out.extend_from_slice(render::title(format).as_bytes());
-                render::service_entry(ctx.out, &se, &dests, format, ctx.names);
+                ctx.print(render::title(format).as_bytes())?;
+                let mut entry = Vec::new();
+                render::service_entry(&mut entry, &se, &dests, format, ctx.names);
+                ctx.print(&entry)?;
             }
             Ok(())
         }
@@ -214,16 +212,14 @@ fn list(ctx: &mut Ctx<'_>, what: ListWhat, format: &Format, json: bool) -> Resul
                 .ipvs
                 .timeouts()
                 .map_err(|_| Exit::status(1, String::new()))?;
-            print_either(ctx, json, || json::timeouts(&t), || render::timeouts(&t));
-            Ok(())
+            print_either(ctx, json, || json::timeouts(&t), || render::timeouts(&t))
         }
         ListWhat::Daemon => {
             let d = ctx
                 .ipvs
                 .daemons()
                 .map_err(|_| Exit::status(1, String::new()))?;
-            print_either(ctx, json, || json::daemons(&d), || render::daemons(&d));
-            Ok(())
+            print_either(ctx, json, || json::daemons(&d), || render::daemons(&d))
         }
         ListWhat::All => list_all(ctx, format, json),
     }
@@ -234,8 +230,8 @@ fn sorted_dests(
     ctx: &mut Ctx<'_>,
     key: &ServiceKey,
     format: &Format,
-) -> Result<Vec<DestEntry>, Exit> {
-    let mut dests = ctx.ipvs.dests(key).map_err(|e| list_fail(ctx, &e))?;
+) -> Result<Vec<Destination>, Exit> {
+    let mut dests = ctx.ipvs.destinations(key).map_err(|e| list_fail(ctx, &e))?;
     if !format.nosort {
         render::sort_dests(&mut dests);
     }
@@ -248,45 +244,51 @@ fn print_either<J: serde::Serialize, T: AsRef<[u8]>>(
     json: bool,
     as_json: impl FnOnce() -> J,
     as_text: impl FnOnce() -> T,
-) {
+) -> Result<(), Exit> {
     if json {
-        write_json(ctx, &as_json());
+        write_json(ctx, &as_json())
     } else {
-        ctx.out.extend_from_slice(as_text().as_ref());
+        ctx.print(as_text().as_ref())
     }
 }
 
-fn write_json<T: serde::Serialize>(ctx: &mut Ctx<'_>, v: &T) {
+fn write_json<T: serde::Serialize>(ctx: &mut Ctx<'_>, v: &T) -> Result<(), Exit> {
     match serde_json::to_vec_pretty(v) {
-        Ok(bytes) => {
-            ctx.out.extend_from_slice(&bytes);
-            ctx.out.push(b'\n');
+        Ok(mut bytes) => {
+            bytes.push(b'\n');
+            ctx.print(&bytes)
         }
-        Err(e) => ctx.eprintln(&format!("cannot encode JSON: {e}")),
+        Err(e) => {
+            ctx.eprintln(&format!("cannot encode JSON: {e}"));
+            Ok(())
+        }
     }
 }
 
 fn list_conns(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> {
     let fail = |msg: String| Exit::status(1, format!("{msg}\n"));
-    let text =
-        (ctx.read_conns)().map_err(|_| fail(format!("cannot open file {}", conn::PROC_FILE)))?;
-    let conns = conn::parse(&text)
+    let cannot_open = || fail(format!("cannot open file {}", conn::PROC_FILE));
+    let reader = (ctx.read_conns)().map_err(|_| cannot_open())?;
+    let conns = conn::entries(reader)
+        .map_err(|_| cannot_open())?
         .ok_or_else(|| fail(format!("unexpected input from {}", conn::PROC_FILE)))?;
-    let names = ctx.names;
-    print_either(
-        ctx,
-        json,
-        || json::connections(&conns),
-        || conn::render(&conns, format, names),
-    );
-    Ok(())
+    if json {
+        return match json::write_connections(ctx.out, conns) {
+            Err(e) if !e.is_io() => {
+                ctx.eprintln(&format!("cannot encode JSON: {e}"));
+                Ok(())
+            }
+            r => r.map_err(|_| Exit::status(1, String::new())),
+        };
+    }
+    conn::write_listing(ctx.out, conns, format, ctx.names)
+        .map_err(|_| Exit::status(1, String::new()))
 }
 
 /// Every service with its destinations (`-L`, `-S`).
 fn list_all(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> {
     if !format.rule && !json {
-        ctx.out
-            .extend_from_slice(render::header(&ctx.info).as_bytes());
+        ctx.print(render::header(&ctx.info).as_bytes())?;
     }
     let mut services = ctx.ipvs.services().map_err(|e| list_fail(ctx, &e))?;
     if !format.nosort {
@@ -294,19 +296,22 @@ fn list_all(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> 
     }
     let mut all = Vec::with_capacity(services.len());
     if !json {
-        ctx.out.extend_from_slice(render::title(format).as_bytes());
+        ctx.print(render::title(format).as_bytes())?;
     }
+    let mut entry = Vec::new();
     for se in &services {
         let dests = sorted_dests(ctx, &se.key, format)?;
         if json {
             all.push(dests);
         } else {
-            render::service_entry(ctx.out, se, &dests, format, ctx.names);
+            entry.clear();
+            render::service_entry(&mut entry, se, &dests, format, ctx.names);
+            ctx.print(&entry)?;
         }
     }
     if json {
         let listing = json::Listing {
-            version: Some(ctx.info.version_string()),
+            version: Some(ctx.info.version.to_string()),
             conn_tab_size: Some(ctx.info.conn_tab_size),
             services: services
                 .iter()
@@ -314,28 +319,17 @@ fn list_all(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> 
                 .map(|(s, d)| json::service(s, d))
                 .collect(),
         };
-        write_json(ctx, &listing);
+        write_json(ctx, &listing)?;
     }
     Ok(())
 }
 
 /// The message ipvsadm gives when IPVS cannot be reached at all.
-pub fn init_failure(e: &Error) -> String {
+pub(crate) fn init_failure(e: &Error) -> String {
     format!(
         "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
-        describe(Op::Init, e.errno())
+        kernel::describe(Op::Connect, kernel::errno(e))
     )
-}
-
-/// Flushes what a run produced to the real standard output and error.
-pub fn emit(out: &[u8], err: &[u8]) {
-    let mut o = std::io::stdout().lock();
-    // Nothing sensible can be done if the reader went away.
-    let _ = o.write_all(out);
-    let _ = o.flush();
-    let mut e = std::io::stderr().lock();
-    let _ = e.write_all(err);
-    let _ = e.flush();
 }
 
 #[cfg(test)]

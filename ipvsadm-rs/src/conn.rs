@@ -6,36 +6,37 @@
 //! every field is kept whatever its length. The file is read as bytes: an
 //! engine's datum need not be UTF-8, and it is printed as the kernel wrote it.
 
+use std::io::{BufRead, Write};
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::cli::Format;
-use crate::render::{addrport, pad_right as pad, Names};
+use crate::render::{addrport, pad_right as pad, Format, Names};
+use ipvs::{Family, Protocol};
+
 use crate::sys;
-use crate::types::*;
 
 /// Where the kernel lists connections.
-pub const PROC_FILE: &str = "/proc/net/ip_vs_conn";
+pub(crate) const PROC_FILE: &str = "/proc/net/ip_vs_conn";
 
 /// One connection or persistence template. Text fields are the kernel's
 /// bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Conn {
+pub(crate) struct Conn {
     /// Protocol as the kernel names it (`TCP`, `UDP`, `SCTP`, ...).
-    pub protocol: Vec<u8>,
-    pub client: IpAddr,
-    pub client_port: u16,
-    pub virtual_addr: IpAddr,
-    pub virtual_port: u16,
-    pub dest: IpAddr,
-    pub dest_port: u16,
-    pub state: Vec<u8>,
+    pub(crate) protocol: Vec<u8>,
+    pub(crate) client: IpAddr,
+    pub(crate) client_port: u16,
+    pub(crate) virtual_addr: IpAddr,
+    pub(crate) virtual_port: u16,
+    pub(crate) dest: IpAddr,
+    pub(crate) dest_port: u16,
+    pub(crate) state: Vec<u8>,
     /// Seconds until the entry expires.
-    pub expires: u32,
+    pub(crate) expires: u32,
     /// Persistence engine name, for templates that carry engine data.
-    pub pe_name: Option<Vec<u8>>,
+    pub(crate) pe_name: Option<Vec<u8>>,
     /// Persistence engine data (the SIP Call-ID for `sip`), whole: inner
     /// blanks included, surrounding ones dropped.
-    pub pe_data: Option<Vec<u8>>,
+    pub(crate) pe_data: Option<Vec<u8>>,
 }
 
 /// C's `isspace`, where `sscanf`'s `%s` stops: unlike Rust's ASCII
@@ -118,7 +119,7 @@ fn parse_expires(w: &[u8]) -> Option<u32> {
 
 /// Parses one line of the file (not the heading). Lines that do not have
 /// the nine mandatory fields are skipped.
-pub fn parse_line(line: &[u8]) -> Option<Conn> {
+pub(crate) fn parse_line(line: &[u8]) -> Option<Conn> {
     let mut f = Words(line);
     let protocol = f.next()?.to_vec();
     let client = parse_addr(f.next()?)?;
@@ -150,47 +151,74 @@ pub fn parse_line(line: &[u8]) -> Option<Conn> {
     })
 }
 
-/// Parses the whole file; `None` if it lacks even the heading line.
-pub fn parse(text: &[u8]) -> Option<Vec<Conn>> {
-    let (_heading, rest) = split_line(text)?;
-    let mut conns = Vec::new();
-    let mut rest = rest;
-    while let Some((line, r)) = split_line(rest) {
-        conns.extend(parse_line(line));
-        rest = r;
-    }
-    Some(conns)
+/// The entries of the file as they are read, one line at a time, so that a
+/// table of a million connections is never held in memory. Lines that are
+/// not entries are skipped; a read error ends the entries.
+pub(crate) struct Entries<R> {
+    reader: R,
+    line: Vec<u8>,
 }
 
-/// The first line (without its newline) and what follows; `None` at the end.
-fn split_line(text: &[u8]) -> Option<(&[u8], &[u8])> {
-    if text.is_empty() {
-        return None;
+/// Reads the heading line; `None` if the file lacks even that.
+pub(crate) fn entries<R: BufRead>(mut reader: R) -> std::io::Result<Option<Entries<R>>> {
+    let mut line = Vec::new();
+    if reader.read_until(b'\n', &mut line)? == 0 {
+        return Ok(None);
     }
-    Some(match text.iter().position(|&b| b == b'\n') {
-        Some(i) => (&text[..i], &text[i + 1..]),
-        None => (text, &[]),
-    })
+    Ok(Some(Entries { reader, line }))
+}
+
+impl<R: BufRead> Iterator for Entries<R> {
+    type Item = Conn;
+
+    fn next(&mut self) -> Option<Conn> {
+        loop {
+            self.line.clear();
+            match self.reader.read_until(b'\n', &mut self.line) {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+            let line = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
+            if let Some(c) = parse_line(line) {
+                return Some(c);
+            }
+        }
+    }
 }
 
 fn proto_number(p: &[u8]) -> u16 {
     match p {
-        b"TCP" => IPPROTO_TCP,
-        b"UDP" => IPPROTO_UDP,
-        b"SCTP" => IPPROTO_SCTP,
+        b"TCP" => Protocol::Tcp.to_raw(),
+        b"UDP" => Protocol::Udp.to_raw(),
+        b"SCTP" => Protocol::Sctp.to_raw(),
         _ => 0,
     }
 }
 
 fn af_of(a: &IpAddr) -> u16 {
-    match a {
-        IpAddr::V4(_) => AF_INET,
-        IpAddr::V6(_) => AF_INET6,
-    }
+    Family::of(a).to_raw()
 }
 
-/// The `-Lc` listing, heading included.
-pub fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
+/// The `-Lc` listing, heading included, written entry by entry as the
+/// entries come.
+pub(crate) fn write_listing(
+    w: &mut dyn Write,
+    conns: impl IntoIterator<Item = Conn>,
+    f: &Format,
+    names: &dyn Names,
+) -> std::io::Result<()> {
+    w.write_all(&heading(f))?;
+    let mut line = Vec::new();
+    for c in conns {
+        line.clear();
+        entry(&mut line, &c, f, names);
+        w.write_all(&line)?;
+    }
+    Ok(())
+}
+
+/// The listing's heading lines.
+fn heading(f: &Format) -> Vec<u8> {
     let mut out = b"IPVS connection entries\n".to_vec();
     if f.persistent_conn {
         out.extend_from_slice(
@@ -209,50 +237,72 @@ pub fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
             .as_bytes(),
         );
     }
-    for c in conns {
-        let proto = proto_number(&c.protocol);
-        // The client's family decides the virtual address's, as in ipvsadm.
-        let af = af_of(&c.client);
-        let cname = addrport(af, &c.client, c.client_port, proto, f.numeric, names);
-        let vname = addrport(af, &c.virtual_addr, c.virtual_port, proto, f.numeric, names);
-        let dname = addrport(
-            af_of(&c.dest),
-            &c.dest,
-            c.dest_port,
-            proto,
-            f.numeric,
-            names,
-        );
-        let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
-        pad(&mut out, &c.protocol, 3);
-        out.push(b' ');
-        pad(&mut out, expire.as_bytes(), 6);
-        out.push(b' ');
-        pad(&mut out, &c.state, 11);
-        out.push(b' ');
-        pad(&mut out, &cname, 18);
-        out.push(b' ');
-        pad(&mut out, &vname, 18);
-        out.push(b' ');
-        match (&c.pe_name, &c.pe_data, f.persistent_conn) {
-            (Some(name), Some(data), true) => {
-                pad(&mut out, &dname, 16);
-                out.push(b' ');
-                pad(&mut out, name, 18);
-                out.push(b' ');
-                out.extend_from_slice(data);
-            }
-            _ => out.extend_from_slice(&dname),
-        }
-        out.push(b'\n');
-    }
     out
+}
+
+/// One entry's line.
+fn entry(out: &mut Vec<u8>, c: &Conn, f: &Format, names: &dyn Names) {
+    let proto = proto_number(&c.protocol);
+    // The client's family decides the virtual address's, as in ipvsadm.
+    let af = af_of(&c.client);
+    let cname = addrport(af, &c.client, c.client_port, proto, f.numeric, names);
+    let vname = addrport(af, &c.virtual_addr, c.virtual_port, proto, f.numeric, names);
+    let dname = addrport(
+        af_of(&c.dest),
+        &c.dest,
+        c.dest_port,
+        proto,
+        f.numeric,
+        names,
+    );
+    let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
+    pad(out, &c.protocol, 3);
+    out.push(b' ');
+    pad(out, expire.as_bytes(), 6);
+    out.push(b' ');
+    pad(out, &c.state, 11);
+    out.push(b' ');
+    pad(out, &cname, 18);
+    out.push(b' ');
+    pad(out, &vname, 18);
+    out.push(b' ');
+    match (&c.pe_name, &c.pe_data, f.persistent_conn) {
+        (Some(name), Some(data), true) => {
+            pad(out, &dname, 16);
+            out.push(b' ');
+            pad(out, name, 18);
+            out.push(b' ');
+            out.extend_from_slice(data);
+        }
+        _ => out.extend_from_slice(&dname),
+    }
+    out.push(b'\n');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::render::{FixedNames, NoNames};
+
+    /// The entries of a whole file held in memory; `None` if it lacks even
+    /// the heading line.
+    fn parse(text: &[u8]) -> Option<Vec<Conn>> {
+        entries(text).ok().flatten().map(Iterator::collect)
+    }
+
+    /// The `-Lc --json` document of `conns`.
+    fn json(conns: &[Conn]) -> serde_json::Value {
+        let mut out = Vec::new();
+        crate::json::write_connections(&mut out, conns.iter().cloned()).expect("in memory");
+        serde_json::from_slice(&out).expect("json")
+    }
+
+    /// The whole listing of `conns`, in memory.
+    fn render(conns: &[Conn], f: &Format, names: &dyn Names) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_listing(&mut out, conns.iter().cloned(), f, names).expect("in memory");
+        out
+    }
 
     const HEAD: &str =
         "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n";
@@ -339,7 +389,7 @@ mod tests {
             last_line(&out),
             &b"UDP 01:00  NONE        10.0.0.2:5060      10.0.0.1:5060      10.0.0.3:5060    sip                id\xff\xfe@host tag=1\x0bx"[..]
         );
-        let json = crate::json::connections(&conns);
+        let json = json(&conns);
         assert_eq!(
             json["connections"][0]["pe_data"],
             "id\u{fffd}\u{fffd}@host tag=1\x0bx"
@@ -444,7 +494,7 @@ mod tests {
             }
             if let Some(conns) = parse(&text) {
                 let _ = render(&conns, &numeric(true), &NoNames);
-                let _ = crate::json::connections(&conns);
+                let _ = json(&conns);
             }
         }
     }

@@ -1,17 +1,28 @@
 //! ipvsadm 1.31 compatible administration of the kernel's IP Virtual Server
-//! table over generic netlink.
+//! table, over the [`ipvs`] library.
 //!
-//! The crate is split so the pieces can be reused: [`netlink`] is a small
-//! typed client for the `IPVS` generic netlink family, [`cli`] turns an
-//! ipvsadm command line into a typed request, [`render`] produces ipvsadm's
-//! exact text (and [`json`] a stable JSON form), [`conn`] reads
-//! `/proc/net/ip_vs_conn`, and [`app`] ties them together.
+//! The library is the program: `main.rs` only calls [`main`]. Its other
+//! public items are what runs it against something other than the kernel
+//! (the `restore_cpu` example, which times `-R` against a table that accepts
+//! everything): [`run`] with a [`Ctx`] over an [`Ipvs`]. Everything else is
+//! internal and may change with the program.
+//!
+//! Inside: `cli` turns an ipvsadm command line into a typed request,
+//! `kernel` is what the commands need from IPVS (and ipvsadm's wording of
+//! its errors), `render` produces ipvsadm's exact text (and `json` a stable
+//! JSON form), `conn` reads `/proc/net/ip_vs_conn`, `app` carries out a
+//! request, and `program` sets up the streams and the kernel connection.
 
-pub mod app;
-pub mod cli;
-pub mod conn;
-pub mod json;
-pub mod netlink;
-pub mod render;
-pub mod sys;
-pub mod types;
+mod app;
+mod cli;
+mod conn;
+mod json;
+mod kernel;
+mod program;
+mod render;
+mod sys;
+
+pub use app::{main as run, Ctx};
+pub use kernel::Ipvs;
+pub use program::main;
+pub use render::{Names, SystemNames};

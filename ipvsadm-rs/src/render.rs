@@ -3,11 +3,32 @@
 //! Output is built as bytes: host and service names come from NSS and need
 //! not be UTF-8, and ipvsadm truncates names by bytes.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::cli::Format;
+use ipvs::{
+    DaemonState, Destination, Family, Forward, Info, Netmask, Protocol, Service, ServiceFlags,
+    ServiceKey, SyncDaemon, Timeouts, TunnelFlags, TunnelType,
+};
+
 use crate::sys;
-use crate::types::*;
+
+/// How listings are printed (ipvsadm's `FMT_*`): set by the command line,
+/// read only here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Format {
+    pub(crate) numeric: bool,
+    pub(crate) rule: bool,
+    pub(crate) stats: bool,
+    pub(crate) rate: bool,
+    pub(crate) thresholds: bool,
+    pub(crate) persistent_conn: bool,
+    pub(crate) nosort: bool,
+    pub(crate) exact: bool,
+    pub(crate) tun_info: bool,
+}
+
+/// `AF_INET` as the kernel numbers it.
+pub(crate) const AF_INET: u16 = libc::AF_INET as u16;
 
 /// Name lookups used by non-numeric listings; swapped out in tests.
 pub trait Names {
@@ -47,8 +68,8 @@ impl Names for NoNames {
 /// them: any length, any bytes.
 #[cfg(test)]
 pub(crate) struct FixedNames {
-    pub host: Vec<u8>,
-    pub service: Vec<u8>,
+    pub(crate) host: Vec<u8>,
+    pub(crate) service: Vec<u8>,
 }
 
 #[cfg(test)]
@@ -70,7 +91,7 @@ pub(crate) fn pad_right(out: &mut Vec<u8>, s: &[u8], width: usize) {
 
 /// ipvsadm's `addrport_to_anyname`: `host:port`, bracketing IPv6, with names
 /// unless numeric, cut to the 59 bytes of its buffer (see [`addrport_full`]).
-pub fn addrport(
+pub(crate) fn addrport(
     af: u16,
     addr: &IpAddr,
     port: u16,
@@ -85,7 +106,7 @@ pub fn addrport(
 
 /// `host:port` at full length. ipvsadm cuts long names in `-S` output too,
 /// which makes rules that cannot be restored; saved rules use this instead.
-pub fn addrport_full(
+pub(crate) fn addrport_full(
     af: u16,
     addr: &IpAddr,
     port: u16,
@@ -121,7 +142,7 @@ pub fn addrport_full(
 
 /// ipvsadm's `print_largenum`: a 9-wide column, scaled with K/M/G/T unless
 /// exact.
-pub fn largenum(i: u64, exact: bool) -> String {
+pub(crate) fn largenum(i: u64, exact: bool) -> String {
     if exact {
         let s = i.to_string();
         let w = if s.len() <= 8 { 9 } else { s.len() + 1 };
@@ -141,16 +162,15 @@ pub fn largenum(i: u64, exact: bool) -> String {
 }
 
 /// The listing's first line (not printed by `-S`).
-pub fn header(info: &Info) -> String {
+pub(crate) fn header(info: &Info) -> String {
     format!(
         "IP Virtual Server version {} (size={})\n",
-        info.version_string(),
-        info.conn_tab_size as i32
+        info.version, info.conn_tab_size as i32
     )
 }
 
 /// The column titles for a listing format.
-pub fn title(f: &Format) -> String {
+pub(crate) fn title(f: &Format) -> String {
     const PROT: &str = "Prot LocalAddress:Port";
     const REMOTE: &str = "  -> RemoteAddress:Port\n";
     let five = |c: [&str; 5]| {
@@ -182,66 +202,66 @@ pub fn title(f: &Format) -> String {
     }
 }
 
-fn protocol_name(p: u16) -> &'static str {
+fn protocol_name(p: Protocol) -> &'static str {
     match p {
-        IPPROTO_TCP => "TCP",
-        IPPROTO_UDP => "UDP",
-        IPPROTO_SCTP => "SCTP",
-        _ => "?",
+        Protocol::Tcp => "TCP",
+        Protocol::Udp => "UDP",
+        Protocol::Sctp => "SCTP",
+        Protocol::Other(_) => "?",
     }
 }
 
-fn protocol_option(p: u16) -> &'static str {
+fn protocol_option(p: Protocol) -> &'static str {
     match p {
-        IPPROTO_TCP => "-t",
-        IPPROTO_UDP => "-u",
-        IPPROTO_SCTP => "--sctp-service",
-        _ => "--xxx-service",
+        Protocol::Tcp => "-t",
+        Protocol::Udp => "-u",
+        Protocol::Sctp => "--sctp-service",
+        Protocol::Other(_) => "--xxx-service",
     }
 }
 
-fn fwd_name(fwd_flags: u32) -> &'static str {
-    match fwd_flags & fwd::MASK {
-        fwd::MASQ => "Masq",
-        fwd::LOCALNODE => "Local",
-        fwd::TUNNEL => "Tunnel",
-        fwd::DROUTE => "Route",
-        _ => "(null)",
+fn fwd_name(f: Forward) -> &'static str {
+    match f {
+        Forward::Masq => "Masq",
+        Forward::Local => "Local",
+        Forward::Tunnel => "Tunnel",
+        Forward::Route => "Route",
+        Forward::Other(_) => "(null)",
     }
 }
 
-fn fwd_switch(fwd_flags: u32) -> &'static str {
-    match fwd_flags & fwd::MASK {
-        fwd::MASQ => "-m",
-        fwd::TUNNEL => "-i",
-        fwd::LOCALNODE | fwd::DROUTE => "-g",
-        _ => "(null)",
+fn fwd_switch(f: Forward) -> &'static str {
+    match f {
+        Forward::Masq => "-m",
+        Forward::Tunnel => "-i",
+        Forward::Local | Forward::Route => "-g",
+        Forward::Other(_) => "(null)",
     }
 }
 
 /// Index into ipvsadm's per-checksum-mode tables. ipvsadm indexes them with
 /// the raw flags and reads past the table for combined flags; those are
 /// shown by their strongest mode here.
-pub(crate) fn tun_flag_index(flags: u16) -> usize {
-    if flags & tun::FLAG_REMCSUM != 0 {
+pub(crate) fn tun_flag_index(flags: TunnelFlags) -> usize {
+    if flags.contains(TunnelFlags::REMCSUM) {
         2
-    } else if flags & tun::FLAG_CSUM != 0 {
+    } else if flags.contains(TunnelFlags::CSUM) {
         1
     } else {
         0
     }
 }
 
-fn tun_info(e: &DestEntry) -> Option<String> {
-    if e.fwd & fwd::MASK != fwd::TUNNEL {
+fn tun_info(e: &Destination) -> Option<String> {
+    if e.forward != Forward::Tunnel {
         return None;
     }
-    let flags = ["-c", "+c", "r+c"][tun_flag_index(e.tun_flags)];
-    let s = match e.tun_type {
-        tun::IPIP => "ipip".to_string(),
-        tun::GUE => format!("gue:{}:{flags}", e.tun_port),
-        tun::GRE => format!("gre:{flags}"),
-        _ => return None,
+    let flags = ["-c", "+c", "r+c"][tun_flag_index(e.tunnel.flags)];
+    let s = match e.tunnel.kind {
+        TunnelType::Ipip => "ipip".to_string(),
+        TunnelType::Gue => format!("gue:{}:{flags}", e.tunnel.port),
+        TunnelType::Gre => format!("gre:{flags}"),
+        TunnelType::Other(_) => return None,
     };
     Some(s.chars().take(15).collect())
 }
@@ -257,29 +277,47 @@ pub(crate) fn sched_flag_names(sched: &str) -> [Option<&'static str>; 3] {
 }
 
 /// The service's scheduler flags as ipvsadm prints them.
-fn sched_flags(se: &ServiceEntry) -> String {
-    [svc_flags::SCHED1, svc_flags::SCHED2, svc_flags::SCHED3]
+fn sched_flags(se: &Service) -> String {
+    SCHED_FLAGS
         .into_iter()
-        .zip(sched_flag_names(&se.sched_name))
-        .filter_map(|(bit, name)| name.filter(|_| se.flags & bit != 0))
+        .zip(sched_flag_names(se.scheduler.name()))
+        .filter_map(|(bit, name)| name.filter(|_| se.flags.contains(bit)))
         .collect::<Vec<_>>()
         .join(",")
 }
 
-/// An IPv4 persistence mask as stored by the kernel, in dotted form.
-pub(crate) fn ipv4_mask(netmask: u32) -> String {
-    std::net::Ipv4Addr::from(netmask.to_ne_bytes()).to_string()
+/// The three scheduler flags, in their `-b` order.
+pub(crate) const SCHED_FLAGS: [ServiceFlags; 3] = [
+    ServiceFlags::SCHED_1,
+    ServiceFlags::SCHED_2,
+    ServiceFlags::SCHED_3,
+];
+
+/// The fields of a service's key as ipvsadm's structure holds them (family,
+/// protocol, address, port, fwmark), the kernel's zeros where a key of the
+/// other kind has none: what sorting and printing compare.
+pub(crate) fn key_fields(k: &ServiceKey) -> (u16, u16, IpAddr, u16, u32) {
+    match *k {
+        ServiceKey::Inet { protocol, addr } => (
+            Family::of(&addr.ip()).to_raw(),
+            protocol.to_raw(),
+            addr.ip(),
+            addr.port(),
+            0,
+        ),
+        ServiceKey::Fwmark { family, mark } => {
+            let zero = match family {
+                Family::Inet6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+                _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            };
+            (family.to_raw(), 0, zero, 0, mark)
+        }
+    }
 }
 
 /// `host:port` of a service or server: whole in rules, cut in listings.
-fn endpoint(
-    f: &Format,
-    af: u16,
-    addr: &IpAddr,
-    port: u16,
-    proto: u16,
-    names: &dyn Names,
-) -> Vec<u8> {
+fn endpoint(f: &Format, addr: &IpAddr, port: u16, proto: u16, names: &dyn Names) -> Vec<u8> {
+    let af = Family::of(addr).to_raw();
     if f.rule {
         addrport_full(af, addr, port, proto, f.numeric, names)
     } else {
@@ -289,52 +327,57 @@ fn endpoint(
 
 /// Appends the persistence timeout and a granularity other than a single
 /// address, with the words of the format (`-p`/`-M` or `persistent`/`mask`).
-fn persistence(out: &mut Vec<u8>, se: &ServiceEntry, timeout_word: &str, mask_word: &str) {
+fn persistence(out: &mut Vec<u8>, se: &Service, timeout_word: &str, mask_word: &str) {
     out.extend_from_slice(format!(" {timeout_word} {}", se.timeout).as_bytes());
-    if se.key.af == AF_INET && se.netmask != u32::MAX {
-        out.extend_from_slice(format!(" {mask_word} {}", ipv4_mask(se.netmask)).as_bytes());
-    }
-    if se.key.af == AF_INET6 && se.netmask != 128 {
-        out.extend_from_slice(format!(" {mask_word} {}", se.netmask as i32).as_bytes());
+    let shown = match (se.key.family(), se.netmask) {
+        (_, m) if m.is_single() => None,
+        (Family::Inet, Netmask::Ipv4(m)) => Some(m.to_string()),
+        (Family::Inet6, Netmask::Ipv6(prefix)) => Some((prefix as i32).to_string()),
+        _ => None,
+    };
+    if let Some(m) = shown {
+        out.extend_from_slice(format!(" {mask_word} {m}").as_bytes());
     }
 }
 
 /// The cumulative counters, in `--stats` column order.
-fn totals(s: &Stats) -> [u64; 5] {
+fn totals(s: &ipvs::Stats) -> [u64; 5] {
     [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes]
 }
 
 /// The rate estimates, in `--rate` column order.
-fn rates(s: &Stats) -> [u64; 5] {
+fn rates(s: &ipvs::Stats) -> [u64; 5] {
     [s.cps, s.inpps, s.outpps, s.inbps, s.outbps]
 }
 
 /// The service's name as listings and rules show it.
-fn service_name(se: &ServiceEntry, f: &Format, names: &dyn Names) -> Vec<u8> {
-    let k = &se.key;
-    if k.fwmark != 0 {
-        let v6 = k.af == AF_INET6;
-        // ipvsadm prints the mark with %d, so marks above 2^31 come out
-        // negative and cannot be restored; print them unsigned.
-        return match (f.rule, v6) {
-            (true, true) => format!("-f {} -6", k.fwmark),
-            (true, false) => format!("-f {}", k.fwmark),
-            (false, true) => format!("FWM  {} IPv6", k.fwmark),
-            (false, false) => format!("FWM  {}", k.fwmark),
+fn service_name(se: &Service, f: &Format, names: &dyn Names) -> Vec<u8> {
+    let (protocol, addr) = match se.key {
+        ServiceKey::Fwmark { family, mark } => {
+            let v6 = family == Family::Inet6;
+            // ipvsadm prints the mark with %d, so marks above 2^31 come out
+            // negative and cannot be restored; print them unsigned.
+            return match (f.rule, v6) {
+                (true, true) => format!("-f {mark} -6"),
+                (true, false) => format!("-f {mark}"),
+                (false, true) => format!("FWM  {mark} IPv6"),
+                (false, false) => format!("FWM  {mark}"),
+            }
+            .into_bytes();
         }
-        .into_bytes();
-    }
-    let vname = endpoint(f, k.af, &k.addr, k.port, k.protocol, names);
+        ServiceKey::Inet { protocol, addr } => (protocol, addr),
+    };
+    let vname = endpoint(f, &addr.ip(), addr.port(), protocol.to_raw(), names);
     let mut out = Vec::new();
     if f.rule {
-        out.extend_from_slice(protocol_option(k.protocol).as_bytes());
+        out.extend_from_slice(protocol_option(protocol).as_bytes());
         out.push(b' ');
         out.extend_from_slice(&vname);
     } else {
-        pad_right(&mut out, protocol_name(k.protocol).as_bytes(), 4);
+        pad_right(&mut out, protocol_name(protocol).as_bytes(), 4);
         out.push(b' ');
         out.extend_from_slice(&vname);
-        if k.af != AF_INET6 {
+        if addr.is_ipv4() {
             out.truncate(33);
         }
     }
@@ -342,29 +385,29 @@ fn service_name(se: &ServiceEntry, f: &Format, names: &dyn Names) -> Vec<u8> {
 }
 
 /// One service and its destinations, in the listing or rule format.
-pub fn service_entry(
+pub(crate) fn service_entry(
     out: &mut Vec<u8>,
-    se: &ServiceEntry,
-    dests: &[DestEntry],
+    se: &Service,
+    dests: &[Destination],
     f: &Format,
     names: &dyn Names,
 ) {
     let svc_name = service_name(se, f, names);
-    let persistent = se.flags & svc_flags::PERSISTENT != 0;
+    let persistent = se.is_persistent();
     if f.rule {
         out.extend_from_slice(b"-A ");
         out.extend_from_slice(&svc_name);
-        out.extend_from_slice(format!(" -s {}", se.sched_name).as_bytes());
+        out.extend_from_slice(format!(" -s {}", se.scheduler).as_bytes());
         if persistent {
             persistence(out, se, "-p", "-M");
         }
         if let Some(pe) = se.pe_name.as_deref().filter(|p| !p.is_empty()) {
             out.extend_from_slice(format!(" --pe {pe}").as_bytes());
         }
-        if se.flags & svc_flags::ONEPACKET != 0 {
+        if se.flags.contains(ServiceFlags::ONE_PACKET) {
             out.extend_from_slice(b" -o");
         }
-        if se.flags & svc_flags::SCHED_MASK != 0 {
+        if se.flags.intersects(ServiceFlags::SCHED_MASK) {
             out.extend_from_slice(format!(" -b {}", sched_flags(se)).as_bytes());
         }
     } else if f.stats || f.rate {
@@ -379,8 +422,8 @@ pub fn service_entry(
         }
     } else {
         out.extend_from_slice(&svc_name);
-        out.extend_from_slice(format!(" {}", se.sched_name).as_bytes());
-        if se.flags & svc_flags::SCHED_MASK != 0 {
+        out.extend_from_slice(format!(" {}", se.scheduler).as_bytes());
+        if se.flags.intersects(ServiceFlags::SCHED_MASK) {
             out.extend_from_slice(format!(" ({})", sched_flags(se)).as_bytes());
         }
         if persistent {
@@ -389,7 +432,7 @@ pub fn service_entry(
                 out.extend_from_slice(format!(" pe {pe}").as_bytes());
             }
         }
-        if se.flags & svc_flags::ONEPACKET != 0 {
+        if se.flags.contains(ServiceFlags::ONE_PACKET) {
             out.extend_from_slice(b" ops");
         }
     }
@@ -402,14 +445,15 @@ pub fn service_entry(
 
 fn dest_entry(
     out: &mut Vec<u8>,
-    se: &ServiceEntry,
+    se: &Service,
     svc_name: &[u8],
-    e: &DestEntry,
+    e: &Destination,
     f: &Format,
     names: &dyn Names,
 ) {
-    let mut dname = endpoint(f, e.af, &e.addr, e.port, se.key.protocol, names);
-    if !f.rule && e.af != AF_INET6 {
+    let (_, protocol, ..) = key_fields(&se.key);
+    let mut dname = endpoint(f, &e.addr.ip(), e.addr.port(), protocol, names);
+    if !f.rule && e.addr.is_ipv4() {
         dname.truncate(28);
     }
     let weight = e.weight as i32;
@@ -418,16 +462,19 @@ fn dest_entry(
         out.extend_from_slice(svc_name);
         out.extend_from_slice(b" -r ");
         out.extend_from_slice(&dname);
-        out.extend_from_slice(format!(" {} -w {weight}", fwd_switch(e.fwd)).as_bytes());
-        if e.fwd & fwd::MASK == fwd::TUNNEL {
-            let opt = ["--tun-nocsum", "--tun-csum", "--tun-remcsum"][tun_flag_index(e.tun_flags)];
-            match e.tun_type {
-                tun::GRE => out.extend_from_slice(format!(" --tun-type gre {opt}").as_bytes()),
-                tun::GUE => out.extend_from_slice(
-                    format!(" --tun-type gue --tun-port {} {opt}", e.tun_port).as_bytes(),
+        out.extend_from_slice(format!(" {} -w {weight}", fwd_switch(e.forward)).as_bytes());
+        if e.forward == Forward::Tunnel {
+            let opt =
+                ["--tun-nocsum", "--tun-csum", "--tun-remcsum"][tun_flag_index(e.tunnel.flags)];
+            match e.tunnel.kind {
+                TunnelType::Gre => {
+                    out.extend_from_slice(format!(" --tun-type gre {opt}").as_bytes());
+                }
+                TunnelType::Gue => out.extend_from_slice(
+                    format!(" --tun-type gue --tun-port {} {opt}", e.tunnel.port).as_bytes(),
                 ),
-                tun::IPIP => out.extend_from_slice(b" --tun-type ipip"),
-                _ => {}
+                TunnelType::Ipip => out.extend_from_slice(b" --tun-type ipip"),
+                TunnelType::Other(_) => {}
             }
         }
         out.push(b'\n');
@@ -451,29 +498,29 @@ fn dest_entry(
     } else if f.thresholds {
         format!(
             " {:<10} {:<10} {:<10} {:<10}",
-            e.u_threshold, e.l_threshold, e.active_conns, e.inact_conns
+            e.upper_threshold, e.lower_threshold, e.active_conns, e.inactive_conns
         )
     } else if f.persistent_conn {
         format!(
             " {:<9} {:<11} {:<10} {:<10}",
-            e.weight, e.persist_conns, e.active_conns, e.inact_conns
+            e.weight, e.persistent_conns, e.active_conns, e.inactive_conns
         )
     } else if f.tun_info {
         format!(
             " {:<7} {:<13} {:<6} {:<10} {:<10}",
-            fwd_name(e.fwd),
+            fwd_name(e.forward),
             tun_info(e).unwrap_or_else(|| "n/a".into()),
             weight,
             e.active_conns,
-            e.inact_conns
+            e.inactive_conns
         )
     } else {
         format!(
             " {:<7} {:<6} {:<10} {:<10}",
-            fwd_name(e.fwd),
+            fwd_name(e.forward),
             weight,
             e.active_conns,
-            e.inact_conns
+            e.inactive_conns
         )
     };
     out.extend_from_slice(line.as_bytes());
@@ -481,7 +528,7 @@ fn dest_entry(
 }
 
 /// `-L --timeout`.
-pub fn timeouts(t: &Timeouts) -> String {
+pub(crate) fn timeouts(t: &Timeouts) -> String {
     format!(
         "Timeout (tcp tcpfin udp): {} {} {}\n",
         t.tcp as i32, t.tcp_fin as i32, t.udp as i32
@@ -489,10 +536,11 @@ pub fn timeouts(t: &Timeouts) -> String {
 }
 
 /// A sync daemon's role by its state; `None` for neither.
-pub(crate) fn daemon_kind(state: u32) -> Option<&'static str> {
-    if state & daemon_state::MASTER != 0 {
+pub(crate) fn daemon_kind(state: DaemonState) -> Option<&'static str> {
+    let bits = state.to_raw();
+    if bits & DaemonState::Master.to_raw() != 0 {
         Some("master")
-    } else if state & daemon_state::BACKUP != 0 {
+    } else if bits & DaemonState::Backup.to_raw() != 0 {
         Some("backup")
     } else {
         None
@@ -500,26 +548,26 @@ pub(crate) fn daemon_kind(state: u32) -> Option<&'static str> {
 }
 
 /// `-L --daemon`. Bytes: the interface name is printed as the kernel has it.
-pub fn daemons(ds: &[DaemonConfig]) -> Vec<u8> {
+pub(crate) fn daemons(ds: &[SyncDaemon]) -> Vec<u8> {
     let mut out = Vec::new();
     for d in ds.iter().take(2) {
         let Some(kind) = daemon_kind(d.state) else {
             continue;
         };
         out.extend_from_slice(format!("{kind} sync daemon (mcast=").as_bytes());
-        out.extend_from_slice(&d.mcast_ifn);
-        let mut rest = format!(", syncid={}", d.syncid as i32);
-        if d.sync_maxlen != 0 {
-            rest += &format!(", maxlen={}", d.sync_maxlen);
+        out.extend_from_slice(&d.interface);
+        let mut rest = format!(", syncid={}", d.sync_id as i32);
+        if d.max_len != 0 {
+            rest += &format!(", maxlen={}", d.max_len);
         }
-        if let Some(g) = &d.mcast_group {
+        if let Some(g) = &d.group {
             rest += &format!(", group={}", sys::ntop(g));
         }
-        if d.mcast_port != 0 {
-            rest += &format!(", port={}", d.mcast_port);
+        if d.port != 0 {
+            rest += &format!(", port={}", d.port);
         }
-        if d.mcast_ttl != 0 {
-            rest += &format!(", ttl={}", d.mcast_ttl);
+        if d.ttl != 0 {
+            rest += &format!(", ttl={}", d.ttl);
         }
         rest += ")\n";
         out.extend_from_slice(rest.as_bytes());
@@ -527,11 +575,21 @@ pub fn daemons(ds: &[DaemonConfig]) -> Vec<u8> {
     out
 }
 
+/// An address as the kernel's 16-byte union, as ipvsadm compares it.
+fn addr_to_union(addr: &IpAddr) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    match addr {
+        IpAddr::V4(a) => b[..4].copy_from_slice(&a.octets()),
+        IpAddr::V6(a) => b = a.octets(),
+    }
+    b
+}
+
 /// glibc's `qsort` (a top-down merge sort) with a C comparator. ipvsadm's
 /// comparators subtract unsigned values into an `int`, which is not a
 /// consistent order for addresses 2^31 apart; matching its output needs the
 /// same algorithm, not just the same comparator.
-pub fn c_qsort<T: Clone>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
+pub(crate) fn c_qsort<T: Clone>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
     if v.len() <= 1 {
         return;
     }
@@ -562,7 +620,7 @@ fn word(u: &[u8; 16], i: usize) -> u32 {
 /// ipvsadm's address comparison, keyed on the first entry's family.
 fn cmp_addr(af: u16, a: &IpAddr, b: &IpAddr) -> i32 {
     let (ua, ub) = (addr_to_union(a), addr_to_union(b));
-    if af == AF_INET6 {
+    if af == Family::Inet6.to_raw() {
         for i in 0..4 {
             let r = word(&ua, i).wrapping_sub(word(&ub, i)) as i32;
             if r != 0 {
@@ -576,45 +634,86 @@ fn cmp_addr(af: u16, a: &IpAddr, b: &IpAddr) -> i32 {
 }
 
 /// ipvsadm's `ipvs_cmp_services`.
-pub fn cmp_services(a: &ServiceEntry, b: &ServiceEntry) -> i32 {
-    let (x, y) = (&a.key, &b.key);
-    let r = x.fwmark.wrapping_sub(y.fwmark) as i32;
+pub(crate) fn cmp_services(a: &Service, b: &Service) -> i32 {
+    let (x_af, x_proto, x_addr, x_port, x_mark) = key_fields(&a.key);
+    let (y_af, y_proto, y_addr, y_port, y_mark) = key_fields(&b.key);
+    let r = x_mark.wrapping_sub(y_mark) as i32;
     if r != 0 {
         return r;
     }
-    let r = i32::from(x.af) - i32::from(y.af);
+    let r = i32::from(x_af) - i32::from(y_af);
     if r != 0 {
         return r;
     }
-    let r = i32::from(x.protocol) - i32::from(y.protocol);
+    let r = i32::from(x_proto) - i32::from(y_proto);
     if r != 0 {
         return r;
     }
-    let r = cmp_addr(x.af, &x.addr, &y.addr);
+    let r = cmp_addr(x_af, &x_addr, &y_addr);
     if r != 0 {
         return r;
     }
-    i32::from(x.port) - i32::from(y.port)
+    i32::from(x_port) - i32::from(y_port)
 }
 
 /// ipvsadm's `ipvs_cmp_dests`.
-pub fn cmp_dests(a: &DestEntry, b: &DestEntry) -> i32 {
-    let r = cmp_addr(a.af, &a.addr, &b.addr);
+pub(crate) fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
+    let r = cmp_addr(
+        Family::of(&a.addr.ip()).to_raw(),
+        &a.addr.ip(),
+        &b.addr.ip(),
+    );
     if r != 0 {
         return r;
     }
-    i32::from(a.port) - i32::from(b.port)
+    i32::from(a.addr.port()) - i32::from(b.addr.port())
 }
 
 /// Orders services as ipvsadm does (unless `--nosort`).
-pub fn sort_services(v: &mut [ServiceEntry]) {
+pub(crate) fn sort_services(v: &mut [Service]) {
     c_qsort(v, &cmp_services);
 }
 
 /// Orders destinations as ipvsadm does (unless `--nosort`).
-pub fn sort_dests(v: &mut [DestEntry]) {
+pub(crate) fn sort_dests(v: &mut [Destination]) {
     c_qsort(v, &cmp_dests);
 }
 
 #[cfg(test)]
 mod tests;
+
+/// Entries for tests, so each test states only what it is about.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use std::net::{IpAddr, SocketAddr};
+
+    use ipvs::{Destination, Forward, Service, ServiceKey};
+
+    /// A TCP service with the default scheduler.
+    pub(crate) fn service(addr: &str, port: u16) -> Service {
+        let addr: IpAddr = addr.parse().expect("literal");
+        Service::new(ServiceKey::tcp(SocketAddr::new(addr, port)))
+    }
+
+    /// A masquerading real server of weight 1.
+    pub(crate) fn dest(addr: &str, port: u16) -> Destination {
+        let addr: IpAddr = addr.parse().expect("literal");
+        Destination {
+            forward: Forward::Masq,
+            ..Destination::new(SocketAddr::new(addr, port))
+        }
+    }
+
+    /// A fwmark service of `family`.
+    pub(crate) fn fwmark(family: ipvs::Family, mark: u32) -> Service {
+        Service::new(ServiceKey::Fwmark { family, mark })
+    }
+
+    /// `s` with its protocol changed.
+    pub(crate) fn with_protocol(mut s: Service, p: ipvs::Protocol) -> Service {
+        if let ServiceKey::Inet { protocol, .. } = &mut s.key {
+            *protocol = p;
+        }
+        s
+    }
+}

@@ -18,7 +18,7 @@ extern "C" {
 }
 
 /// Parses an IPv4 address the way `inet_aton(3)` does (all its shorthands).
-pub fn parse_inet_aton(s: &str) -> Option<Ipv4Addr> {
+pub(crate) fn parse_inet_aton(s: &str) -> Option<Ipv4Addr> {
     let c = CString::new(s).ok()?;
     let mut a = libc::in_addr { s_addr: 0 };
     // SAFETY: `c` is NUL-terminated and `a` is a valid, writable in_addr.
@@ -27,7 +27,7 @@ pub fn parse_inet_aton(s: &str) -> Option<Ipv4Addr> {
 }
 
 /// Parses a strict dotted-quad IPv4 address with `inet_pton(AF_INET)`.
-pub fn parse_inet4(s: &str) -> Option<Ipv4Addr> {
+pub(crate) fn parse_inet4(s: &str) -> Option<Ipv4Addr> {
     let c = CString::new(s).ok()?;
     let mut buf = [0u8; 4];
     // SAFETY: `c` is NUL-terminated and `buf` has room for an in_addr.
@@ -36,7 +36,7 @@ pub fn parse_inet4(s: &str) -> Option<Ipv4Addr> {
 }
 
 /// Parses an IPv6 address with `inet_pton(AF_INET6)`.
-pub fn parse_inet6(s: &str) -> Option<Ipv6Addr> {
+pub(crate) fn parse_inet6(s: &str) -> Option<Ipv6Addr> {
     let c = CString::new(s).ok()?;
     let mut buf = [0u8; 16];
     // SAFETY: `c` is NUL-terminated and `buf` has room for an in6_addr.
@@ -46,7 +46,7 @@ pub fn parse_inet6(s: &str) -> Option<Ipv6Addr> {
 
 /// Formats an address with glibc's `inet_ntop`, whose IPv6 text differs from
 /// Rust's `Display` for IPv4-compatible addresses (`::1.2.3.4`).
-pub fn ntop(addr: &IpAddr) -> String {
+pub(crate) fn ntop(addr: &IpAddr) -> String {
     let mut out: [c_char; 64] = [0; 64];
     let (af, bytes): (c_int, Vec<u8>) = match addr {
         IpAddr::V4(a) => (libc::AF_INET, a.octets().to_vec()),
@@ -72,7 +72,7 @@ pub fn ntop(addr: &IpAddr) -> String {
 }
 
 /// Resolves a host name to its first IPv4 address, as `gethostbyname` does.
-pub fn host_to_ipv4(name: &str) -> Option<Ipv4Addr> {
+pub(crate) fn host_to_ipv4(name: &str) -> Option<Ipv4Addr> {
     let c = CString::new(name).ok()?;
     // SAFETY: `c` is NUL-terminated; the result points to static storage that
     // stays valid until the next resolver call, and is only read here.
@@ -97,7 +97,7 @@ pub fn host_to_ipv4(name: &str) -> Option<Ipv4Addr> {
 
 /// Reverse-resolves an address to its canonical host name (raw bytes: NSS
 /// does not promise UTF-8).
-pub fn addr_to_host(addr: &IpAddr) -> Option<Vec<u8>> {
+pub(crate) fn addr_to_host(addr: &IpAddr) -> Option<Vec<u8>> {
     let (af, bytes): (c_int, Vec<u8>) = match addr {
         IpAddr::V4(a) => (libc::AF_INET, a.octets().to_vec()),
         IpAddr::V6(a) => (libc::AF_INET6, a.octets().to_vec()),
@@ -123,7 +123,7 @@ fn proto_name(proto: u16) -> Option<&'static CStr> {
 }
 
 /// Looks a service name up in the services database for the protocol.
-pub fn service_to_port(name: &str, proto: u16) -> Option<u16> {
+pub(crate) fn service_to_port(name: &str, proto: u16) -> Option<u16> {
     let p = proto_name(proto)?;
     let c = CString::new(name).ok()?;
     // SAFETY: both strings are NUL-terminated; the result is static storage.
@@ -137,7 +137,7 @@ pub fn service_to_port(name: &str, proto: u16) -> Option<u16> {
 }
 
 /// Looks a port up in the services database for the protocol.
-pub fn port_to_service(port: u16, proto: u16) -> Option<Vec<u8>> {
+pub(crate) fn port_to_service(port: u16, proto: u16) -> Option<Vec<u8>> {
     let p = proto_name(proto)?;
     // SAFETY: `p` is NUL-terminated; the result is static storage.
     unsafe {

@@ -1,177 +1,126 @@
 //! Whole command lines against an in-memory IPVS table.
 
 use super::*;
-use crate::netlink::Error;
 use crate::render::Names;
-use nix::errno::Errno;
+use ipvs::{Object, Service, ServiceFlags, SyncDaemon, Timeouts, Version};
 use std::net::IpAddr;
 
 /// An IPVS table in memory, answering like the kernel does.
 #[derive(Default)]
 struct Fake {
-    services: Vec<(ServiceEntry, Vec<DestEntry>)>,
+    services: Vec<(Service, Vec<Destination>)>,
     timeouts: Timeouts,
-    daemons: Vec<DaemonConfig>,
+    daemons: Vec<SyncDaemon>,
 }
 
-fn kerr(op: Op, errno: Errno) -> Error {
-    Error::Kernel { op, errno }
-}
-
-fn same(a: &ServiceKey, b: &ServiceKey) -> bool {
-    if a.fwmark != 0 || b.fwmark != 0 {
-        a.fwmark == b.fwmark && a.af == b.af
-    } else {
-        (a.af, a.protocol, a.addr, a.port) == (b.af, b.protocol, b.addr, b.port)
+fn kerr(c: &Change, errno: i32) -> Error {
+    Error::Kernel {
+        op: c.op(),
+        object: c.object(),
+        errno,
     }
 }
 
 impl Fake {
-    fn find(&mut self, k: &ServiceKey) -> Option<&mut (ServiceEntry, Vec<DestEntry>)> {
-        self.services.iter_mut().find(|(s, _)| same(&s.key, k))
+    fn find(&mut self, k: &ServiceKey) -> Option<&mut (Service, Vec<Destination>)> {
+        self.services.iter_mut().find(|(s, _)| s.key == *k)
     }
-}
 
-fn entry(s: &ServiceConfig) -> ServiceEntry {
-    let mut key = s.key.clone();
-    if key.fwmark != 0 {
-        key.protocol = 0;
-        key.addr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
-        key.port = 0;
-    }
-    ServiceEntry {
-        key,
-        sched_name: s.sched_name.clone(),
-        pe_name: s.pe_name.clone(),
-        flags: s.flags | svc_flags::HASHED,
-        timeout: s.timeout,
-        netmask: s.netmask,
-        stats: Stats::default(),
-    }
-}
-
-fn dest_entry(d: &DestConfig) -> DestEntry {
-    DestEntry {
-        af: d.af,
-        addr: d.addr,
-        port: d.port,
-        fwd: d.fwd,
-        weight: d.weight,
-        u_threshold: d.u_threshold,
-        l_threshold: d.l_threshold,
-        active_conns: 0,
-        inact_conns: 0,
-        persist_conns: 0,
-        tun_type: d.tun_type,
-        tun_port: d.tun_port,
-        tun_flags: d.tun_flags,
-        stats: Stats::default(),
+    /// One change, as the kernel makes it.
+    fn apply(&mut self, c: &Change) -> Result<(), Error> {
+        let no_service = || kerr(c, libc::ESRCH);
+        match c {
+            Change::AddService(s) => {
+                if self.find(&s.key).is_some() {
+                    return Err(kerr(c, libc::EEXIST));
+                }
+                let mut s = s.clone();
+                s.flags |= ServiceFlags::HASHED;
+                self.services.push((s, Vec::new()));
+            }
+            Change::EditService(s) => {
+                let e = self.find(&s.key).ok_or_else(no_service)?;
+                e.0 = Service {
+                    flags: s.flags | ServiceFlags::HASHED,
+                    ..s.clone()
+                };
+            }
+            Change::DeleteService(k) => {
+                let before = self.services.len();
+                self.services.retain(|(e, _)| e.key != *k);
+                if before == self.services.len() {
+                    return Err(no_service());
+                }
+            }
+            Change::Zero(Some(k)) => {
+                self.find(k).ok_or_else(no_service)?;
+            }
+            Change::Zero(None) => {}
+            Change::Flush => self.services.clear(),
+            Change::AddDestination(k, d) => {
+                let e = self.find(k).ok_or_else(no_service)?;
+                if e.1.iter().any(|x| x.addr == d.addr) {
+                    return Err(kerr(c, libc::EEXIST));
+                }
+                e.1.push(d.clone());
+            }
+            Change::EditDestination(k, d) => {
+                let e = self.find(k).ok_or_else(no_service)?;
+                let x =
+                    e.1.iter_mut()
+                        .find(|x| x.addr == d.addr)
+                        .ok_or(kerr(c, libc::ENOENT))?;
+                *x = d.clone();
+            }
+            Change::DeleteDestination(k, a) => {
+                let e = self.find(k).ok_or_else(no_service)?;
+                let before = e.1.len();
+                e.1.retain(|x| x.addr != *a);
+                if before == e.1.len() {
+                    return Err(kerr(c, libc::ENOENT));
+                }
+            }
+            Change::SetTimeouts(t) => self.timeouts = *t,
+            Change::StartDaemon(d) => {
+                if self.daemons.iter().any(|x| x.state == d.state) {
+                    return Err(kerr(c, libc::EEXIST));
+                }
+                self.daemons.push(d.clone());
+            }
+            Change::StopDaemon(d) => {
+                let before = self.daemons.len();
+                self.daemons.retain(|x| x.state != d.state);
+                if before == self.daemons.len() {
+                    return Err(kerr(c, libc::ESRCH));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
 impl Ipvs for Fake {
-    fn info(&mut self) -> Result<Info, Error> {
-        Ok(Info {
-            version: 0x010201,
-            conn_tab_size: 4096,
-        })
-    }
-    fn services(&mut self) -> Result<Vec<ServiceEntry>, Error> {
+    fn services(&mut self) -> Result<Vec<Service>, Error> {
         Ok(self.services.iter().map(|(s, _)| s.clone()).collect())
     }
-    fn service(&mut self, key: &ServiceConfig) -> Result<ServiceEntry, Error> {
-        self.find(&key.key)
-            .map(|(s, _)| s.clone())
-            .ok_or(kerr(Op::GetService, Errno::ESRCH))
+    fn service(&mut self, key: &ServiceKey) -> Result<Service, Error> {
+        self.find(key).map(|(s, _)| s.clone()).ok_or(Error::Kernel {
+            op: Op::GetService,
+            object: Object::Service(*key),
+            errno: libc::ESRCH,
+        })
     }
-    fn dests(&mut self, key: &ServiceKey) -> Result<Vec<DestEntry>, Error> {
+    fn destinations(&mut self, key: &ServiceKey) -> Result<Vec<Destination>, Error> {
         Ok(self.find(key).map(|(_, d)| d.clone()).unwrap_or_default())
-    }
-    fn add_service(&mut self, s: &ServiceConfig) -> Result<(), Error> {
-        if self.find(&s.key).is_some() {
-            return Err(kerr(Op::AddService, Errno::EEXIST));
-        }
-        self.services.push((entry(s), Vec::new()));
-        Ok(())
-    }
-    fn edit_service(&mut self, s: &ServiceConfig) -> Result<(), Error> {
-        let e = self
-            .find(&s.key)
-            .ok_or(kerr(Op::EditService, Errno::ESRCH))?;
-        e.0 = entry(s);
-        Ok(())
-    }
-    fn del_service(&mut self, s: &ServiceConfig) -> Result<(), Error> {
-        let before = self.services.len();
-        self.services.retain(|(e, _)| !same(&e.key, &s.key));
-        if before == self.services.len() {
-            return Err(kerr(Op::DelService, Errno::ESRCH));
-        }
-        Ok(())
-    }
-    fn zero(&mut self, s: Option<&ServiceConfig>) -> Result<(), Error> {
-        match s {
-            Some(s) => self
-                .find(&s.key)
-                .map(drop)
-                .ok_or(kerr(Op::Zero, Errno::ESRCH)),
-            None => Ok(()),
-        }
-    }
-    fn flush(&mut self) -> Result<(), Error> {
-        self.services.clear();
-        Ok(())
-    }
-    fn add_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error> {
-        let e = self.find(&s.key).ok_or(kerr(Op::AddDest, Errno::ESRCH))?;
-        if e.1.iter().any(|x| x.addr == d.addr && x.port == d.port) {
-            return Err(kerr(Op::AddDest, Errno::EEXIST));
-        }
-        e.1.push(dest_entry(d));
-        Ok(())
-    }
-    fn edit_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error> {
-        let e = self.find(&s.key).ok_or(kerr(Op::EditDest, Errno::ESRCH))?;
-        let x =
-            e.1.iter_mut()
-                .find(|x| x.addr == d.addr && x.port == d.port)
-                .ok_or(kerr(Op::EditDest, Errno::ENOENT))?;
-        *x = dest_entry(d);
-        Ok(())
-    }
-    fn del_dest(&mut self, s: &ServiceConfig, d: &DestConfig) -> Result<(), Error> {
-        let e = self.find(&s.key).ok_or(kerr(Op::DelDest, Errno::ESRCH))?;
-        let before = e.1.len();
-        e.1.retain(|x| !(x.addr == d.addr && x.port == d.port));
-        if before == e.1.len() {
-            return Err(kerr(Op::DelDest, Errno::ENOENT));
-        }
-        Ok(())
     }
     fn timeouts(&mut self) -> Result<Timeouts, Error> {
         Ok(self.timeouts)
     }
-    fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), Error> {
-        self.timeouts = *t;
-        Ok(())
-    }
-    fn daemons(&mut self) -> Result<Vec<DaemonConfig>, Error> {
+    fn daemons(&mut self) -> Result<Vec<SyncDaemon>, Error> {
         Ok(self.daemons.clone())
     }
-    fn start_daemon(&mut self, d: &DaemonConfig) -> Result<(), Error> {
-        if self.daemons.iter().any(|x| x.state == d.state) {
-            return Err(kerr(Op::StartDaemon, Errno::EEXIST));
-        }
-        self.daemons.push(d.clone());
-        Ok(())
-    }
-    fn stop_daemon(&mut self, d: &DaemonConfig) -> Result<(), Error> {
-        let before = self.daemons.len();
-        self.daemons.retain(|x| x.state != d.state);
-        if before == self.daemons.len() {
-            return Err(kerr(Op::StopDaemon, Errno::ESRCH));
-        }
-        Ok(())
+    fn apply_all(&mut self, changes: &[Change]) -> Vec<Result<(), Error>> {
+        changes.iter().map(|c| self.apply(c)).collect()
     }
 }
 
@@ -192,17 +141,16 @@ fn run_with(fake: &mut Fake, line: &str, stdin: &str) -> (i32, String, String) {
         .collect();
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let conns = || {
-        Ok(
-            b"Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n\
-            UDP 0A000002 13C4 0A000001 13C4 0A000003 13C4 NONE             59 sip abc@host\n"
-                .to_vec(),
-        )
+    let conns = || -> std::io::Result<Box<dyn BufRead>> {
+        Ok(Box::new(
+            &b"Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n\
+            UDP 0A000002 13C4 0A000001 13C4 0A000003 13C4 NONE             59 sip abc@host\n"[..],
+        ))
     };
     let mut ctx = Ctx {
         ipvs: fake,
         info: Info {
-            version: 0x010201,
+            version: Version(0x010201),
             conn_tab_size: 4096,
         },
         names: &NoNames,
@@ -430,4 +378,45 @@ fn restore_words_end_at_nul_like_c_strings() {
     // Words longer than ipvsadm's 4096-byte buffer stay whole.
     let long = "x".repeat(5000);
     assert!(restore_words(&format!("-A -t {long}")).eq(["-A", "-t", long.as_str()]));
+}
+
+/// Both streams into one log, each write marked with its stream, so a test
+/// sees the order in which output and errors were produced.
+struct Tagged<'a>(&'a std::cell::RefCell<Vec<(char, String)>>, char);
+
+impl Write for Tagged<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf).into_owned();
+        self.0.borrow_mut().push((self.1, text));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn restore_errors_come_between_the_listings_around_them() {
+    let mut f = Fake::default();
+    let log = std::cell::RefCell::new(Vec::new());
+    let (mut out, mut err) = (Tagged(&log, 'o'), Tagged(&log, 'e'));
+    let no_conns = || -> std::io::Result<Box<dyn BufRead>> { Ok(Box::new(std::io::empty())) };
+    let mut ctx = Ctx {
+        ipvs: &mut f,
+        info: Info::default(),
+        names: &NoNames,
+        out: &mut out,
+        err: &mut err,
+        read_conns: &no_conns,
+    };
+    let argv = ["ipvsadm".to_string(), "-R".to_string()];
+    let rules = "-L -n\n-D -t 10.0.0.9:80\n-L -n\n";
+    assert_eq!(main(&mut ctx, &argv, &mut rules.as_bytes()), 0);
+    let streams: String = log.borrow().iter().map(|(s, _)| *s).collect();
+    let first_err = streams.find('e').expect("an error");
+    assert!(
+        streams[..first_err].contains('o') && streams[first_err..].contains('o'),
+        "{:?}",
+        log.borrow()
+    );
 }

@@ -1,5 +1,6 @@
+use super::fixtures::{dest, fwmark, service as svc, with_protocol};
 use super::*;
-use crate::types::fixtures::{dest, service as svc};
+use ipvs::{DaemonState, Family, Protocol, Stats, SyncDaemon, TunnelFlags, TunnelType};
 
 struct LongNames;
 impl Names for LongNames {
@@ -119,10 +120,10 @@ fn stats_and_rates() {
 #[test]
 fn tunnel_info_and_rules() {
     let mut d = dest("10.0.0.2", 80);
-    d.fwd = fwd::TUNNEL;
-    d.tun_type = tun::GUE;
-    d.tun_port = 6080;
-    d.tun_flags = tun::FLAG_REMCSUM;
+    d.forward = Forward::Tunnel;
+    d.tunnel.kind = TunnelType::Gue;
+    d.tunnel.port = 6080;
+    d.tunnel.flags = TunnelFlags::REMCSUM;
     let f = Format {
         tun_info: true,
         ..LIST
@@ -150,18 +151,16 @@ fn sorting_keeps_ipvsadms_wrapping_order() {
         svc("1.2.3.4", 80),
     ];
     sort_services(&mut v);
-    let order: Vec<String> = v.iter().map(|s| s.key.addr.to_string()).collect();
+    let order: Vec<String> = v.iter().map(|s| key_fields(&s.key).2.to_string()).collect();
     assert_eq!(order, ["192.168.0.1", "1.2.3.4", "10.0.0.1"]);
     let mut v = vec![svc("10.0.0.1", 81), svc("10.0.0.1", 80)];
     sort_services(&mut v);
-    assert_eq!(v[0].key.port, 80);
+    assert_eq!(key_fields(&v[0].key).3, 80);
 }
 
 #[test]
 fn fwmarks_above_2_31_print_unsigned() {
-    let mut s = svc("0.0.0.0", 0);
-    s.key.fwmark = 4_294_967_295;
-    s.key.protocol = 0;
+    let s = fwmark(Family::Inet, 4_294_967_295);
     let f = Format {
         rule: true,
         ..Format::default()
@@ -176,14 +175,14 @@ fn fwmarks_above_2_31_print_unsigned() {
 
 #[test]
 fn daemon_lines() {
-    let d = DaemonConfig {
-        state: daemon_state::BACKUP,
-        mcast_ifn: b"eth1".to_vec(),
-        syncid: 3,
-        sync_maxlen: 1472,
-        mcast_group: Some("224.0.0.81".parse().expect("literal")),
-        mcast_port: 8848,
-        mcast_ttl: 1,
+    let d = SyncDaemon {
+        state: DaemonState::Backup,
+        interface: b"eth1".to_vec(),
+        sync_id: 3,
+        max_len: 1472,
+        group: Some("224.0.0.81".parse().expect("literal")),
+        port: 8848,
+        ttl: 1,
     };
     assert_eq!(
         daemons(std::slice::from_ref(&d)),
@@ -191,14 +190,14 @@ fn daemon_lines() {
     );
     // Interface names may hold any byte but `/`, `:`, blanks and NUL; they
     // are printed as the kernel has them.
-    let d = DaemonConfig {
-        state: daemon_state::MASTER,
-        mcast_ifn: b"v\xe9th.15-bytes!!".to_vec(),
-        syncid: 255,
-        sync_maxlen: 0,
-        mcast_group: None,
-        mcast_port: 0,
-        mcast_ttl: 0,
+    let d = SyncDaemon {
+        state: DaemonState::Master,
+        interface: b"v\xe9th.15-bytes!!".to_vec(),
+        sync_id: 255,
+        max_len: 0,
+        group: None,
+        port: 0,
+        ttl: 0,
     };
     assert_eq!(
         daemons(&[d]),
@@ -207,7 +206,7 @@ fn daemon_lines() {
 }
 
 /// One service line in the given format.
-fn service_line(se: &ServiceEntry, f: &Format) -> String {
+fn service_line(se: &Service, f: &Format) -> String {
     let mut out = Vec::new();
     service_entry(&mut out, se, &[], f, &NoNames);
     String::from_utf8(out).expect("utf8")
@@ -216,8 +215,8 @@ fn service_line(se: &ServiceEntry, f: &Format) -> String {
 #[test]
 fn sched_flags_are_named_per_scheduler() {
     let mut s = svc("10.0.0.1", 80);
-    s.sched_name = "sh".into();
-    s.flags = svc_flags::SCHED_MASK;
+    s.scheduler = "sh".into();
+    s.flags = ServiceFlags::SCHED_MASK;
     assert_eq!(
         service_line(&s, &LIST),
         "TCP  10.0.0.1:80 sh (sh-fallback,sh-port)\n"
@@ -226,26 +225,25 @@ fn sched_flags_are_named_per_scheduler() {
         service_line(&s, &RULES),
         "-A -t 10.0.0.1:80 -s sh -b sh-fallback,sh-port\n"
     );
-    s.sched_name = "rr".into();
+    s.scheduler = "rr".into();
     assert_eq!(
         service_line(&s, &RULES),
         "-A -t 10.0.0.1:80 -s rr -b flag-1,flag-2,flag-3\n"
     );
     // ipvsadm has no name for the third flag of sh and mh and prints an empty
     // list; the comparison suite pins that output, so it is kept.
-    s.sched_name = "mh".into();
-    s.flags = svc_flags::SCHED3;
+    s.scheduler = "mh".into();
+    s.flags = ServiceFlags::SCHED_3;
     assert_eq!(service_line(&s, &LIST), "TCP  10.0.0.1:80 mh ()\n");
     assert_eq!(service_line(&s, &RULES), "-A -t 10.0.0.1:80 -s mh -b \n");
 }
 
 #[test]
 fn persistence_in_listings_and_rules() {
-    let mut s = svc("10.0.0.1", 5060);
-    s.key.protocol = IPPROTO_UDP;
-    s.flags = svc_flags::PERSISTENT | svc_flags::ONEPACKET;
+    let mut s = with_protocol(svc("10.0.0.1", 5060), Protocol::Udp);
+    s.flags = ServiceFlags::PERSISTENT | ServiceFlags::ONE_PACKET;
     s.timeout = 60;
-    s.netmask = 0;
+    s.netmask = Netmask::Ipv4(Ipv4Addr::UNSPECIFIED);
     s.pe_name = Some("sip".into());
     assert_eq!(
         service_line(&s, &LIST),
@@ -256,9 +254,9 @@ fn persistence_in_listings_and_rules() {
         "-A -u 10.0.0.1:5060 -s wlc -p 60 -M 0.0.0.0 --pe sip -o\n"
     );
     let mut s = svc("2001:db8::1", 443);
-    s.flags = svc_flags::PERSISTENT;
+    s.flags = ServiceFlags::PERSISTENT;
     s.timeout = 300;
-    s.netmask = 64;
+    s.netmask = Netmask::Ipv6(64);
     assert_eq!(
         service_line(&s, &LIST),
         "TCP  [2001:db8::1]:443 wlc persistent 300 mask 64\n"
@@ -268,14 +266,14 @@ fn persistence_in_listings_and_rules() {
         "-A -t [2001:db8::1]:443 -s wlc -p 300 -M 64\n"
     );
     // A single-address granularity is not shown.
-    s.netmask = 128;
+    s.netmask = Netmask::Ipv6(128);
     assert_eq!(
         service_line(&s, &RULES),
         "-A -t [2001:db8::1]:443 -s wlc -p 300\n"
     );
 }
 
-fn render_all(se: &ServiceEntry, dests: &[DestEntry], f: &Format, names: &dyn Names) -> Vec<u8> {
+fn render_all(se: &Service, dests: &[Destination], f: &Format, names: &dyn Names) -> Vec<u8> {
     let mut out = Vec::new();
     service_entry(&mut out, se, dests, f, names);
     out
@@ -336,8 +334,7 @@ fn widest_addresses_and_ports() {
     let s = svc(v6, 65535);
     let mut d = dest(v6, 65535);
     d.weight = 0;
-    let mut d0 = dest("255.255.255.255", 0);
-    d0.af = AF_INET;
+    let d0 = dest("255.255.255.255", 0);
     let f = LIST;
     let out = render_all(&s, &[d.clone(), d0.clone()], &f, &NoNames);
     assert_eq!(
@@ -418,11 +415,11 @@ fn counters_near_2_64() {
 fn weights_and_thresholds_at_their_maximum() {
     let mut d = dest("10.0.0.2", 80);
     d.weight = i32::MAX as u32;
-    d.u_threshold = u32::MAX;
-    d.l_threshold = u32::MAX;
+    d.upper_threshold = u32::MAX;
+    d.lower_threshold = u32::MAX;
     d.active_conns = u32::MAX;
-    d.inact_conns = u32::MAX;
-    d.persist_conns = u32::MAX;
+    d.inactive_conns = u32::MAX;
+    d.persistent_conns = u32::MAX;
     let s = svc("10.0.0.1", 80);
     let text = |f: Format| {
         String::from_utf8(render_all(&s, std::slice::from_ref(&d), &f, &NoNames)).expect("utf8")
@@ -449,11 +446,10 @@ fn weights_and_thresholds_at_their_maximum() {
 
 #[test]
 fn longest_scheduler_and_engine_names() {
-    let mut s = svc("10.0.0.1", 5060);
-    s.key.protocol = IPPROTO_UDP;
-    s.sched_name = "s".repeat(15);
+    let mut s = with_protocol(svc("10.0.0.1", 5060), Protocol::Udp);
+    s.scheduler = "s".repeat(15).as_str().into();
     s.pe_name = Some("p".repeat(16));
-    s.flags = svc_flags::PERSISTENT;
+    s.flags = ServiceFlags::PERSISTENT;
     s.timeout = 2_678_400;
     let f = LIST;
     assert_eq!(
@@ -477,21 +473,15 @@ fn longest_scheduler_and_engine_names() {
 
 #[test]
 fn largest_fwmarks_list_and_sort() {
-    let mark = |m: u32| {
-        let mut s = svc("0.0.0.0", 0);
-        s.key.fwmark = m;
-        s.key.protocol = 0;
-        s
-    };
+    let mark = |m: u32| fwmark(Family::Inet, m);
     let f = LIST;
-    let mut v6 = mark(u32::MAX);
-    v6.key.af = AF_INET6;
+    let v6 = fwmark(Family::Inet6, u32::MAX);
     assert_eq!(service_line(&mark(u32::MAX), &f), "FWM  4294967295 wlc\n");
     assert_eq!(service_line(&v6, &f), "FWM  4294967295 IPv6 wlc\n");
     // ipvsadm subtracts marks into an int: 2^32-1 - 1 is -2, so the largest
     // mark sorts first.
     let mut v = vec![mark(1), mark(u32::MAX), mark(2)];
     sort_services(&mut v);
-    let order: Vec<u32> = v.iter().map(|s| s.key.fwmark).collect();
+    let order: Vec<u32> = v.iter().map(|s| key_fields(&s.key).4).collect();
     assert_eq!(order, [u32::MAX, 1, 2]);
 }
