@@ -15,12 +15,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-import socket  # noqa: E402
 import time  # noqa: E402
 
-from ipvslab import Lab, checks, ipvs, netns, procs, sipp, topology  # noqa: E402
+from ipvslab import Lab, checks, ipvs, procs, sipp, topology  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
-from ipvslab.topology import CLI, CLI_NS, DIR2_NS, RS, VIP  # noqa: E402
+from ipvslab.topology import DIR2_NS, RS, VIP  # noqa: E402
 
 calls = int(os.environ.get("E2E_CALLS", 30))
 xml = os.path.join(os.path.dirname(os.path.abspath(__file__)), "failover-uac.xml")
@@ -35,24 +34,7 @@ def templates_at_backup():
 
 def sent(method):
     """Requests METHOD the client has sent."""
-    return sum(1 for d, first, *_ in sipp.messages(f"{lab.sipp.logs}/long.msg")
-               if d == "out" and first.startswith(method.encode() + b" "))
-
-
-def release(callids):
-    """An INFO to each held call, from inside the client's namespace."""
-    with netns.In(CLI_NS):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        for n, cid in enumerate(callids):
-            s.sendto((f"INFO sip:sipp@{CLI}:5060 SIP/2.0\r\n"
-                      f"Via: SIP/2.0/UDP {CLI}:5099;branch=z9hG4bK-release-{n}\r\n"
-                      f"From: <sip:service@{VIP}:5060>;tag=release\r\n"
-                      f"To: sipp <sip:sipp@{CLI}:5060>\r\n"
-                      f"Call-ID: {cid}\r\nCSeq: 3 INFO\r\nMax-Forwards: 70\r\n"
-                      "Content-Length: 0\r\n\r\n").encode(), (CLI, 5060))
-    finally:
-        s.close()
+    return sipp.requests_sent(f"{lab.sipp.logs}/long.msg", method)
 
 
 step("two directors with the same service, sync daemons (master on dir, backup on dir2), "
@@ -100,7 +82,7 @@ with Lab(topo="failover", rules=rules, uas=["v4"]) as lab:
               "sip <Call-ID>", len(held), calls)
 
     step("the calls end through the backup")
-    release(sorted({c["data"] for c in mine}))
+    sipp.release_held(sorted({c["data"] for c in mine}))
     r = uac.wait(lab.diag_namespaces())
     _, b_in, _ = ipvs.totals_when(DIR2_NS, lambda t: t[1] - b_in_before >= calls)
     say(f"  packets the backup's IPVS took in after the takeover: {b_in - b_in_before}")

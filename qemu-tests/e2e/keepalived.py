@@ -20,13 +20,12 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-import socket  # noqa: E402
 import time  # noqa: E402
 
 from ipvslab import Lab, checks, ipvs, modules, netns, procs, rtnl, sipp  # noqa: E402
 from ipvslab import keepalived as ka  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
-from ipvslab.topology import CLI, CLI_NS, DIR2_LAN, DIR2_NS, DIR_NS, GW, RS, SERVERS, \
+from ipvslab.topology import DIR2_LAN, DIR2_NS, DIR_NS, GW, RS, SERVERS, \
     SWITCH_NS, VIP  # noqa: E402
 
 calls = int(os.environ.get("E2E_CALLS", 12))
@@ -57,24 +56,7 @@ def templates(ns, tag):
 
 
 def sent(lab, tag, method):
-    return sum(1 for d, first, *_ in sipp.messages(f"{lab.sipp.logs}/{tag}.msg")
-               if d == "out" and first.startswith(method.encode() + b" "))
-
-
-def release(callids):
-    """An INFO to each held call, from inside the client's namespace."""
-    with netns.In(CLI_NS):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        for n, cid in enumerate(callids):
-            s.sendto((f"INFO sip:sipp@{CLI}:5060 SIP/2.0\r\n"
-                      f"Via: SIP/2.0/UDP {CLI}:5099;branch=z9hG4bK-release-{n}\r\n"
-                      f"From: <sip:service@{VIP}:5060>;tag=release\r\n"
-                      f"To: sipp <sip:sipp@{CLI}:5060>\r\n"
-                      f"Call-ID: {cid}\r\nCSeq: 3 INFO\r\nMax-Forwards: 70\r\n"
-                      "Content-Length: 0\r\n\r\n").encode(), (CLI, 5060))
-    finally:
-        s.close()
+    return sipp.requests_sent(f"{lab.sipp.logs}/{tag}.msg", method)
 
 
 def held_calls(lab, tag, n, limit):
@@ -200,7 +182,7 @@ with Lab(topo="failover", uas=()) as lab:
          "director2 runs the master sync daemon")
     expect("director2 now runs the master sync daemon", "master" in ka.sync_daemons(DIR2_NS),
            ka.sync_daemons(DIR2_NS))
-    release(sorted({c["data"] for c in mine}))
+    sipp.release_held(sorted({c["data"] for c in mine}))
     r = uac.wait(lab.diag_namespaces()) if uac else {"ok": 0, "failed": -1, "split": -1,
                                                      "whole": 0}
     _, b_in, _ = ipvs.totals_when(DIR2_NS, lambda t: t[1] - b_in_before >= calls)
@@ -267,7 +249,7 @@ with Lab(topo="failover", uas=()) as lab:
               [new[f"rs{i}"] for i in SERVERS], [0 if i == bad else 3 for i in SERVERS])
     expect_eq("and all succeeded, each whole on one server",
               (new["ok"], new["failed"], new["whole"]), (6, 0, 6))
-    release(sorted(at))
+    sipp.release_held(sorted(at))
     h = held.wait(lab.diag_namespaces()) if held else {"ok": 0, "failed": -1, "whole": 0}
     expect_eq("the calls held on the other servers ended there, untouched",
               (h["ok"], h["failed"], h["whole"], h.get("split")), (2, 0, 2, 0))

@@ -12,11 +12,12 @@ ends calls whose answer never comes (the scenarios that cut calls on purpose).""
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 
 from . import checks, netns, procs
-from .topology import RS, RS6, SERVERS, VIP, rs_ns
+from .topology import CLI, CLI_NS, RS, RS6, SERVERS, VIP, rs_ns
 
 # sipp's socket buffers (its default is 64 KiB), and net.core.rmem_max/wmem_max while a Lab
 # runs: a busy guest can stall a sipp process for seconds, and without retransmissions a
@@ -102,6 +103,29 @@ def messages(path):
         out.append((direction, msg.split(b"\r\n", 1)[0].split(b"\n", 1)[0],
                     m.group(1).decode("latin-1") if m else None, len(msg)))
     return out
+
+
+def requests_sent(path, method):
+    """Requests METHOD that the sipp whose -trace_msg log is PATH has sent."""
+    return sum(1 for d, first, *_ in messages(path)
+               if d == "out" and first.startswith(method.encode() + b" "))
+
+
+def release_held(callids):
+    """An INFO to each call held by a UAC on the client (the scenarios' *-uac.xml wait for
+    one before their BYE), sent from inside the client's namespace."""
+    with netns.In(CLI_NS):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for n, cid in enumerate(callids):
+            s.sendto((f"INFO sip:sipp@{CLI}:5060 SIP/2.0\r\n"
+                      f"Via: SIP/2.0/UDP {CLI}:5099;branch=z9hG4bK-release-{n}\r\n"
+                      f"From: <sip:service@{VIP}:5060>;tag=release\r\n"
+                      f"To: sipp <sip:sipp@{CLI}:5060>\r\n"
+                      f"Call-ID: {cid}\r\nCSeq: 3 INFO\r\nMax-Forwards: 70\r\n"
+                      "Content-Length: 0\r\n\r\n").encode(), (CLI, 5060))
+    finally:
+        s.close()
 
 
 class Sipp:
