@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every scenario twice, each time in a fresh network namespace: once with Debian's
-# ipvsadm 1.31 and once with ipvsadm-rs (both invoked as `ipvsadm`, so argv[0] and
+# Runs every scenario twice, each time in a fresh network namespace (or both in one, for
+# the scenarios scenarios.sh lists in ONE_NAMESPACE): once with Debian's ipvsadm 1.31 and
+# once with ipvsadm-rs (both invoked as `ipvsadm`, so argv[0] and
 # messages match). Every command's standard output and exit status, and the `-Ln`, `-Sn`
 # and `-Ln --timeout` listings afterwards, must be identical. Then checks what only
 # ipvsadm-rs can do: JSON listings, save/restore round trips, and listing SIP templates
@@ -74,21 +75,30 @@ else
   mapfile -t scenarios <<<"$(declare -F | awk '{print $3}' | sed -n 's/^scenario_//p')"
 fi
 
-run_one() { # run_one SCENARIO TOOL -> log file
-  local s=$1 tool=$2 ns="cmp-$1-$2"
-  ip netns add "$ns"
+run_one() { # run_one SCENARIO TOOL [NS]: in namespace NS, else in a fresh one -> log file
+  local s=$1 tool=$2 ns=${3:-"cmp-$1-$2"}
+  [[ -n ${3:-} ]] || ip netns add "$ns"
   PATH="$work/bin-$tool:$PATH" ip netns exec "$ns" "$HERE/compare.sh" --run-scenario "$s" \
     "$work/$s.$tool.log" "$work/$s.$tool.err"
-  ip netns del "$ns"
+  [[ -n ${3:-} ]] || ip netns del "$ns"
 }
 
 for s in "${scenarios[@]}"; do
   : >"$work/$s.ref.log"; : >"$work/$s.rs.log"
   : >"$work/$s.ref.err"; : >"$work/$s.rs.err"
-  # The two runs are independent (one namespace each): use both guest CPUs.
-  run_one "$s" ref &
-  run_one "$s" rs
-  wait
+  if [[ " ${ONE_NAMESPACE[*]} " == *" $s "* ]]; then
+    # One namespace, so that the kernel lists the services in the same order to both.
+    ip netns add "cmp-$s"
+    run_one "$s" ref "cmp-$s"
+    ip netns exec "cmp-$s" "$REF" -C
+    run_one "$s" rs "cmp-$s"
+    ip netns del "cmp-$s"
+  else
+    # The two runs are independent (one namespace each): use both guest CPUs.
+    run_one "$s" ref &
+    run_one "$s" rs
+    wait
+  fi
   if diff -u "$work/$s.ref.log" "$work/$s.rs.log" >"$work/$s.diff"; then
     _result 0 "scenario $s ($(grep -c '^\$ ' "$work/$s.ref.log") commands)"
   else
