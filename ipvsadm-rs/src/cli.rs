@@ -17,6 +17,37 @@ use ipvs::Change;
 
 use crate::render::Format;
 
+/// Declares a fieldless enum whose variants each have a name, with `ALL`
+/// (every variant, in order) and a `const fn` giving the name, all from one
+/// list, so neither can miss a variant. [`flag::Flag`] and
+/// [`legality::Opt`] are declared by it.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        enum $name:ident;
+        $(#[$all_doc:meta])* const ALL;
+        $(#[$fn_doc:meta])* fn $fn:ident;
+        $($(#[$vdoc:meta])* $variant:ident = $text:literal,)*
+    ) => {
+        $(#[$meta])*
+        pub(crate) enum $name {
+            $($(#[$vdoc])* $variant,)*
+        }
+
+        impl $name {
+            $(#[$all_doc])*
+            pub(crate) const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            $(#[$fn_doc])*
+            pub(crate) const fn $fn(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
 mod address;
 mod definition;
 mod draft;

@@ -3,32 +3,15 @@
 //! it, so a misspelt or forgotten option is a compile error, not a string
 //! that silently matches nothing.
 
-/// Declares [`Flag`] with its long name, and [`Flag::ALL`] from the same
-/// list, so the list of all options cannot miss one.
-macro_rules! flags {
-    ($($(#[$doc:meta])* $variant:ident = $long:literal,)*) => {
-        /// An option of the command line (ipvsadm's, plus `--json`).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub(crate) enum Flag {
-            $($(#[$doc])* $variant,)*
-        }
-
-        impl Flag {
-            /// Every option, in the order of the clap definition (and so of
-            /// the generated man page).
-            pub(crate) const ALL: &'static [Flag] = &[$(Flag::$variant,)*];
-
-            /// The long name, which is also the clap argument's id.
-            pub(crate) const fn long(self) -> &'static str {
-                match self {
-                    $(Flag::$variant => $long,)*
-                }
-            }
-        }
-    };
-}
-
-flags! {
+named_enum! {
+    /// An option of the command line (ipvsadm's, plus `--json`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    enum Flag;
+    /// Every option, in the order of the clap definition (and so of the
+    /// generated man page).
+    const ALL;
+    /// The long name, which is also the clap argument's id.
+    fn long;
     AddService = "add-service",
     EditService = "edit-service",
     DeleteService = "delete-service",

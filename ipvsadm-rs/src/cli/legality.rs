@@ -7,31 +7,14 @@
 
 use super::Exit;
 
-/// Declares [`Opt`] with its name in messages, and [`Opt::ALL`] (the table
-/// columns) from the same list.
-macro_rules! opts {
-    ($($variant:ident = $name:literal,)*) => {
-        /// ipvsadm's option classes, in its own order (its table's columns).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub(crate) enum Opt {
-            $($variant,)*
-        }
-
-        impl Opt {
-            /// Every option class, in column order.
-            pub(crate) const ALL: &'static [Opt] = &[$(Opt::$variant,)*];
-
-            /// The name ipvsadm's messages give the option.
-            pub(crate) const fn name(self) -> &'static str {
-                match self {
-                    $(Opt::$variant => $name,)*
-                }
-            }
-        }
-    };
-}
-
-opts! {
+named_enum! {
+    /// ipvsadm's option classes, in its own order (its table's columns).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Opt;
+    /// Every option class, in column order.
+    const ALL;
+    /// The name ipvsadm's messages give the option.
+    fn name;
     Numeric = "numeric",
     Connection = "connection",
     Service = "service-address",
