@@ -255,6 +255,12 @@ pub(crate) fn read_stats(r: &Reader<'_>) -> Stats {
     for (ty, slot) in (stats::CONNS..=stats::OUTBPS).zip(v.iter_mut()) {
         *slot = r.counter(ty).unwrap_or(0);
     }
+    stats_from(v)
+}
+
+/// The counters in the kernel's attribute order (`IPVS_STATS_ATTR_CONNS` to
+/// `IPVS_STATS_ATTR_OUTBPS`) as [`Stats`].
+pub(crate) fn stats_from(v: [u64; 10]) -> Stats {
     let [conns, inpkts, outpkts, inbytes, outbytes, cps, inpps, outpps, inbps, outbps] = v;
     Stats {
         conns,

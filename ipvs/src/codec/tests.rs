@@ -233,21 +233,7 @@ fn socket_addr() -> impl Strategy<Value = SocketAddr> {
 }
 
 fn stats_strategy() -> impl Strategy<Value = Stats> {
-    any::<[u64; 10]>().prop_map(|v| {
-        let [conns, inpkts, outpkts, inbytes, outbytes, cps, inpps, outpps, inbps, outbps] = v;
-        Stats {
-            conns,
-            inpkts,
-            outpkts,
-            inbytes,
-            outbytes,
-            cps,
-            inpps,
-            outpps,
-            inbps,
-            outbps,
-        }
-    })
+    any::<[u64; 10]>().prop_map(stats_from)
 }
 
 fn family() -> impl Strategy<Value = Family> {
