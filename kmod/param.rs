@@ -35,6 +35,9 @@ macro_rules! bool_param {
         );
 
         const _: () = {
+            // Only the address of `struct module` is used. Without lockdep (the `perf`
+            // kernel), its `lockdep_map` member is an empty struct, which this lint flags.
+            #[allow(improper_ctypes)]
             extern "C" {
                 static __this_module: ::kernel::types::Opaque<::kernel::bindings::module>;
             }
