@@ -149,7 +149,7 @@ def summary(raw, out_txt, out_json, md):
         say("   fill_param includes the kfree of its Call-ID copy. Baselines, the same code "
             "whichever engine is loaded: kmemdup = kmemdup+kfree (both engines' copy), "
             "krealloc = krealloc(NULL)+memcpy+kfree (a Rust KVec's), atomics = one shared "
-            "counter increment (the Rust engine's statistics)")
+            "counter increment (the Rust engine's statistics before they were per-CPU)")
         res = {}
         messages = []
         for kv in eng:

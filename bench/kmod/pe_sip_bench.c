@@ -19,7 +19,8 @@
  * own cost from the kernel services they use: "kmemdup" is kmemdup+kfree of the Call-ID's
  * length (how both engines copy it), "krealloc" is krealloc(NULL)+memcpy+kfree (how a
  * Rust KVec allocates and fills it, which our engine did at first), "atomics" one increment
- * of a shared 64-bit counter (what the Rust engine's statistics add to each call). Calls run in chunks with bottom halves
+ * of a shared 64-bit counter (what the Rust engine's statistics cost each call before they
+ * became per-CPU counters). Calls run in chunks with bottom halves
  * disabled under rcu_read_lock(), as in the packet path; the median chunk discards the ones
  * an interrupt or the host's other load slowed down.
  *
@@ -150,6 +151,8 @@ static int run_bench(void)
 	u64 re, re_min, atom, atom_min;
 	unsigned int chunks = clamp_t(u32, DIV_ROUND_UP(iterations, CHUNK), 1, MAX_CHUNKS);
 	struct ip_vs_conn_param p = {
+		/* As ip_vs_conn_fill_param() sets it: engines may read their per-net state. */
+		.ipvs = net_ipvs(&init_net),
 		.caddr = &caddr,
 		.vaddr = &vaddr,
 		.cport = htons(5060),
