@@ -46,12 +46,30 @@ loaded() {
   [[ $'\n'$mods == *$'\n'"$1 "* ]]
 }
 
+# cpu_ticks: the guest's CPU time so far, in clock ticks (USER_HZ, 100 a second): "user
+# system softirq idle" from /proc/stat, read by a builtin.
+cpu_ticks() {
+  local _ user nice system idle iowait irq softirq
+  read -r _ user nice system idle iowait irq softirq _ </proc/stat
+  echo "$((user + nice)) $((system + irq)) $softirq $((idle + iowait))"
+}
+
+# cpu_used BEFORE: where the guest's CPU went since BEFORE (cpu_ticks), in seconds. What a
+# test costs the host is its busy time, not its length: three guests share two cores.
+cpu_used() {
+  local -a a b
+  read -ra a <<<"$1"
+  read -ra b <<<"$(cpu_ticks)"
+  printf 'guest CPU: user %d s, system %d s, softirq %d s, idle %d s\n' \
+    $(((b[0] - a[0]) / 100)) $(((b[1] - a[1]) / 100)) $(((b[2] - a[2]) / 100)) $(((b[3] - a[3]) / 100))
+}
+
 passed=0 failed=0 bad=()
 for arg in "$@"; do
   t=${arg%%:*} limit=$default_limit
   [[ $arg == *:* ]] && limit=${arg##*:}
   echo "=== $t"
-  start=$SECONDS
+  start=$SECONDS cpu0=$(cpu_ticks)
   out=/tmp/suite.out
   dmesg --clear
   timeout --kill-after=10 "$limit" "$ROOT/$t" 2>&1 | tee "$out"
@@ -71,6 +89,7 @@ for arg in "$@"; do
     bad+=("$t")
     ((f > 0)) || failed=$((failed + 1))
   fi
+  echo "    $(cpu_used "$cpu0")"
   echo "=== $t: exit $rc in $((SECONDS - start))s"
   reset_system
 done

@@ -4,7 +4,7 @@ import ipaddress
 import socket
 import struct
 
-from . import netns, procs
+from . import checks, netns, procs
 from .rtnl import Netlink, attrs, nla
 
 GENL_ID_CTRL, CTRL_CMD_GETFAMILY, CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 0x10, 3, 1, 2
@@ -122,22 +122,30 @@ def conns(ns):
 
 
 def totals_when(ns, cond, deadline=120):
-    """NS's totals once COND(totals) holds, or as they are after DEADLINE seconds. IPVS sums
-    its per-CPU packet counters into the totals it shows in its estimator, every 2 s: right
-    after traffic the totals may not count it yet."""
+    """NS's totals once COND(totals) holds (packets may still be on their way through the
+    director), or as they are after DEADLINE seconds."""
     def caught_up():
         t = totals(ns)
         return t if cond(t) else None
     try:
         return procs.wait_until(caught_up, deadline, "IPVS's totals catch up")
     except procs.Timeout:
-        return totals(ns)
+        t = totals(ns)
+        checks.say(f"  IPVS's totals in {ns} after {deadline} s: {t}, not what was expected")
+        return t
 
 
 def totals(ns):
-    """(connections, incoming, outgoing packets) IPVS handled in NS (/proc/net/ip_vs_stats)."""
-    lines = netns.read(ns, "ip_vs_stats").split("\n")
-    c, i, o = (int(x, 16) for x in lines[2].split()[:3])
+    """(connections, incoming, outgoing packets) IPVS handled in NS: the sums of its per-CPU
+    counters in /proc/net/ip_vs_stats_percpu, which count each packet as it passes. (The
+    totals in /proc/net/ip_vs_stats are the estimator's copy, made every 2 s, and later
+    still while its kthread calibrates itself on a slow host.)"""
+    c = i = o = 0
+    for line in netns.read(ns, "ip_vs_stats_percpu").split("\n")[2:]:
+        f = line.split()
+        if not f or f[0] == "~":
+            break
+        c, i, o = c + int(f[1], 16), i + int(f[2], 16), o + int(f[3], 16)
     return c, i, o
 
 

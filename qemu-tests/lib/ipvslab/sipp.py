@@ -71,8 +71,14 @@ def listening(ns, port=5060):
 
 def rx_queue(ns, port=5060):
     """The largest receive queue (bytes) of the UDP sockets bound to PORT in NS."""
+    return largest_rx_queue(netns.read(ns, "udp") + netns.read(ns, "udp6"), port)
+
+
+def largest_rx_queue(tables, port=5060):
+    """The largest receive queue (bytes) of the UDP sockets bound to PORT in TABLES, the text
+    of /proc/net/udp and udp6."""
     want = f":{port:04X}"
-    lines = netns.read(ns, "udp").split("\n")[1:] + netns.read(ns, "udp6").split("\n")[1:]
+    lines = [x for x in tables.split("\n") if not x.lstrip().startswith("sl")]
     return max((int(x.split()[4].split(":")[1], 16) for x in lines
                 if x.split()[1:2] and x.split()[1].endswith(want)), default=0)
 
