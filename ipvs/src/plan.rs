@@ -293,42 +293,47 @@ fn config_of_destination(d: &Destination) -> Destination {
 /// Each difference is one change: a service or destination that differs
 /// only in its configuration is edited (`-E`, `-e`), never deleted and
 /// added again, since everything but its address is editable; only what is
-/// in one table alone is added or deleted. The order keeps traffic flowing:
+/// in one table alone is added or deleted. Within each step below, services
+/// and destinations come in `desired`'s order. The order keeps traffic
+/// flowing:
 ///
-/// 1. for each service of `desired`, in its order: a new one is added and
-///    then its destinations (a destination needs its service); one that
-///    stays is edited if it differs, then its destinations are edited or
-///    added;
-/// 2. then the destinations that go are deleted from the services that
-///    stay, after their replacements were added, so a service is never
-///    left without a server it is about to get;
-/// 3. last, the services that go are deleted (with their destinations).
+/// 1. services: the new ones are added and those that stay but differ are
+///    edited. These are the changes the kernel may refuse for want of a
+///    module (a scheduler or persistence engine), so they come before any
+///    server is touched;
+/// 2. destinations: the new ones are added (their service exists by now)
+///    and those that differ are edited;
+/// 3. the destinations that go are deleted from the services that stay,
+///    after their replacements were added, so a service is never left
+///    without a server it is about to get;
+/// 4. last, the services that go are deleted (with their destinations).
 ///
 /// A service of both tables is never deleted, so its connections and
 /// persistence templates survive.
 pub fn plan(current: &Table, desired: &Table) -> Vec<Change> {
-    let mut changes = Vec::new();
+    let mut services = Vec::new();
+    let mut servers = Vec::new();
     let mut deletions = Vec::new();
     for (want, want_dests) in desired.services() {
-        let Some((have, have_dests)) = current.service(&want.key) else {
-            changes.push(Change::AddService(config_of_service(want)));
-            changes.extend(
-                want_dests
-                    .iter()
-                    .map(|d| Change::AddDestination(want.key, config_of_destination(d))),
-            );
-            continue;
+        let have_dests = match current.service(&want.key) {
+            None => {
+                services.push(Change::AddService(config_of_service(want)));
+                &[][..]
+            }
+            Some((have, have_dests)) => {
+                if !same_service_config(have, want) {
+                    services.push(Change::EditService(config_of_service(want)));
+                }
+                have_dests
+            }
         };
-        if !same_service_config(have, want) {
-            changes.push(Change::EditService(config_of_service(want)));
-        }
         let have_by_addr: HashMap<SocketAddr, &Destination> =
             have_dests.iter().map(|d| (d.addr, d)).collect();
         for d in want_dests {
             match have_by_addr.get(&d.addr) {
-                None => changes.push(Change::AddDestination(want.key, config_of_destination(d))),
+                None => servers.push(Change::AddDestination(want.key, config_of_destination(d))),
                 Some(h) if !same_destination_config(h, d) => {
-                    changes.push(Change::EditDestination(want.key, config_of_destination(d)));
+                    servers.push(Change::EditDestination(want.key, config_of_destination(d)));
                 }
                 Some(_) => {}
             }
@@ -341,7 +346,9 @@ pub fn plan(current: &Table, desired: &Table) -> Vec<Change> {
                 .map(|d| Change::DeleteDestination(want.key, d.addr)),
         );
     }
-    changes.extend(deletions);
+    let mut changes = services;
+    changes.append(&mut servers);
+    changes.append(&mut deletions);
     changes.extend(
         current
             .services()

@@ -106,28 +106,27 @@ pub(crate) fn run(
 
 /// FILE's name for messages and its text; `-` is standard input.
 fn read_file(file: &str, stdin: &mut dyn Read) -> Result<(String, String), Exit> {
-    let mut bytes = Vec::new();
     let (name, read) = if file == "-" {
-        (
-            "<stdin>".to_string(),
-            stdin.read_to_end(&mut bytes).map(drop),
-        )
+        let mut bytes = Vec::new();
+        let read = stdin.read_to_end(&mut bytes).map(|_| bytes);
+        ("<stdin>".to_string(), read)
     } else {
-        (file.to_string(), std::fs::read(file).map(|b| bytes = b))
+        (file.to_string(), std::fs::read(file))
     };
-    read.map_err(|e| {
+    let bytes = read.map_err(|e| {
         Exit::status(
             BAD_FILE,
             format!("cannot read {name}: {e}; nothing was changed\n"),
         )
     })?;
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok((name, text)),
-        Err(e) => Err(Exit::status(
-            BAD_FILE,
-            format!("{name}: not UTF-8 text ({e}); nothing was changed\n"),
-        )),
-    }
+    String::from_utf8(bytes)
+        .map(|text| (name.clone(), text))
+        .map_err(|e| {
+            Exit::status(
+                BAD_FILE,
+                format!("{name}: not UTF-8 text ({e}); nothing was changed\n"),
+            )
+        })
 }
 
 /// The table a file describes, every line checked; an error names the

@@ -173,6 +173,29 @@ fn a_new_service_comes_with_its_servers_and_an_old_one_goes_last() {
 }
 
 #[test]
+fn services_change_before_any_server() {
+    let key = sip_service().key;
+    let mut other = Service::new(ServiceKey::tcp("10.0.0.2:80".parse().expect("literal")));
+    other.scheduler = Scheduler::LeastConnections;
+    let mut want = sip_table();
+    want.destination_mut(&key, server(1).addr)
+        .expect("there")
+        .weight = 2;
+    want.add_service(other.clone()).expect("new");
+    want.add_destination(&other.key, server(9)).expect("new");
+    let mut expected = server(1);
+    expected.weight = 2;
+    assert_eq!(
+        plan(&sip_table(), &want),
+        vec![
+            Change::AddService(other.clone()),
+            Change::EditDestination(key, expected),
+            Change::AddDestination(other.key, server(9)),
+        ]
+    );
+}
+
+#[test]
 fn the_model_refuses_what_the_kernel_refuses() {
     let key = sip_service().key;
     let mut t = sip_table();
@@ -305,24 +328,23 @@ proptest! {
         prop_assert!(plan(&result, &b).is_empty());
     }
 
-    /// What the order promises: a service that stays is never deleted,
-    /// nothing is both deleted and added, servers are deleted only after
-    /// every addition and edit, and services last.
+    /// What the order promises: services are added and edited first, then
+    /// servers; servers are deleted only after every addition and edit, and
+    /// services last; a service that stays is never deleted, and nothing is
+    /// both deleted and added.
     #[test]
     fn the_order_keeps_what_stays(a in arb_table(), b in arb_table()) {
         let changes = plan(&a, &b);
         let rank = |c: &Change| match c {
-            Change::AddService(_)
-            | Change::EditService(_)
-            | Change::AddDestination(..)
-            | Change::EditDestination(..) => 0,
-            Change::DeleteDestination(..) => 1,
-            Change::DeleteService(_) => 2,
-            _ => 3,
+            Change::AddService(_) | Change::EditService(_) => 0,
+            Change::AddDestination(..) | Change::EditDestination(..) => 1,
+            Change::DeleteDestination(..) => 2,
+            Change::DeleteService(_) => 3,
+            _ => 4,
         };
         let ranks: Vec<u8> = changes.iter().map(rank).collect();
         prop_assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{changes:?}");
-        prop_assert!(!ranks.contains(&3));
+        prop_assert!(!ranks.contains(&4));
         for c in &changes {
             match c {
                 Change::DeleteService(k) => prop_assert!(b.service(k).is_none()),
