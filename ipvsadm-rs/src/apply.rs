@@ -65,6 +65,8 @@ pub(crate) fn run(
             .map_err(|_| Exit::status(1, String::new()))?;
         return Ok(0);
     }
+    // One change at a time: a batch would go on after a refused change,
+    // and adding servers to a service the kernel refused helps nobody.
     for (i, c) in changes.iter().enumerate() {
         let result = ctx
             .ipvs
