@@ -36,6 +36,7 @@ mod destination;
 mod error;
 mod family;
 mod netns;
+mod plan;
 mod service;
 mod stats;
 
@@ -46,5 +47,6 @@ pub use daemon::{DaemonState, SyncDaemon};
 pub use destination::{Destination, Forward, Tunnel, TunnelFlags, TunnelType};
 pub use error::{Error, Object, Op, Result};
 pub use family::{Family, Protocol};
+pub use plan::{plan, same_destination_config, same_service_config, Table, TableError};
 pub use service::{Netmask, Scheduler, Service, ServiceFlags, ServiceKey};
 pub use stats::Stats;

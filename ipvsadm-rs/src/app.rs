@@ -61,7 +61,10 @@ pub(crate) fn version_warning(info: &Info) -> Option<String> {
 
 /// Runs a whole command line; returns the exit status.
 pub fn main(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) -> i32 {
-    let r = if argv.len() <= 1 {
+    let program = argv.first().map_or("ipvsadm-rs", String::as_str);
+    let r = if let Some(req) = cli::apply_request(argv) {
+        req.and_then(|req| crate::apply::run(ctx, program, &req, stdin))
+    } else if argv.len() <= 1 {
         list_all(ctx, &Format::default(), false).map(|()| 0)
     } else {
         process(ctx, argv, false, stdin)

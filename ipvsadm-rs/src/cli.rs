@@ -49,6 +49,7 @@ macro_rules! named_enum {
 }
 
 mod address;
+mod apply;
 mod definition;
 mod draft;
 mod flag;
@@ -58,6 +59,7 @@ mod plain;
 mod replay;
 mod usage;
 
+pub(crate) use apply::{apply_request, ApplyRequest};
 pub(crate) use definition::{command, generate_request, Generate};
 pub(crate) use usage::usage;
 

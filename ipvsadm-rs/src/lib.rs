@@ -11,9 +11,11 @@
 //! `kernel` is what the commands need from IPVS (and ipvsadm's wording of
 //! its errors), `render` produces ipvsadm's exact text (and `json` a stable
 //! JSON form), `conn` reads `/proc/net/ip_vs_conn`, `app` carries out a
-//! request, and `program` sets up the streams and the kernel connection.
+//! request (`apply` the `--apply` extension, on [`ipvs::plan`]), and
+//! `program` sets up the streams and the kernel connection.
 
 mod app;
+mod apply;
 mod cli;
 mod conn;
 mod json;

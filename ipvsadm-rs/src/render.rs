@@ -351,7 +351,7 @@ fn rates(s: &ipvs::Stats) -> [u64; 5] {
 }
 
 /// The service's name as listings and rules show it.
-fn service_name(se: &Service, f: &Format, names: &dyn Names) -> Vec<u8> {
+pub(crate) fn service_name(se: &Service, f: &Format, names: &dyn Names) -> Vec<u8> {
     let (protocol, addr) = match se.key {
         ServiceKey::Fwmark { family, mark } => {
             let v6 = family == Family::Inet6;

@@ -134,6 +134,7 @@ pub(crate) fn command() -> ClapCommand {
         .disable_version_flag(true)
         .dont_delimit_trailing_values(true)
         .args(Flag::ALL.iter().map(|f| arg(*f)))
+        .args(super::apply::args())
         .args([
             Arg::new(COMPLETIONS)
                 .long(COMPLETIONS)
