@@ -9,6 +9,9 @@ from .rtnl import Netlink, attrs, nla
 
 GENL_ID_CTRL, CTRL_CMD_GETFAMILY, CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 0x10, 3, 1, 2
 IPVS_CMD_SET_SERVICE, IPVS_CMD_GET_SERVICE, IPVS_CMD_ATTR_SERVICE = 2, 4, 1
+IPVS_CMD_GET_DAEMON, IPVS_CMD_ATTR_DAEMON = 11, 3
+DAEMON_STATE, DAEMON_MCAST_IFN, DAEMON_SYNC_ID = 1, 2, 3
+DAEMON_STATES = {1: "master", 2: "backup"}
 SVC_AF, SVC_PROTO, SVC_ADDR, SVC_PORT, SVC_SCHED, SVC_FLAGS, SVC_TIMEOUT, SVC_NETMASK, \
     SVC_STATS, SVC_PE, SVC_STATS64 = 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12
 STATS_CONNS, STATS_INPKTS, STATS_OUTPKTS = 1, 2, 3
@@ -84,6 +87,31 @@ class Ipvs(Netlink):
                         "conns": num(st[STATS_CONNS]), "inpkts": num(st[STATS_INPKTS]),
                         "outpkts": num(st[STATS_OUTPKTS])})
         return out
+
+    def daemons(self):
+        """The sync daemons: (state "master" or "backup", interface, sync id) each, as
+        `ipvsadm -L --daemon` lists them, without a process."""
+        out = []
+        for _, body in self.request(self.family, struct.pack("=BBH", IPVS_CMD_GET_DAEMON, 1, 0),
+                                    dump=True):
+            d = attrs(attrs(body, 4).get(IPVS_CMD_ATTR_DAEMON, b""))
+            if DAEMON_STATE not in d:
+                continue
+            state = struct.unpack("=I", d[DAEMON_STATE])[0]
+            out.append((DAEMON_STATES.get(state, str(state)),
+                        d.get(DAEMON_MCAST_IFN, b"").split(b"\0")[0].decode(),
+                        struct.unpack("=I", d[DAEMON_SYNC_ID])[0] if DAEMON_SYNC_ID in d else None))
+        return out
+
+
+def daemons(ns):
+    """The sync daemons of NS (Ipvs.daemons)."""
+    with netns.In(ns):
+        ipvs = Ipvs()
+    try:
+        return ipvs.daemons()
+    finally:
+        ipvs.close()
 
 
 def service_inpkts(ns, addr, port):

@@ -11,7 +11,7 @@ import shutil
 import socket
 import struct
 
-from . import netns, procs, rtnl, sipp
+from . import ipvs, netns, procs, rtnl, sipp
 from .topology import DIR2_NS, DIR_NS, GW, RS, SERVERS, VIP, rs_ns
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -128,9 +128,11 @@ def service_count(ns):
 
 
 def sync_daemons(ns):
-    """The sync daemons running in NS, as `ipvsadm-rs -L --daemon` lists them (text)."""
-    p = procs.run(ns, ["ipvsadm-rs", "-L", "--daemon"], capture_output=True)
-    return p.stdout.decode(errors="replace")
+    """The sync daemons running in NS, a line each as `ipvsadm -L --daemon` lists them (read
+    over netlink: the scenario polls it, and every exec costs seconds under the debug
+    kernel)."""
+    return "".join(f"{state} sync daemon (mcast={ifn}, syncid={sid})\n"
+                   for state, ifn, sid in ipvs.daemons(ns))
 
 
 class Keepalived:
