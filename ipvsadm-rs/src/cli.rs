@@ -58,7 +58,7 @@ mod plain;
 mod replay;
 mod usage;
 
-pub(crate) use definition::{command, generate_request, Generate};
+pub(crate) use definition::{command, generate_request, pe_stats_request, Generate};
 pub(crate) use usage::usage;
 
 /// Scheduler used when `-s` is not given.

@@ -16,8 +16,11 @@
 mod app;
 mod cli;
 mod conn;
+mod explain;
 mod json;
 mod kernel;
+mod offline;
+mod pe_stats;
 mod program;
 mod render;
 mod sys;
