@@ -244,39 +244,46 @@ pub(crate) fn explanation(e: &Error, change: Option<&Change>, host: &dyn Host) -
             | Op::DeleteDestination,
             Some(libc::ESRCH),
         ) => match service_of(e) {
-            Some(k) => format!(
-                "  service {k} is not in this network namespace's table (`ipvsadm-rs -Ln` \
-                 lists it; `ipvsadm-rs -A {}` adds it)\n",
-                service_option(k)
-            ),
+            Some(k) => {
+                let k = service_option(k);
+                format!(
+                    "  service {k} is not in this network namespace's table (`ipvsadm-rs -Ln` \
+                     lists the table; `ipvsadm-rs -A {k}` adds the service)\n"
+                )
+            }
             None => String::new(),
         },
         (Op::EditDestination | Op::DeleteDestination, Some(libc::ENOENT)) => match e {
             Error::Kernel {
                 object: Object::Destination(k, a),
                 ..
-            } => format!(
-                "  real server {a} is not a destination of service {k} (`ipvsadm-rs -Ln {}` \
-                 lists them)\n",
-                service_option(k)
-            ),
+            } => {
+                let k = service_option(k);
+                format!(
+                    "  real server {a} is not a destination of service {k} (`ipvsadm-rs -Ln \
+                     {k}` lists them)\n"
+                )
+            }
             _ => String::new(),
         },
         (Op::AddService, Some(libc::EEXIST)) => match service_of(e) {
-            Some(k) => format!(
-                "  service {k} is in the table already (`ipvsadm-rs -E {}` changes it)\n",
-                service_option(k)
-            ),
+            Some(k) => {
+                let k = service_option(k);
+                format!("  service {k} is in the table already (`ipvsadm-rs -E {k}` changes it)\n")
+            }
             None => String::new(),
         },
         (Op::AddDestination, Some(libc::EEXIST)) => match e {
             Error::Kernel {
                 object: Object::Destination(k, a),
                 ..
-            } => format!(
-                "  real server {a} is a destination of service {k} already (`ipvsadm-rs -e` \
-                 changes it)\n"
-            ),
+            } => {
+                let k = service_option(k);
+                format!(
+                    "  real server {a} is a destination of service {k} already (`ipvsadm-rs \
+                     -e {k} -r {a}` changes it)\n"
+                )
+            }
             _ => String::new(),
         },
         _ => String::new(),
