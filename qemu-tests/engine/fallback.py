@@ -196,8 +196,8 @@ def pe_stats_agree(lab):
     say("\n".join("    " + line for line in table.stdout.splitlines()))
     say("  $ ipvsadm-rs --pe-stats --json")
     say("\n".join("    " + line for line in js.stdout.splitlines()))
-    expect_eq("--pe-stats and --pe-stats --json exit 0", (table.returncode, js.returncode),
-              (0, 0), table.stderr + js.stderr)
+    expect("--pe-stats and --pe-stats --json exit 0", table.returncode == js.returncode == 0,
+           f"{table.returncode}/{js.returncode} {table.stderr}{js.stderr}")
     rows = [[c.strip() for c in line.split("|")] for line in table.stdout.splitlines()[2:]]
     shown = {r[0]: int(r[1]) for r in rows if len(r) == 3}
     expect_eq("the table shows every counter of /proc with its count", shown, before)
