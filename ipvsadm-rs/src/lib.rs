@@ -12,6 +12,9 @@
 //! its errors), `render` produces ipvsadm's exact text (and `json` a stable
 //! JSON form), `conn` reads `/proc/net/ip_vs_conn`, `app` carries out a
 //! request, and `program` sets up the streams and the kernel connection.
+//! `explain` adds what a failure means after ipvsadm's message, `offline`
+//! carries out what needs no kernel before connecting, and `pe_stats` is
+//! `--pe-stats`, the SIP engine's counters.
 
 mod app;
 mod cli;
