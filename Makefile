@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Both do all set-up.
-.PHONY: demo test check bench setup kernel kmod clean
+.PHONY: demo test check bench setup kernel kmod clean install deb
 
 demo:
 	scripts/demo
@@ -18,6 +18,18 @@ bench:
 
 setup:
 	scripts/setup
+
+# ipvsadm-rs alone, for a director that runs IPVS on its own kernel (no custom kernel, no
+# root for the build): the release binary in $(DESTDIR)$(PREFIX)/sbin, its man page (section
+# 8) and its bash, zsh and fish completions under $(DESTDIR)$(PREFIX)/share.
+PREFIX ?= /usr/local
+DESTDIR ?=
+install:
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/install
+
+# The Debian package of ipvsadm-rs (cargo-deb; `scripts/setup` installs it); prints its path.
+deb:
+	scripts/deb
 
 kernel: setup
 	scripts/build-kernel test

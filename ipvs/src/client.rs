@@ -172,9 +172,17 @@ impl Client {
         let op = Op::GetService;
         let attrs = Attrs::default().nested(ids::attr::SERVICE, codec::service_key(key));
         let mut found = None;
-        self.request(op, ids::cmd::GET_SERVICE, false, &attrs, |top| {
-            found.get_or_insert(codec::read_service(top));
-        })?;
+        // The kernel's refusal (ESRCH for a service it does not have) names the service too.
+        self.request_about(
+            op,
+            Object::Service(*key),
+            ids::cmd::GET_SERVICE,
+            false,
+            &attrs,
+            |top| {
+                found.get_or_insert(codec::read_service(top));
+            },
+        )?;
         match found {
             Some(r) => r.map_err(|what| Error::Malformed { op, what }),
             None => Err(Error::Kernel {

@@ -45,7 +45,10 @@ impl Ctx<'_> {
 
 /// A listing failure: ipvsadm prints the reason and exits with status 1.
 fn list_fail(ctx: &mut Ctx<'_>, e: &Error) -> Exit {
-    ctx.eprintln(&kernel::message(e));
+    // ipvsadm's line, then what it means (explain.rs).
+    let _ = ctx
+        .err
+        .write_all(crate::explain::message(e, None).as_bytes());
     Exit::status(1, String::new())
 }
 
@@ -91,7 +94,7 @@ fn process(
     match req.command {
         Command::Change(c) => {
             let r = apply(ctx, &c);
-            Ok(report(ctx, r))
+            Ok(report(ctx, r, &c))
         }
         Command::List(what) => list(ctx, what, &req.format, req.json).map(|()| 0),
         Command::Restore => restore(ctx, argv, stdin),
@@ -107,12 +110,15 @@ fn apply(ctx: &mut Ctx<'_>, c: &Change) -> Result<(), Error> {
         .unwrap_or(Ok(()))
 }
 
-/// Prints a change's failure as ipvsadm does; returns the line's status.
-fn report(ctx: &mut Ctx<'_>, r: Result<(), Error>) -> i32 {
+/// Prints a change's failure as ipvsadm does, then what it means
+/// (explain.rs); returns the line's status.
+fn report(ctx: &mut Ctx<'_>, r: Result<(), Error>, c: &Change) -> i32 {
     match r {
         Ok(()) => 0,
         Err(e) => {
-            ctx.eprintln(&kernel::message(&e));
+            let _ = ctx
+                .err
+                .write_all(crate::explain::message(&e, Some(c)).as_bytes());
             255
         }
     }
@@ -123,8 +129,8 @@ fn flush_changes(ctx: &mut Ctx<'_>, batch: &mut Vec<Change>, status: &mut i32) {
     if batch.is_empty() {
         return;
     }
-    for r in ctx.ipvs.apply_all(batch) {
-        *status = report(ctx, r);
+    for (r, c) in ctx.ipvs.apply_all(batch).into_iter().zip(batch.iter()) {
+        *status = report(ctx, r, c);
     }
     batch.clear();
 }

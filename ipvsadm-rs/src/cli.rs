@@ -60,7 +60,7 @@ mod replay;
 mod usage;
 
 pub(crate) use apply::{apply_request, ApplyRequest};
-pub(crate) use definition::{command, generate_request, Generate};
+pub(crate) use definition::{command, generate_request, pe_stats_request, Generate};
 pub(crate) use usage::usage;
 
 /// Scheduler used when `-s` is not given.

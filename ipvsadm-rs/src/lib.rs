@@ -13,13 +13,19 @@
 //! JSON form), `conn` reads `/proc/net/ip_vs_conn`, `app` carries out a
 //! request (`apply` the `--apply` extension, on [`ipvs::plan`]), and
 //! `program` sets up the streams and the kernel connection.
+//! `explain` adds what a failure means after ipvsadm's message, `offline`
+//! carries out what needs no kernel before connecting, and `pe_stats` is
+//! `--pe-stats`, the SIP engine's counters.
 
 mod app;
 mod apply;
 mod cli;
 mod conn;
+mod explain;
 mod json;
 mod kernel;
+mod offline;
+mod pe_stats;
 mod program;
 mod render;
 mod sys;

@@ -87,10 +87,16 @@ fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         return 0;
     }
 
+    // -h, -v, --pe-stats and refused lines need no kernel (offline.rs).
+    if let Some(code) = crate::offline::run(argv, out, err) {
+        return code;
+    }
+
     let (mut client, info) = match connect() {
         Ok(v) => v,
         Err(e) => {
             let _ = err.write_all(app::init_failure(&e).as_bytes());
+            let _ = err.write_all(crate::explain::init_hint(&e).as_bytes());
             return 2;
         }
     };

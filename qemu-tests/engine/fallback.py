@@ -6,9 +6,11 @@ difference), and so does ours with drop_without_callid=1. Also TCP on a --pe sip
 Three rounds, each on a fresh standard topology (cli -- dir -- rs1, rs2, rs3) with a UDP
 and a TCP service on the VIP, both --pe sip, and a UDP and a TCP listener on every real
 server: our engine as loaded by default; our engine loaded with drop_without_callid=1, then
-switched off at run time; the kernel's C engine (ip_vs_pe_sip)."""
+switched off at run time; the kernel's C engine (ip_vs_pe_sip). After the first round's
+traffic, `ipvsadm-rs --pe-stats` (table and JSON) must show the counters read from /proc."""
 import contextlib
 import errno
+import json
 import os
 import socket
 import subprocess
@@ -178,6 +180,42 @@ def tcp_dropped(sender, sinks):
         t.close()
 
 
+def pe_stats_agree(lab):
+    """`ipvsadm-rs --pe-stats` and `--pe-stats --json` in the director's namespace, printed to
+    the log and checked against the counters read from /proc: the same names and counts, and
+    each share of `examined` right. Read again if a counter moved meanwhile (a late segment
+    of the TCP connection)."""
+    for _ in range(5):
+        before = modules.engine_stats(DIR_NS)
+        table = procs.run(DIR_NS, ["ipvsadm-rs", "--pe-stats"], capture_output=True, text=True)
+        js = procs.run(DIR_NS, ["ipvsadm-rs", "--pe-stats", "--json"], capture_output=True,
+                       text=True)
+        if modules.engine_stats(DIR_NS) == before:
+            break
+    say("  $ ipvsadm-rs --pe-stats")
+    say("\n".join("    " + line for line in table.stdout.splitlines()))
+    say("  $ ipvsadm-rs --pe-stats --json")
+    say("\n".join("    " + line for line in js.stdout.splitlines()))
+    expect("--pe-stats and --pe-stats --json exit 0", table.returncode == js.returncode == 0,
+           f"{table.returncode}/{js.returncode} {table.stderr}{js.stderr}")
+    rows = [[c.strip() for c in line.split("|")] for line in table.stdout.splitlines()[2:]]
+    shown = {r[0]: int(r[1]) for r in rows if len(r) == 3}
+    expect_eq("the table shows every counter of /proc with its count", shown, before)
+    try:
+        listed = json.loads(js.stdout)["counters"]
+    except (ValueError, KeyError) as e:
+        listed = []
+        say(f"  {e}")
+    expect_eq("the JSON lists every counter of /proc with its count",
+              {c["name"]: c["count"] for c in listed}, before)
+    shares = {r[0]: r[2] for r in rows if len(r) == 3}
+    want = {k: f"{100 * v / before['examined']:.1f} %" for k, v in before.items()}
+    expect_eq("and each one's share of examined", shares, want)
+    expect("the JSON's shares are the same fractions",
+           all(abs(c["share_of_examined"] - before[c["name"]] / before["examined"]) < 1e-9
+               for c in listed), listed)
+
+
 def set_param(value):
     """Writes VALUE to the module parameter; returns what it reads back, or the error."""
     try:
@@ -205,6 +243,7 @@ with round_with(lambda: load(modules.ENGINE)) as (lab, sender, sinks):
     expect("a TCP connection to the --pe sip service goes through", why is None, why)
     s = lab.stats()
     expect("and counts as not_udp", s["not_udp"] >= 1, s)
+    pe_stats_agree(lab)
 
 step("our engine loaded with drop_without_callid=1 (C's semantics, the operator's choice)")
 with round_with(lambda: load(modules.ENGINE, "drop_without_callid=1")) as (lab, sender, sinks):

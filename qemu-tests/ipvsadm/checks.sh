@@ -1,5 +1,6 @@
 # Checks of ipvsadm-rs alone (sourced by compare.sh after the comparison): JSON listings,
-# save/restore round trips, and connection listings with SIP Call-IDs.
+# the explanations after ipvsadm's error messages, save/restore round trips, and connection
+# listings with SIP Call-IDs.
 # shellcheck shell=bash
 # shellcheck disable=SC2154 # work, RS and REF are set by compare.sh, which sources this file
 
@@ -153,7 +154,42 @@ check_unprivileged() {
   expect "unprivileged -Ln says why" grep -q "Permission denied (you must be root)" <<<"${got[rs]}"
 }
 
+# Failures that IPVS reports: ipvsadm-rs gives ipvsadm's exit status and its whole message
+# first (scripts match it), then lines indented by two spaces that name the object and the
+# likely cause (src/explain.rs).
+# explains MESSAGE WHY: a line after the first of MESSAGE says WHY, indented by two spaces
+# (else MESSAGE is printed, for the log).
+explains() { grep -qF -- "  $2" <<<"$(tail -n +2 <<<"$1")" || { echo "$1"; return 1; }; }
+
+check_explanations() {
+  local ns=expl$$ i ref_err rs_err ref_rc rs_rc
+  ip netns add "$ns"
+  in_ns "$ns" "$REF" -A -t 10.40.0.1:80 -s rr
+  local cmds=(
+    "-A -u 10.40.0.2:5060 -p 60 --pe nosuchengine|persistence engine 'nosuchengine' is not registered"
+    "-A -t 10.40.0.3:80 -s nosuchsched|scheduler 'nosuchsched' is not available"
+    "-a -t 10.40.0.9:80 -r 10.40.1.1|service -t 10.40.0.9:80 is not in"
+    "-d -t 10.40.0.1:80 -r 10.40.1.9|real server 10.40.1.9:80 is not a destination of service -t 10.40.0.1:80"
+    "-D -t 10.40.0.9:80|service -t 10.40.0.9:80 is not in"
+    "-L -t 10.40.0.9:80|service -t 10.40.0.9:80 is not in"
+    "-A -t 10.40.0.1:80|service -t 10.40.0.1:80 is in the table already"
+  )
+  for i in "${cmds[@]}"; do
+    local cmd=${i%%|*} why=${i#*|}
+    # shellcheck disable=SC2086 # the command's words
+    ref_err=$(in_ns "$ns" "$REF" $cmd 2>&1 >/dev/null); ref_rc=$?
+    # shellcheck disable=SC2086
+    rs_err=$(in_ns "$ns" "$RS" $cmd 2>&1 >/dev/null); rs_rc=$?
+    expect_eq "$cmd: ipvsadm's status ($ref_rc)" "$rs_rc" "$ref_rc"
+    expect_eq "$cmd: ipvsadm's message first ($ref_err)" "$(head -n "$(wc -l <<<"$ref_err")" <<<"$rs_err")" "$ref_err"
+    expect "$cmd: then why, indented" explains "$rs_err" "$why"
+  done
+  in_ns "$ns" "$RS" -A -u 10.40.0.2:5060 -p 60 --pe nosuchengine 2>&1 >/dev/null | sed 's/^/    | /'
+  ip netns del "$ns"
+}
+
 check_json
+check_explanations
 check_unprivileged
 check_round_trip
 check_sip_callids

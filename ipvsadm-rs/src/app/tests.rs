@@ -214,26 +214,42 @@ fn add_list_save() {
     );
 }
 
+/// ipvsadm's line first, then what it means (explain.rs), naming the object.
 #[test]
 fn kernel_errors_are_worded_and_exit_255() {
     let mut f = Fake::default();
     run(&mut f, "-A -t 10.0.0.1:80");
     assert_eq!(
         run(&mut f, "-A -t 10.0.0.1:80"),
-        (255, String::new(), "Service already exists\n".into())
+        (
+            255,
+            String::new(),
+            "Service already exists\n  service -t 10.0.0.1:80 is in the table already \
+             (`ipvsadm-rs -E -t 10.0.0.1:80` changes it)\n"
+                .into()
+        )
     );
     assert_eq!(
         run(&mut f, "-d -t 10.0.0.1:80 -r 10.0.0.2"),
-        (255, String::new(), "No such destination\n".into())
+        (
+            255,
+            String::new(),
+            "No such destination\n  real server 10.0.0.2:80 is not a destination of service \
+             -t 10.0.0.1:80 (`ipvsadm-rs -Ln -t 10.0.0.1:80` lists them)\n"
+                .into()
+        )
     );
-    assert_eq!(
-        run(&mut f, "-a -t 10.0.0.9:80 -r 10.0.0.2"),
-        (255, String::new(), "Service not defined\n".into())
+    let (code, out, err) = run(&mut f, "-a -t 10.0.0.9:80 -r 10.0.0.2");
+    assert_eq!((code, out.as_str()), (255, ""));
+    assert!(
+        err.starts_with("Service not defined\n  service -t 10.0.0.9:80 is not in"),
+        "{err}"
     );
     let (code, out, err) = run(&mut f, "-L -t 10.0.0.9:80");
-    assert_eq!(
-        (code, out.as_str(), err.as_str()),
-        (1, "", "No such service\n")
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(
+        err.starts_with("No such service\n  service -t 10.0.0.9:80 is not in"),
+        "{err}"
     );
     assert_eq!(
         run(&mut f, "--stop-daemon master").2,
@@ -246,7 +262,10 @@ fn restore_status_is_the_last_lines() {
     let mut f = Fake::default();
     let rules = "-A -t 10.0.0.1:80\n-A -t 10.0.0.1:80\nipvsadm -A -t 10.0.0.2:80\n\n";
     let (code, _, err) = run_with(&mut f, "-R", rules);
-    assert_eq!((code, err.as_str()), (0, "Service already exists\n"));
+    assert_eq!(
+        (code, err.lines().next()),
+        (0, Some("Service already exists"))
+    );
     assert_eq!(f.services.len(), 2);
     let (code, _, _) = run_with(&mut f, "-R", "-A -t 10.0.0.3:80\n-A -t 10.0.0.3:80\n");
     assert_eq!(code, 255);
@@ -352,7 +371,7 @@ fn restore_lists_see_earlier_changes() {
     let rules = "-A -t 10.0.0.1:80\n-Ln\n-A -t 10.0.0.1:80\n-A -t 10.0.0.2:80\n-Sn\n";
     let (code, out, err) = run_with(&mut f, "-R", rules);
     assert_eq!(code, 0);
-    assert_eq!(err, "Service already exists\n");
+    assert_eq!(err.lines().next(), Some("Service already exists"));
     assert_eq!(
         out,
         format!("{HEAD}TCP  10.0.0.1:80 wlc\n-A -t 10.0.0.1:80 -s wlc\n-A -t 10.0.0.2:80 -s wlc\n")

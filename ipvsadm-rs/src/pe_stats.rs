@@ -1,0 +1,224 @@
+//! `--pe-stats`: the SIP persistence engine's counters, where the operator
+//! already looks (an ipvsadm-rs extension; ipvsadm has no such listing, so
+//! its layout is ours).
+//!
+//! The engine (`kmod/stats.rs`) keeps its counters per network namespace in
+//! `/proc/net/ip_vs_pe_sip_stats`, one `NAME VALUE` line each, `examined`
+//! first. Every outcome is shown with its count and its share of
+//! `examined`, which is what tells an operator whether a fallback is rare or
+//! the rule. Counters this program does not know yet (a newer module) are
+//! shown like the others, in the module's order, so that the listing never
+//! lags behind the engine.
+//!
+//! Reading the file needs no IPVS connection: the program handles
+//! `--pe-stats` before it connects (`offline.rs`).
+
+use std::fmt;
+use std::io::{self, Write};
+
+use serde::Serialize;
+use tabled::builder::Builder;
+use tabled::settings::object::Columns;
+use tabled::settings::{Alignment, Style};
+
+/// Where the engine publishes its counters; `/proc/net` is the calling
+/// process's network namespace, so this lists the caller's namespace.
+pub(crate) const PROC_FILE: &str = "/proc/net/ip_vs_pe_sip_stats";
+
+/// The counter every other one is a share of.
+const EXAMINED: &str = "examined";
+
+/// Exit status when no engine with statistics is loaded in the namespace:
+/// distinct from 1 (the file exists but cannot be read or understood) and
+/// 2 (a command line that is refused), so that a script can tell "not
+/// loaded" from "broken".
+pub(crate) const EXIT_NOT_LOADED: i32 = 3;
+
+/// One counter, in the module's order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Counter {
+    pub(crate) name: String,
+    pub(crate) count: u64,
+}
+
+/// The counters of one namespace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PeStats {
+    pub(crate) counters: Vec<Counter>,
+}
+
+/// A line of the file that is not `NAME VALUE`: the module and this program
+/// disagree, which is worth saying rather than guessing around.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ParseError {
+    /// 1-based line number.
+    pub(crate) line: usize,
+    pub(crate) text: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unexpected line {} in {PROC_FILE}: {:?} (expected NAME VALUE)",
+            self.line, self.text
+        )
+    }
+}
+
+/// Reads the file's text: one `NAME VALUE` line per counter, blank lines
+/// ignored. A name given twice is refused, as the share of a counter would
+/// be ambiguous.
+pub(crate) fn parse(text: &str) -> Result<PeStats, ParseError> {
+    let mut counters: Vec<Counter> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = || ParseError {
+            line: i + 1,
+            text: line.to_string(),
+        };
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(value), None) = (words.next(), words.next(), words.next()) else {
+            return Err(bad());
+        };
+        let count = value.parse::<u64>().map_err(|_| bad())?;
+        if counters.iter().any(|c| c.name == name) {
+            return Err(bad());
+        }
+        counters.push(Counter {
+            name: name.to_string(),
+            count,
+        });
+    }
+    Ok(PeStats { counters })
+}
+
+impl PeStats {
+    /// The number of datagrams examined, if the module reports it.
+    fn examined(&self) -> Option<u64> {
+        self.counters
+            .iter()
+            .find(|c| c.name == EXAMINED)
+            .map(|c| c.count)
+    }
+
+    /// `count` as a fraction of `examined`; `None` when nothing was
+    /// examined yet (or the module has no such counter): no share is
+    /// meaningful then, and 0 % would claim one.
+    fn share(&self, count: u64) -> Option<f64> {
+        match self.examined() {
+            Some(total) if total > 0 => Some(count as f64 / total as f64),
+            _ => None,
+        }
+    }
+}
+
+/// The table shown by `--pe-stats`.
+pub(crate) fn render(stats: &PeStats) -> String {
+    let mut b = Builder::new();
+    b.push_record(["outcome", "count", "share of examined"]);
+    for c in &stats.counters {
+        let share = stats
+            .share(c.count)
+            .map_or_else(|| "-".to_string(), |s| format!("{:.1} %", s * 100.0));
+        b.push_record([c.name.clone(), c.count.to_string(), share]);
+    }
+    let mut table = b.build();
+    table
+        .with(Style::psql())
+        .modify(Columns::new(1..), Alignment::right());
+    let mut text = table.to_string();
+    text.push('\n');
+    text
+}
+
+/// `--pe-stats --json`: the counters in the module's order.
+#[derive(Serialize)]
+struct Json<'a> {
+    source: &'static str,
+    counters: Vec<JsonCounter<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonCounter<'a> {
+    name: &'a str,
+    count: u64,
+    /// A fraction in 0..=1 (not a percentage), `null` when nothing was
+    /// examined.
+    share_of_examined: Option<f64>,
+}
+
+/// The JSON printed by `--pe-stats --json`, with a final newline.
+pub(crate) fn to_json(stats: &PeStats) -> serde_json::Result<String> {
+    let j = Json {
+        source: PROC_FILE,
+        counters: stats
+            .counters
+            .iter()
+            .map(|c| JsonCounter {
+                name: &c.name,
+                count: c.count,
+                share_of_examined: stats.share(c.count),
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&j)?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// The one line said when the namespace has no engine counters.
+pub(crate) fn not_loaded() -> String {
+    format!(
+        "no persistence engine with statistics is loaded in this network namespace \
+         ({PROC_FILE} does not exist): load this project's engine with `modprobe ip_vs_pe_sip_rs`\n"
+    )
+}
+
+/// Carries out `--pe-stats` on the text read from the file (or why it could
+/// not be read); returns the exit status.
+pub(crate) fn run(
+    read: io::Result<String>,
+    json: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let text = match read {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let _ = err.write_all(not_loaded().as_bytes());
+            return EXIT_NOT_LOADED;
+        }
+        Err(e) => {
+            let _ = writeln!(err, "cannot read {PROC_FILE}: {e}");
+            return 1;
+        }
+    };
+    let stats = match parse(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "{e}");
+            return 1;
+        }
+    };
+    let shown = if json {
+        match to_json(&stats) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = writeln!(err, "cannot encode JSON: {e}");
+                return 1;
+            }
+        }
+    } else {
+        render(&stats)
+    };
+    match out.write_all(shown.as_bytes()) {
+        Ok(()) => 0,
+        Err(_) => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,151 @@
+//! Parsing and rendering of the engine's counters, from strings.
+
+use super::*;
+
+/// The file as the module writes it (kmod/stats.rs), after some traffic.
+const FILE: &str = "examined 8\nfound 5\nnot_udp 1\nfragment 0\nno_payload 1\nno_callid 1\n\
+too_long 0\nbad_terminator 0\nalloc_failed 0\ndropped 0\n";
+
+fn counter(name: &str, count: u64) -> Counter {
+    Counter {
+        name: name.to_string(),
+        count,
+    }
+}
+
+#[test]
+fn every_line_is_a_counter_in_the_modules_order() {
+    let s = parse(FILE).expect("parses");
+    let names: Vec<&str> = s.counters.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "examined",
+            "found",
+            "not_udp",
+            "fragment",
+            "no_payload",
+            "no_callid",
+            "too_long",
+            "bad_terminator",
+            "alloc_failed",
+            "dropped"
+        ]
+    );
+    assert_eq!(s.counters[1], counter("found", 5));
+}
+
+#[test]
+fn counters_unknown_to_this_program_are_kept() {
+    let s = parse("examined 4\nfound 4\nsomething_new 2\n").expect("parses");
+    assert_eq!(s.counters[2], counter("something_new", 2));
+    assert!(render(&s).contains("something_new"));
+}
+
+#[test]
+fn malformed_lines_are_refused_with_their_number() {
+    for (text, line) in [
+        ("examined 1\nfound\n", 2),
+        ("examined x\n", 1),
+        ("examined -1\n", 1),
+        ("examined 1 2\n", 1),
+        ("examined 1\nexamined 2\n", 2),
+        ("examined 99999999999999999999999\n", 1),
+    ] {
+        let e = parse(text).expect_err(text);
+        assert_eq!(e.line, line, "{text:?}");
+        assert!(e.to_string().contains(PROC_FILE));
+    }
+    // Blank lines (a trailing one, say) are no counter and no error.
+    assert_eq!(parse("\nexamined 1\n\n").expect("parses").counters.len(), 1);
+}
+
+#[test]
+fn the_table_has_each_count_and_share_of_examined() {
+    let text = render(&parse(FILE).expect("parses"));
+    let expected = concat!(
+        " outcome        | count | share of examined \n",
+        "----------------+-------+-------------------\n",
+        " examined       |     8 |           100.0 % \n",
+        " found          |     5 |            62.5 % \n",
+        " not_udp        |     1 |            12.5 % \n",
+        " fragment       |     0 |             0.0 % \n",
+        " no_payload     |     1 |            12.5 % \n",
+        " no_callid      |     1 |            12.5 % \n",
+        " too_long       |     0 |             0.0 % \n",
+        " bad_terminator |     0 |             0.0 % \n",
+        " alloc_failed   |     0 |             0.0 % \n",
+        " dropped        |     0 |             0.0 % \n",
+    );
+    assert_eq!(text, expected);
+}
+
+#[test]
+fn nothing_examined_shows_no_share() {
+    let s = parse("examined 0\nfound 0\n").expect("parses");
+    let text = render(&s);
+    assert!(
+        text.contains(" found    |     0 |                 - "),
+        "{text}"
+    );
+    let j: serde_json::Value = serde_json::from_str(&to_json(&s).expect("json")).expect("valid");
+    assert!(j["counters"][1]["share_of_examined"].is_null());
+}
+
+#[test]
+fn json_lists_the_counters_in_order_with_their_share() {
+    let s = parse(FILE).expect("parses");
+    let j: serde_json::Value = serde_json::from_str(&to_json(&s).expect("json")).expect("valid");
+    assert_eq!(j["source"], PROC_FILE);
+    let c = j["counters"].as_array().expect("a list");
+    assert_eq!(c.len(), 10);
+    assert_eq!(c[0]["name"], "examined");
+    assert_eq!(c[1]["name"], "found");
+    assert_eq!(c[1]["count"], 5);
+    assert_eq!(c[1]["share_of_examined"], 0.625);
+    assert_eq!(c[0]["share_of_examined"], 1.0);
+}
+
+/// Runs `--pe-stats` on what reading the file gave; (status, stdout, stderr).
+fn run_on(read: io::Result<String>, json: bool) -> (i32, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run(read, json, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+#[test]
+fn no_engine_is_one_line_and_status_3() {
+    let (code, out, err) = run_on(Err(io::ErrorKind::NotFound.into()), false);
+    assert_eq!((code, out.as_str()), (EXIT_NOT_LOADED, ""));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("modprobe ip_vs_pe_sip_rs"), "{err}");
+    let (code, out, _) = run_on(Err(io::ErrorKind::NotFound.into()), true);
+    assert_eq!((code, out.as_str()), (EXIT_NOT_LOADED, ""));
+}
+
+#[test]
+fn other_failures_are_status_1() {
+    let (code, out, err) = run_on(Err(io::ErrorKind::PermissionDenied.into()), false);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(
+        err.starts_with("cannot read /proc/net/ip_vs_pe_sip_stats"),
+        "{err}"
+    );
+    let (code, out, err) = run_on(Ok("examined many\n".into()), true);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.contains("unexpected line 1"), "{err}");
+}
+
+#[test]
+fn a_good_file_is_status_0_on_stdout() {
+    let (code, out, err) = run_on(Ok(FILE.into()), false);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(out.starts_with(" outcome "), "{out}");
+    let (code, out, _) = run_on(Ok(FILE.into()), true);
+    assert_eq!(code, 0);
+    assert!(out.ends_with("}\n"), "{out}");
+}
