@@ -2,7 +2,7 @@
 //! program connects, so that they work on a machine without IPVS (a build
 //! host, a container, a user without `CAP_NET_ADMIN`): `--pe-stats`, and
 //! every line that ends before reaching the kernel, namely `-h`, `-v` and
-//! the lines refused as malformed.
+//! the lines refused as malformed (`--apply` lines included).
 //!
 //! ipvsadm 1.31 connects first and so fails even `-h` without IPVS ("Can't
 //! initialize ipvs", status 2). With IPVS present the order makes no
@@ -21,6 +21,11 @@ pub(crate) fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> 
             Ok(json) => pe_stats::run(std::fs::read_to_string(pe_stats::PROC_FILE), json, out, err),
             Err(exit) => finish(&exit, out, err),
         });
+    }
+    // `--apply` has a command line of its own (cli/apply.rs): refused here
+    // when malformed, carried out with the kernel otherwise.
+    if let Some(req) = cli::apply_request(argv) {
+        return req.err().map(|exit| finish(&exit, out, err));
     }
     // No argument at all lists the table: that needs the kernel.
     if argv.len() <= 1 {

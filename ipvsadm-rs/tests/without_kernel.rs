@@ -67,7 +67,15 @@ fn text(bytes: &[u8]) -> String {
 /// without it (status 2, "Can't initialize ipvs"), and changes nothing.
 #[test]
 fn commands_that_need_ipvs_fail_in_this_set_up() {
-    for args in [&["-Ln"][..], &[], &["-A", "-t", "10.0.0.1:80"], &["-C"]] {
+    // `--apply` too: a well-formed line goes on to the kernel (it once was
+    // refused before connecting, by the check for malformed lines).
+    for args in [
+        &["-Ln"][..],
+        &[],
+        &["-A", "-t", "10.0.0.1:80"],
+        &["-C"],
+        &["--apply", "-", "--dry-run"],
+    ] {
         let o = run_without_ipvs(args);
         let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
@@ -136,6 +144,11 @@ fn refused_lines_say_why_without_ipvs() {
         "{}",
         text(&o.stderr)
     );
+    let o = run_without_ipvs(&["--dry-run"]);
+    let err = text(&o.stderr);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(err.contains("--apply <FILE>"), "{err}");
+    assert!(!err.contains("Can't initialize ipvs"), "{err}");
     let o = run_without_ipvs(&["--pe-stats", "-n"]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
