@@ -16,8 +16,7 @@ mkdir -p "$mdir" && cp "$ROOT"/qemu-tests/harness/warn_on/{Kbuild,warn_on.c} "$m
 "${KMAKE[@]}" -s -C "$kdir" M="$mdir" modules >/dev/null || die "cannot build the warn_on module"
 
 # shellcheck disable=SC2016 # expanded by the guest's shell
-# --no-build: the guest needs neither our module nor ipvsadm-rs, and `make test` builds them
-# for the boot tests that run beside this one.
+# --no-build: the guest needs neither our module nor ipvsadm-rs (the kernel is built above).
 out=$("$ROOT/scripts/vm" --no-build -- bash -c \
   'echo "release: $(uname -r)"; qemu-tests/lib/suite.sh qemu-tests/harness/warn_on/load.sh; echo "suite exit: $?"; exit 7' 2>&1)
 rc=$?
