@@ -125,12 +125,12 @@ with Lab(topo="failover", uas=()) as lab:
                   ka.real_servers(ns), full)
         expect(f"{ns}: sip-options-check succeeded from keepalived's MISC_CHECK",
                k.logged(ka.CHECK_OK), k.text()[-3000:])
-    wait(lambda: "master" in ka.sync_daemons(DIR_NS) and "backup" in ka.sync_daemons(DIR2_NS),
+    wait(lambda: "master" in ka.sync_states(DIR_NS) and "backup" in ka.sync_states(DIR2_NS),
          START_DEADLINE, "the sync daemons run")
     expect("keepalived started the master sync daemon on director1 and the backup one on "
-           "director2", "master" in ka.sync_daemons(DIR_NS) and
-           "backup" in ka.sync_daemons(DIR2_NS),
-           ka.sync_daemons(DIR_NS) + ka.sync_daemons(DIR2_NS))
+           "director2", "master" in ka.sync_states(DIR_NS) and
+           "backup" in ka.sync_states(DIR2_NS),
+           ka.sync_states(DIR_NS) + ka.sync_states(DIR2_NS))
     say(f"  keepalived ready after {time.monotonic() - t0:.1f} s")
     events(master, 0, "director1")
     events(backup, 0, "director2")
@@ -178,10 +178,10 @@ with Lab(topo="failover", uas=()) as lab:
         f"(VRRP advert_int {ADVERT} s)")
     expect("director2's keepalived logged its VRRP transition to MASTER",
            backup.logged(r"Entering MASTER STATE", mark), backup.text()[mark:][-3000:])
-    wait(lambda: "master" in ka.sync_daemons(DIR2_NS), TAKEOVER_DEADLINE,
+    wait(lambda: "master" in ka.sync_states(DIR2_NS), TAKEOVER_DEADLINE,
          "director2 runs the master sync daemon")
-    expect("director2 now runs the master sync daemon", "master" in ka.sync_daemons(DIR2_NS),
-           ka.sync_daemons(DIR2_NS))
+    expect("director2 now runs the master sync daemon", "master" in ka.sync_states(DIR2_NS),
+           ka.sync_states(DIR2_NS))
     sipp.release_held(sorted({c["data"] for c in mine}))
     r = uac.wait(lab.diag_namespaces()) if uac else {"ok": 0, "failed": -1, "split": -1,
                                                      "whole": 0}
@@ -276,8 +276,8 @@ with Lab(topo="failover", uas=()) as lab:
     expect_eq("director2: no IPVS service left", ka.service_count(DIR2_NS), 0)
     expect_eq("director2: the VIP and the gateway address removed",
               ka.addresses(DIR2_NS) & {VIP, GW}, set())
-    expect("director2: no sync daemon left", "daemon" not in ka.sync_daemons(DIR2_NS),
-           ka.sync_daemons(DIR2_NS))
+    expect("director2: no sync daemon left", not ka.sync_states(DIR2_NS),
+           ka.sync_states(DIR2_NS))
     t5 = time.monotonic()
     gone = modules.unload_when_free(modules.ENGINE, CHECK_DEADLINE)
     expect(f"rmmod {modules.ENGINE} succeeded ({time.monotonic() - t5:.1f} s after the stop)",

@@ -8,7 +8,6 @@ ip_vs_sync_conn() logs for a template with a length and no data).
                       dir -- s0/s1 sync link -- dir2 (backup, same service)"""
 import ipaddress
 import os
-import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -25,28 +24,6 @@ RULES = "\n".join([f"-A -u {VIP}:5060 -s rr -p 600 -o --pe sip"] +
                   [f"-a -u {VIP}:5060 -r {ip}:5060 -m" for ip in RS] +
                   ["@dir --start-daemon master --mcast-interface s0 --syncid 7",
                    "@dir2 --start-daemon backup --mcast-interface s1 --syncid 7"])
-
-# IPVS generic netlink: the sync daemons' state (include/uapi/linux/ip_vs.h).
-IPVS_CMD_GET_DAEMON, IPVS_CMD_ATTR_DAEMON = 11, 3
-DAEMON_STATE, DAEMON_MCAST_IFN, DAEMON_SYNC_ID = 1, 2, 3
-STATES = {1: "master", 2: "backup"}
-
-
-def daemons(ns):
-    """The sync daemons running in NS, as (state, interface, syncid)."""
-    with netns.In(ns):
-        nl = ipvs.Ipvs()
-    try:
-        out = []
-        for _, body in nl.request(nl.family, struct.pack("=BBH", IPVS_CMD_GET_DAEMON, 1, 0),
-                                  dump=True):
-            d = rtnl.attrs(rtnl.attrs(body, 4).get(IPVS_CMD_ATTR_DAEMON, b""))
-            out.append((STATES.get(struct.unpack("=I", d[DAEMON_STATE])[0]),
-                        d[DAEMON_MCAST_IFN].rstrip(b"\0").decode(),
-                        struct.unpack("=I", d[DAEMON_SYNC_ID])[0]))
-        return out
-    finally:
-        nl.close()
 
 
 def fallback_templates(ns):
@@ -97,8 +74,8 @@ with Lab() as lab:
     rtnl.configure(DIR2_NS, links=["s1"], addrs=[("s1", SYNC2 + "/24")])
     rtnl.add_addrs(CLI_NS, *[("c0", c + "/24") for c in CLIENTS])
     ipvs.rules([DIR_NS, DIR2_NS], RULES)
-    expect_eq("the master's sync daemon starts", daemons(DIR_NS), [("master", "s0", 7)])
-    expect_eq("the backup's sync daemon starts", daemons(DIR2_NS), [("backup", "s1", 7)])
+    expect_eq("the master's sync daemon starts", ipvs.daemons(DIR_NS), [("master", "s0", 7)])
+    expect_eq("the backup's sync daemon starts", ipvs.daemons(DIR2_NS), [("backup", "s1", 7)])
     with udp.Sinks(RS_NS) as sinks:
         expect_eq("the real servers listen", [sipp.listening(ns) for ns in RS_NS], [1, 1, 1])
 

@@ -93,12 +93,8 @@ def read(path):
 def flush(ns):
     """`ipvsadm -C` in NS, by netlink. A service's engine is free once the service is gone if
     no template holds it (none without traffic)."""
-    with netns.In(ns):
-        nl = ipvs.Ipvs()
-    try:
+    with ipvs.opened(ns) as nl:
         nl.request(nl.family, struct.pack("=BBH", IPVS_CMD_FLUSH, 1, 0))
-    finally:
-        nl.close()
 
 
 def hide_c_engine():

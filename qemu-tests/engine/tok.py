@@ -42,9 +42,7 @@ def arrives(cond, deadline, what):
 def service_engine(ns, addr, port):
     """The engine of NS's UDP service ADDR:PORT as IPVS gives it to `ipvsadm -Ln` ("pe NAME"):
     its name, or None."""
-    with netns.In(ns):
-        nl = ipvs.Ipvs()
-    try:
+    with ipvs.opened(ns) as nl:
         for _, body in nl.request(nl.family,
                                   struct.pack("=BBH", ipvs.IPVS_CMD_GET_SERVICE, 1, 0),
                                   dump=True):
@@ -55,8 +53,6 @@ def service_engine(ns, addr, port):
                     svc.get(ipvs.SVC_PORT) == struct.pack("!H", port):
                 pe = svc.get(ipvs.SVC_PE)
                 return pe.rstrip(b"\0").decode() if pe else None
-    finally:
-        nl.close()
     return None
 
 

@@ -1,5 +1,6 @@
 """IPVS: rules through `ipvsadm-rs -R`, the generic netlink family for what the scenarios
 change or count while traffic runs, and the /proc/net files."""
+import contextlib
 import ipaddress
 import socket
 import struct
@@ -104,27 +105,30 @@ class Ipvs(Netlink):
         return out
 
 
+@contextlib.contextmanager
+def opened(ns):
+    """`with opened(NS) as nl:` an Ipvs socket of namespace NS, closed after the block."""
+    with netns.In(ns):
+        nl = Ipvs()
+    try:
+        yield nl
+    finally:
+        nl.close()
+
+
 def daemons(ns):
     """The sync daemons of NS (Ipvs.daemons)."""
-    with netns.In(ns):
-        ipvs = Ipvs()
-    try:
-        return ipvs.daemons()
-    finally:
-        ipvs.close()
+    with opened(ns) as nl:
+        return nl.daemons()
 
 
 def service_inpkts(ns, addr, port):
     """Packets IPVS in NS took in for the UDP service ADDR:PORT."""
-    with netns.In(ns):
-        ipvs = Ipvs()
-    try:
-        for s in ipvs.services():
+    with opened(ns) as nl:
+        for s in nl.services():
             if s["addr"] == str(ipaddress.ip_address(addr)) and s["port"] == port and \
                     s["proto"] == socket.IPPROTO_UDP:
                 return s["inpkts"]
-    finally:
-        ipvs.close()
     raise LookupError(f"no service {addr}:{port} in {ns}")
 
 

@@ -127,12 +127,10 @@ def service_count(ns):
                if x.startswith(("TCP", "UDP", "SCTP", "FWM")))
 
 
-def sync_daemons(ns):
-    """The sync daemons running in NS, a line each as `ipvsadm -L --daemon` lists them (read
-    over netlink: the scenario polls it, and every exec costs seconds under the debug
-    kernel)."""
-    return "".join(f"{state} sync daemon (mcast={ifn}, syncid={sid})\n"
-                   for state, ifn, sid in ipvs.daemons(ns))
+def sync_states(ns):
+    """The states of the sync daemons running in NS ("master", "backup"), read over netlink:
+    the scenario polls them, and every exec costs seconds under the debug kernel."""
+    return [state for state, _, _ in ipvs.daemons(ns)]
 
 
 class Keepalived:

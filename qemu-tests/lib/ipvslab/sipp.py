@@ -62,11 +62,19 @@ def env():
     return e
 
 
+def bound(tables, port=5060):
+    """The fields of each UDP socket bound to PORT in TABLES, the text of /proc/net/udp
+    and udp6."""
+    want = f":{port:04X}"
+    for line in tables.split("\n"):
+        f = line.split()
+        if len(f) > 4 and f[1].endswith(want):
+            yield f
+
+
 def listening(ns, port=5060):
     """UDP sockets bound to PORT in NS."""
-    want = f":{port:04X}"
-    lines = netns.read(ns, "udp").split("\n")[1:] + netns.read(ns, "udp6").split("\n")[1:]
-    return sum(1 for x in lines if x.split()[1:2] and x.split()[1].endswith(want))
+    return sum(1 for _ in bound(netns.read(ns, "udp") + netns.read(ns, "udp6"), port))
 
 
 def rx_queue(ns, port=5060):
@@ -75,12 +83,8 @@ def rx_queue(ns, port=5060):
 
 
 def largest_rx_queue(tables, port=5060):
-    """The largest receive queue (bytes) of the UDP sockets bound to PORT in TABLES, the text
-    of /proc/net/udp and udp6."""
-    want = f":{port:04X}"
-    lines = [x for x in tables.split("\n") if not x.lstrip().startswith("sl")]
-    return max((int(x.split()[4].split(":")[1], 16) for x in lines
-                if x.split()[1:2] and x.split()[1].endswith(want)), default=0)
+    """The largest receive queue (bytes) of the UDP sockets bound to PORT in TABLES."""
+    return max((int(f[4].split(":")[1], 16) for f in bound(tables, port)), default=0)
 
 
 def wait_listening(namespaces, port=5060, count=1, timeout=300):
