@@ -38,27 +38,19 @@ PER_CALL_S, MARGIN_S = 5, 300
 # rate -r is only an upper bound).
 LIMIT = 20
 
-SHIM_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "sipp_idle.c")
-# Kept across the scenarios of one boot (the lab's work directory is not).
-SHIM = "/tmp/ipvslab-shim/sipp_idle.so"
-
 
 def env():
-    """sipp's environment: sipp_idle.so preloaded (built once per boot), unless
-    IPVSLAB_NO_SHIM is set or no C compiler is there."""
+    """sipp's environment: the shim qemu-tests/lib/sipp_idle.c preloaded (scripts/build-tools
+    builds it on the host and scripts/vm names it in IPVSLAB_SHIM), unless IPVSLAB_NO_SHIM
+    is set."""
     e = dict(os.environ)
+    shim = os.environ.get("IPVSLAB_SHIM", "")
     if os.environ.get("IPVSLAB_NO_SHIM"):
         return e
-    if not os.path.exists(SHIM):
-        os.makedirs(os.path.dirname(SHIM), exist_ok=True)
-        if subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", SHIM + ".tmp", SHIM_SRC,
-                           "-ldl"]).returncode == 0:
-            os.rename(SHIM + ".tmp", SHIM)
-        else:
-            checks.say("  (no sipp_idle.so: sipp runs without it)")
-            return e
-    e["LD_PRELOAD"] = SHIM
+    if not os.path.exists(shim):
+        checks.say(f"  (no sipp shim at '{shim}': sipp runs without it)")
+        return e
+    e["LD_PRELOAD"] = shim
     return e
 
 
