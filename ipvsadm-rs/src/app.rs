@@ -66,12 +66,32 @@ pub(crate) fn version_warning(info: &Info) -> Option<String> {
 pub fn main(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) -> i32 {
     let program = argv.first().map_or("ipvsadm-rs", String::as_str);
     let r = if let Some(req) = cli::apply_request(argv) {
-        req.and_then(|req| crate::apply::run(ctx, program, &req, stdin))
+        req.and_then(|req| {
+            let desired = crate::apply::desired(program, &req, stdin)?;
+            crate::apply::run(ctx, program, &req, &desired)
+        })
     } else if argv.len() <= 1 {
         list_all(ctx, &Format::default(), false).map(|()| 0)
     } else {
         process(ctx, argv, false, stdin)
     };
+    finish(ctx, r)
+}
+
+/// Runs `--apply` with its file already read and checked (`program.rs`
+/// does that before connecting); returns the exit status.
+pub(crate) fn apply_main(
+    ctx: &mut Ctx<'_>,
+    program: &str,
+    req: &cli::ApplyRequest,
+    desired: &ipvs::Table,
+) -> i32 {
+    let r = crate::apply::run(ctx, program, req, desired);
+    finish(ctx, r)
+}
+
+/// The exit status of a run, its last words written.
+fn finish(ctx: &mut Ctx<'_>, r: Result<i32, Exit>) -> i32 {
     match r {
         Ok(code) => code,
         Err(exit) => {

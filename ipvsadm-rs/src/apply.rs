@@ -43,17 +43,28 @@ const CHANGE_FAILED: i32 = 255;
 /// a failed listing.
 const LIST_FAILED: i32 = 1;
 
-/// Runs `--apply`; returns the exit status.
+/// The table FILE describes, read and checked in full. Needs no kernel:
+/// the program does this before it connects, so that a bad file is
+/// reported as such wherever it runs.
+pub(crate) fn desired(
+    program: &str,
+    req: &ApplyRequest,
+    stdin: &mut dyn Read,
+) -> Result<Table, Exit> {
+    let (name, text) = read_file(&req.file, stdin)?;
+    parse_table(program, &name, &text)
+}
+
+/// Runs `--apply` towards `desired` (from [`desired`]); returns the exit
+/// status.
 pub(crate) fn run(
     ctx: &mut Ctx<'_>,
     program: &str,
     req: &ApplyRequest,
-    stdin: &mut dyn Read,
+    desired: &Table,
 ) -> Result<i32, Exit> {
-    let (name, text) = read_file(&req.file, stdin)?;
-    let desired = parse_table(program, &name, &text)?;
     let current = read_table(ctx)?;
-    let changes = ipvs::plan(&current, &desired);
+    let changes = ipvs::plan(&current, desired);
     if req.dry_run {
         let mut out = Vec::new();
         for c in &changes {

@@ -2,38 +2,61 @@
 //! program connects, so that they work on a machine without IPVS (a build
 //! host, a container, a user without `CAP_NET_ADMIN`): `--pe-stats`, and
 //! every line that ends before reaching the kernel, namely `-h`, `-v` and
-//! the lines refused as malformed (`--apply` lines included).
+//! the lines refused as malformed (`--apply` lines included). `--apply`'s
+//! file is read and checked here too, so that a bad file is reported as
+//! such with or without IPVS.
 //!
 //! ipvsadm 1.31 connects first and so fails even `-h` without IPVS ("Can't
 //! initialize ipvs", status 2). With IPVS present the order makes no
 //! difference: such lines print exactly what they printed after connecting.
 
-use std::io::Write;
+use std::io::{Read, Write};
 
-use crate::cli;
+use ipvs::Table;
+
+use crate::cli::{self, ApplyRequest};
 use crate::pe_stats;
 
-/// Carries out `argv` if it needs no kernel; returns its exit status, or
-/// `None` when the kernel is needed.
-pub(crate) fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Option<i32> {
+/// What is left for the kernel after the offline part of a command line.
+pub(crate) enum Offline {
+    /// The line has been carried out (or refused); its exit status.
+    Done(i32),
+    /// The line needs the kernel.
+    Kernel,
+    /// `--apply`, with the table its file describes.
+    Apply(ApplyRequest, Table),
+}
+
+/// Carries out what `argv` needs no kernel for.
+pub(crate) fn run(
+    argv: &[String],
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Offline {
     if let Some(req) = cli::pe_stats_request(argv) {
-        return Some(match req {
+        return Offline::Done(match req {
             Ok(json) => pe_stats::run(std::fs::read_to_string(pe_stats::PROC_FILE), json, out, err),
             Err(exit) => finish(&exit, out, err),
         });
     }
-    // `--apply` has a command line of its own (cli/apply.rs): refused here
-    // when malformed, carried out with the kernel otherwise.
+    // `--apply` has a command line of its own (cli/apply.rs), and a file.
     if let Some(req) = cli::apply_request(argv) {
-        return req.err().map(|exit| finish(&exit, out, err));
+        let program = argv.first().map_or("ipvsadm-rs", String::as_str);
+        return match req
+            .and_then(|req| crate::apply::desired(program, &req, stdin).map(|table| (req, table)))
+        {
+            Ok((req, table)) => Offline::Apply(req, table),
+            Err(exit) => Offline::Done(finish(&exit, out, err)),
+        };
     }
     // No argument at all lists the table: that needs the kernel.
     if argv.len() <= 1 {
-        return None;
+        return Offline::Kernel;
     }
     match cli::parse(argv, false) {
-        Ok(_) => None,
-        Err(exit) => Some(finish(&exit, out, err)),
+        Ok(_) => Offline::Kernel,
+        Err(exit) => Offline::Done(finish(&exit, out, err)),
     }
 }
 

@@ -12,6 +12,7 @@ use ipvs::{Client, Info};
 use crate::app::{self, Ctx};
 use crate::cli::{self, Generate};
 use crate::conn;
+use crate::offline::Offline;
 use crate::render::SystemNames;
 
 /// Connects and asks for the IPVS version, loading the module once if the
@@ -87,10 +88,14 @@ fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         return 0;
     }
 
-    // -h, -v, --pe-stats and refused lines need no kernel (offline.rs).
-    if let Some(code) = crate::offline::run(argv, out, err) {
-        return code;
-    }
+    // -h, -v, --pe-stats, refused lines and --apply's file need no kernel
+    // (offline.rs).
+    let mut stdin = std::io::stdin().lock();
+    let apply = match crate::offline::run(argv, &mut stdin, out, err) {
+        Offline::Done(code) => return code,
+        Offline::Kernel => None,
+        Offline::Apply(req, table) => Some((req, table)),
+    };
 
     let (mut client, info) = match connect() {
         Ok(v) => v,
@@ -114,5 +119,11 @@ fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         err,
         read_conns: &read_conns,
     };
-    app::main(&mut ctx, argv, &mut std::io::stdin().lock())
+    match apply {
+        Some((req, table)) => {
+            let program = argv.first().map_or("ipvsadm-rs", String::as_str);
+            app::apply_main(&mut ctx, program, &req, &table)
+        }
+        None => app::main(&mut ctx, argv, &mut stdin),
+    }
 }

@@ -156,3 +156,33 @@ fn refused_lines_say_why_without_ipvs() {
         "--pe-stats takes no other option than --json\n"
     );
 }
+
+/// `--apply` reads and checks its file before connecting: a bad file is
+/// reported as such without IPVS too (not as IPVS missing).
+#[test]
+fn apply_reports_a_bad_file_without_ipvs() {
+    let o = run_without_ipvs(&["--apply", "/nonexistent/rules"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("cannot read /nonexistent/rules: ")
+            && err.ends_with("; nothing was changed\n"),
+        "{err}"
+    );
+
+    // In the temporary directory, where `nobody` can read it.
+    let path = std::env::temp_dir().join(format!("ipvsadm-rs-bad-{}.rules", std::process::id()));
+    std::fs::write(
+        &path,
+        "-A -u 10.0.0.1:5060 -s rr\n-a -u 10.0.0.1:5060 -r 10.0.0.2 -x\n",
+    )
+    .expect("a temporary file");
+    let file = path.to_string_lossy().into_owned();
+    let o = run_without_ipvs(&["--apply", &file, "--dry-run"]);
+    let _ = std::fs::remove_file(&path);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.starts_with(&format!("{file}:2: ")), "{err}");
+    assert!(!err.contains("Can't initialize ipvs"), "{err}");
+    assert!(o.stdout.is_empty());
+}
