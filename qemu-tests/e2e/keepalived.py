@@ -98,10 +98,16 @@ with Lab(topo="failover", uas=()) as lab:
     ka.install_checker()
     env = dict(os.environ)
     t0 = time.monotonic()
+    # Director2 starts once director1 is master, as an operator brings up a pair. Started
+    # together, both time out waiting for an advert at the same moment and both become
+    # master; director2 then backs off, but in one make test its keepalived never
+    # did: it logged the higher-priority advert, then neither "Entering BACKUP STATE" nor
+    # anything else, and sent nothing more for 300 s on an idle guest.
     master = ka.Keepalived(DIR_NS, lab.sipp.logs, env)
+    wait(lambda: master.vrrp_state() == "MASTER", START_DEADLINE, "director1 master")
     backup = ka.Keepalived(DIR2_NS, lab.sipp.logs, env)
-    # At their start both may be master for a moment (director2's first advert timeout can
-    # come before director1's first advert); then director2 hears director1 and backs off.
+    # On a slow host director2 may still be master for a moment (its first advert timeout
+    # can come before director1's next advert); then it hears director1 and backs off.
     settled = wait(lambda: ka.holds(DIR_NS, VIP, GW) and master.vrrp_state() == "MASTER" and
                    backup.vrrp_state() == "BACKUP" and not ka.addresses(DIR2_NS) & {VIP, GW},
                    START_DEADLINE, "director1 master, director2 backup")
@@ -116,6 +122,15 @@ with Lab(topo="failover", uas=()) as lab:
             dev = [x for x in netns.read(ns, "dev").split("\n") if "d0:" in x]
             say(f"  {ns}: /proc/net/dev {dev}")
             say(f"  {ns}: igmp {netns.read(ns, 'igmp').split()[:40]}")
+            # Where each keepalived process waits, if it is stuck in the kernel.
+            for pid in [k.proc.pid] + k.children():
+                for what in ("wchan", "stack"):
+                    try:
+                        with open(f"/proc/{pid}/{what}") as f:
+                            text = f.read().strip().replace("\n", " | ")
+                    except OSError as e:
+                        text = str(e)
+                    say(f"  {ns}: keepalived {pid} {what}: {text[:600]}")
         raise RuntimeError("VRRP did not settle: no point going on")
     full = {ip: 1 for ip in RS}
     for ns, k in ((DIR_NS, master), (DIR2_NS, backup)):
