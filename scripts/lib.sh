@@ -19,7 +19,7 @@ BIN=$CARGO_TARGET_DIR/release
 STATIC_TARGET=x86_64-unknown-linux-gnu
 STATIC_BIN=$CARGO_TARGET_DIR/$STATIC_TARGET/release
 # The LD_PRELOAD shim the boot tests run sipp with (qemu-tests/lib/sipp_idle.c), built on
-# the host: compiled inside a debug guest it cost 17 to 30 s of every guest's first test.
+# the host: compiled inside each debug guest, it took up to 30 s of that guest's first sipp test.
 SIPP_SHIM=$CARGO_TARGET_DIR/sipp_idle.so
 KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
 # The kernel's Rust must be built by Debian's rustc (it ships `core`'s source);
