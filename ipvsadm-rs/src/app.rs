@@ -64,7 +64,7 @@ pub(crate) fn version_warning(info: &Info) -> Option<String> {
 
 /// Runs a whole command line; returns the exit status.
 pub fn main(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) -> i32 {
-    let program = argv.first().map_or("ipvsadm-rs", String::as_str);
+    let program = cli::program_name(argv);
     let r = if let Some(req) = cli::apply_request(argv) {
         req.and_then(|req| {
             let desired = crate::apply::desired(program, &req, stdin)?;

@@ -63,6 +63,12 @@ pub(crate) use apply::{apply_request, ApplyRequest};
 pub(crate) use definition::{command, generate_request, pe_stats_request, Generate};
 pub(crate) use usage::usage;
 
+/// The name the program was run as (`argv[0]`), which ipvsadm's messages
+/// start with.
+pub(crate) fn program_name(argv: &[String]) -> &str {
+    argv.first().map_or("ipvsadm-rs", String::as_str)
+}
+
 /// Scheduler used when `-s` is not given.
 pub(crate) const DEF_SCHED: &str = "wlc";
 

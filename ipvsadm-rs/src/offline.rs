@@ -42,7 +42,7 @@ pub(crate) fn run(
     }
     // `--apply` has a command line of its own (cli/apply.rs), and a file.
     if let Some(req) = cli::apply_request(argv) {
-        let program = argv.first().map_or("ipvsadm-rs", String::as_str);
+        let program = cli::program_name(argv);
         return match req
             .and_then(|req| crate::apply::desired(program, &req, stdin).map(|table| (req, table)))
         {

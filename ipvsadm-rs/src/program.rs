@@ -120,10 +120,7 @@ fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         read_conns: &read_conns,
     };
     match apply {
-        Some((req, table)) => {
-            let program = argv.first().map_or("ipvsadm-rs", String::as_str);
-            app::apply_main(&mut ctx, program, &req, &table)
-        }
+        Some((req, table)) => app::apply_main(&mut ctx, cli::program_name(argv), &req, &table),
         None => app::main(&mut ctx, argv, &mut stdin),
     }
 }

@@ -44,9 +44,9 @@ def env():
     builds it on the host and scripts/vm names it in IPVSLAB_SHIM), unless IPVSLAB_NO_SHIM
     is set."""
     e = dict(os.environ)
-    shim = os.environ.get("IPVSLAB_SHIM", "")
     if os.environ.get("IPVSLAB_NO_SHIM"):
         return e
+    shim = os.environ.get("IPVSLAB_SHIM", "")
     if not os.path.exists(shim):
         checks.say(f"  (no sipp shim at '{shim}': sipp runs without it)")
         return e
