@@ -408,6 +408,57 @@ mod tests {
         }
     }
 
+    /// Our engine's fallback template (a datagram without a Call-ID) as the
+    /// kernel writes it (`ip_vs_conn_seq_show()`: ` %7u`, then ` sip ` and
+    /// no data) is listed as ipvsadm 1.31 lists it: its `sscanf` fills 10
+    /// of 11 fields, and only a line of 11 gets the engine columns
+    /// (`print_conn()`'s `n == 11`), so `--persistent-conn` or not, the line
+    /// is a plain entry ending at the destination, with no trailing blank.
+    #[test]
+    fn fallback_template_is_listed_as_ipvsadm_lists_it() {
+        let v4 = "UDP 0A000103 0000 0A000001 13C4 0A000003 13C4 NONE            600 sip \n";
+        let v6 = "UDP 2001:0db8:0000:0000:0000:0000:0000:0002 0000 \
+                  2001:0db8:0000:0000:0000:0000:0000:0001 13C4 \
+                  2001:0db8:0000:0000:0000:0000:0000:0003 13C4 NONE             59 sip \n";
+        let conns = parse(format!("{HEAD}{v4}{v6}").as_bytes()).expect("heading");
+        assert_eq!(conns.len(), 2);
+        for c in &conns {
+            assert_eq!(c.pe_name.as_deref(), Some(&b"sip"[..]));
+            assert_eq!(c.pe_data, None);
+        }
+        let body = "UDP 10:00  NONE        10.0.1.3:0         10.0.0.1:5060      10.0.0.3:5060\n\
+                    UDP 00:59  NONE        [2001:db8::2]:0    [2001:db8::1]:5060 [2001:db8::3]:5060\n";
+        assert_eq!(
+            String::from_utf8(render(&conns, &numeric(true), &NoNames)).expect("utf8"),
+            format!(
+                "IPVS connection entries\n\
+                 pro expire state       source             virtual            destination        \
+                 pe name          pe_data\n{body}"
+            )
+        );
+        assert_eq!(
+            String::from_utf8(render(&conns, &numeric(false), &NoNames)).expect("utf8"),
+            format!(
+                "IPVS connection entries\n\
+                 pro expire state       source             virtual            destination\n{body}"
+            )
+        );
+        // `-Lc` resolves names but lays the line out the same way.
+        let names = FixedNames {
+            host: b"h".to_vec(),
+            service: b"sip".to_vec(),
+        };
+        let out = render(&conns[..1], &Format::default(), &names);
+        assert_eq!(
+            last_line(&out),
+            b"UDP 10:00  NONE        h:sip              h:sip              h:sip"
+        );
+        // JSON keeps the engine's name; there is no datum.
+        let json = json(&conns);
+        assert_eq!(json["connections"][0]["pe_name"], "sip");
+        assert_eq!(json["connections"][0]["pe_data"], serde_json::Value::Null);
+    }
+
     #[test]
     fn widest_fields() {
         let v6 = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
