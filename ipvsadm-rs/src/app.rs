@@ -7,6 +7,7 @@ use ipvs::{Change, Destination, Error, Info, Op, ServiceKey};
 
 use crate::cli::{self, Command, Exit, ListWhat};
 use crate::conn;
+use crate::explain::fwmark_nat::Touched;
 use crate::json;
 use crate::kernel::{self, Ipvs};
 use crate::render::{self, Format, Names};
@@ -114,7 +115,10 @@ fn process(
     match req.command {
         Command::Change(c) => {
             let r = apply(ctx, &c);
-            Ok(report(ctx, r, &c))
+            let mut touched = Touched::default();
+            let status = report(ctx, r, &c, &mut touched);
+            warn(ctx, &mut touched);
+            Ok(status)
         }
         Command::List(what) => list(ctx, what, &req.format, req.json).map(|()| 0),
         Command::Restore => restore(ctx, argv, stdin),
@@ -131,10 +135,14 @@ fn apply(ctx: &mut Ctx<'_>, c: &Change) -> Result<(), Error> {
 }
 
 /// Prints a change's failure as ipvsadm does, then what it means
-/// (explain.rs); returns the line's status.
-fn report(ctx: &mut Ctx<'_>, r: Result<(), Error>, c: &Change) -> i32 {
+/// (explain.rs); returns the line's status. A change made is noted in
+/// `touched`, for the warnings after it.
+fn report(ctx: &mut Ctx<'_>, r: Result<(), Error>, c: &Change, touched: &mut Touched) -> i32 {
     match r {
-        Ok(()) => 0,
+        Ok(()) => {
+            touched.note(c);
+            0
+        }
         Err(e) => {
             let _ = ctx
                 .err
@@ -144,13 +152,26 @@ fn report(ctx: &mut Ctx<'_>, r: Result<(), Error>, c: &Change) -> i32 {
     }
 }
 
+/// Warns about what the changes noted in `touched` set up that IPVS cannot
+/// carry out (explain/fwmark_nat.rs), on standard error only: standard
+/// output and the exit status stay ipvsadm's.
+fn warn(ctx: &mut Ctx<'_>, touched: &mut Touched) {
+    let w = touched.warnings(ctx.ipvs);
+    let _ = ctx.err.write_all(w.as_bytes());
+}
+
 /// Sends the changes gathered so far; returns the last one's status.
-fn flush_changes(ctx: &mut Ctx<'_>, batch: &mut Vec<Change>, status: &mut i32) {
+fn flush_changes(
+    ctx: &mut Ctx<'_>,
+    batch: &mut Vec<Change>,
+    status: &mut i32,
+    touched: &mut Touched,
+) {
     if batch.is_empty() {
         return;
     }
     for (r, c) in ctx.ipvs.apply_all(batch).into_iter().zip(batch.iter()) {
-        *status = report(ctx, r, c);
+        *status = report(ctx, r, c, touched);
     }
     batch.clear();
 }
@@ -170,8 +191,33 @@ pub(crate) fn restore_words(line: &str) -> impl Iterator<Item = &str> {
 /// `-R`: every line of standard input as a command; the status is the last
 /// line's, as in ipvsadm, and a rejected line ends the restore. Consecutive
 /// changes are sent together; anything that reads the table, and the end of
-/// the restore, sends what was gathered first.
+/// the restore, sends what was gathered first. Warnings about the services
+/// the restore changed end it (however it ends), once each, about the table
+/// as it left them.
 fn restore(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) -> Result<i32, Exit> {
+    let mut touched = Touched::default();
+    let r = restore_lines(ctx, argv, stdin, &mut touched);
+    let warnings = touched.warnings(ctx.ipvs);
+    match r {
+        Ok(status) => {
+            let _ = ctx.err.write_all(warnings.as_bytes());
+            Ok(status)
+        }
+        // After the message of the line that ended the restore.
+        Err(mut exit) => {
+            exit.stderr.push_str(&warnings);
+            Err(exit)
+        }
+    }
+}
+
+/// The lines of a `-R` restore, each change made noted in `touched`.
+fn restore_lines(
+    ctx: &mut Ctx<'_>,
+    argv: &[String],
+    stdin: &mut dyn std::io::Read,
+    touched: &mut Touched,
+) -> Result<i32, Exit> {
     let mut input = Vec::new();
     if let Err(e) = stdin.read_to_end(&mut input) {
         ctx.eprintln(&format!("cannot read the rules: {e}"));
@@ -193,7 +239,7 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) ->
         let req = match cli::parse(&line, true) {
             Ok(req) => req,
             Err(exit) => {
-                flush_changes(ctx, &mut batch, &mut status);
+                flush_changes(ctx, &mut batch, &mut status, touched);
                 return Err(exit);
             }
         };
@@ -204,13 +250,13 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) ->
             }
             other => other,
         };
-        flush_changes(ctx, &mut batch, &mut status);
+        flush_changes(ctx, &mut batch, &mut status, touched);
         status = match c {
             Command::List(what) => list(ctx, what, &req.format, req.json).map(|()| 0)?,
             _ => list_all(ctx, &req.format, false).map(|()| 0)?,
         };
     }
-    flush_changes(ctx, &mut batch, &mut status);
+    flush_changes(ctx, &mut batch, &mut status, touched);
     Ok(status)
 }
 

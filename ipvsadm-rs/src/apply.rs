@@ -21,7 +21,9 @@
 //! accepts), one change per line; without it nothing is printed on success.
 //! An empty plan prints nothing either way. If the kernel refuses a change,
 //! the changes after it are not made, and standard error says which one
-//! failed, why, and which were made before it.
+//! failed, why, and which were made before it. Once the plan is carried out
+//! (or printed), standard error has a warning for each service of FILE
+//! whose servers' replies IPVS cannot NAT (`explain/fwmark_nat.rs`).
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -30,6 +32,7 @@ use ipvs::{Change, Destination, Family, Scheduler, Service, ServiceKey, Table};
 
 use crate::app::{restore_words, Ctx};
 use crate::cli::{self, ApplyRequest, Command, Exit};
+use crate::explain::fwmark_nat;
 use crate::kernel;
 use crate::render::{self, Format};
 
@@ -74,6 +77,7 @@ pub(crate) fn run(
         ctx.out
             .write_all(&out)
             .map_err(|_| Exit::status(1, String::new()))?;
+        warn(ctx, desired);
         return Ok(0);
     }
     // One change at a time: a batch would go on after a refused change,
@@ -114,7 +118,19 @@ pub(crate) fn run(
             return Err(Exit::status(CHANGE_FAILED, msg));
         }
     }
+    warn(ctx, desired);
     Ok(0)
+}
+
+/// Warns on standard error about what FILE sets up that IPVS cannot carry
+/// out (explain/fwmark_nat.rs), whether or not the kernel had it already:
+/// the file describes it.
+fn warn(ctx: &mut Ctx<'_>, desired: &Table) {
+    let w: String = desired
+        .services()
+        .filter_map(|(s, dests)| fwmark_nat::warning(s, dests))
+        .collect();
+    let _ = ctx.err.write_all(w.as_bytes());
 }
 
 /// FILE's name for messages and its text; `-` is standard input.

@@ -7,6 +7,10 @@
 //! which destination. The lines added here, each indented by two spaces,
 //! name the object and the likely cause, and say what to run.
 //!
+//! A change that succeeds can still set up what IPVS cannot carry out:
+//! [`fwmark_nat`] warns about firewall-mark services with one-packet
+//! scheduling and masquerading servers, whose replies are never NATed.
+//!
 //! Which engines and schedulers exist is not something IPVS lists over
 //! netlink: it is read from the kernel's modules (`/proc/modules`, and
 //! `modules.dep` and `modules.builtin` of the running kernel), through
@@ -17,6 +21,8 @@ use std::collections::BTreeSet;
 use ipvs::{Change, Error, Family, Object, Op, Protocol, ServiceKey};
 
 use crate::kernel;
+
+pub(crate) mod fwmark_nat;
 
 /// This project's engine module, which registers the engine `sip`.
 const OUR_ENGINE_MODULE: &str = "ip_vs_pe_sip_rs";

@@ -439,3 +439,108 @@ fn restore_errors_come_between_the_listings_around_them() {
         log.borrow()
     );
 }
+
+/// The first line of each warning on standard error
+/// (explain/fwmark_nat.rs).
+fn warned(err: &str) -> Vec<&str> {
+    err.lines().filter(|l| l.starts_with("Warning: ")).collect()
+}
+
+/// The first line of the warning about `service`'s masquerading `servers`.
+fn nat_warning(service: &str, servers: &str) -> String {
+    format!(
+        "Warning: service {service} has one-packet scheduling (-o) and masquerading (-m) real \
+         servers ({servers}): IPVS cannot NAT their replies"
+    )
+}
+
+/// A change that leaves a firewall-mark service with -o and masquerading
+/// servers is made as asked, with ipvsadm's output and status, and warned
+/// about on standard error; the service's flags are the kernel's.
+#[test]
+fn fwmark_one_packet_nat_is_done_and_warned_about() {
+    let mut f = Fake::default();
+    let quiet = |r: (i32, String, String)| r == (0, String::new(), String::new());
+    // Added without servers, then a directly routed one: nothing to say.
+    assert!(quiet(run(&mut f, "-A -f 1 -s rr -o")));
+    assert!(quiet(run(&mut f, "-a -f 1 -r 10.1.1.1 -g")));
+    let (code, out, err) = run(&mut f, "-a -f 1 -r 10.1.1.2 -m");
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert_eq!(warned(&err), [nat_warning("-f 1", "10.1.1.2:0")]);
+    assert_eq!(err.lines().count(), 3, "{err}");
+    assert!(err.lines().skip(1).all(|l| l.starts_with("  ")), "{err}");
+    assert!(run(&mut f, "-Ln").1.contains("  -> 10.1.1.2:0"));
+    // A server edited to -m: every masquerading server is named.
+    let (code, _, err) = run(&mut f, "-e -f 1 -r 10.1.1.1 -m");
+    assert_eq!(code, 0);
+    assert_eq!(
+        warned(&err),
+        [nat_warning("-f 1", "10.1.1.1:0, 10.1.1.2:0")]
+    );
+    // Without -o the replies are NATed; -o given again warns again.
+    assert!(quiet(run(&mut f, "-E -f 1 -s rr")));
+    assert!(quiet(run(&mut f, "-a -f 1 -r 10.1.1.3 -m")));
+    let (code, out, err) = run(&mut f, "-E -f 1 -s wrr -o");
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert_eq!(
+        warned(&err),
+        [nat_warning("-f 1", "10.1.1.1:0, 10.1.1.2:0, 10.1.1.3:0")]
+    );
+    // A refused change: ipvsadm's message and what it means, no warning.
+    let (code, _, err) = run(&mut f, "-a -f 1 -r 10.1.1.3 -m");
+    assert_eq!(code, 255);
+    assert!(err.starts_with("Destination already exists\n"), "{err}");
+    assert!(warned(&err).is_empty(), "{err}");
+    // A service on VIP:port with -o and NAT (the README's recipe), and a
+    // firewall-mark service without -o: nothing.
+    assert!(quiet(run(
+        &mut f,
+        "-A -u 10.0.0.1:5060 -s rr -p 60 -M 0.0.0.0 -o --pe sip"
+    )));
+    assert!(quiet(run(
+        &mut f,
+        "-a -u 10.0.0.1:5060 -r 10.0.1.1:5060 -m"
+    )));
+    assert!(quiet(run(&mut f, "-A -f 2 -s rr -p 60")));
+    assert!(quiet(run(&mut f, "-a -f 2 -r 10.2.0.1 -m")));
+}
+
+/// `-R` warns at its end, once per service, about the table as it left it
+/// (after a rejected line's message, when one ends it).
+#[test]
+fn a_restore_warns_once_per_service_at_its_end() {
+    let mut f = Fake::default();
+    let rules = "-A -f 1 -s rr -o\n-a -f 1 -r 10.1.1.1 -m\n-a -f 1 -r 10.1.1.2 -m\n\
+                 -A -f 2 -s rr\n-a -f 2 -r 10.2.0.1 -m\n\
+                 -A -u 10.0.0.1:5060 -s rr -p 60 -M 0.0.0.0 -o --pe sip\n\
+                 -a -u 10.0.0.1:5060 -r 10.0.1.1:5060 -m\n\
+                 -A -f 3 -o\n-a -f 3 -r 10.3.0.1 -g\n-a -f 3 -r 10.3.0.2 -i\n\
+                 -L -n\n\
+                 -E -f 2 -s rr -o\n";
+    let (code, out, err) = run_with(&mut f, "-R", rules);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("IP Virtual Server"), "{out}");
+    assert_eq!(
+        warned(&err),
+        [
+            nat_warning("-f 1", "10.1.1.1:0, 10.1.1.2:0"),
+            nat_warning("-f 2", "10.2.0.1:0")
+        ]
+    );
+    assert_eq!(err.lines().count(), 6, "{err}");
+    // Set up and undone within the restore: nothing.
+    let rules = "-A -f 4 -o\n-a -f 4 -r 10.4.0.1 -m\n-e -f 4 -r 10.4.0.1 -g\n";
+    assert_eq!(
+        run_with(&mut f, "-R", rules),
+        (0, String::new(), String::new())
+    );
+    let rules = "-A -f 5 -o\n-a -f 5 -r 10.5.0.1 -m\n-A -t 10.0.0.4\n-A -f 6\n";
+    let (code, out, err) = run_with(&mut f, "-R", rules);
+    assert_eq!((code, out.as_str()), (2, ""));
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 4, "{err}");
+    assert!(!lines[0].starts_with("Warning"), "{err}");
+    assert_eq!(lines[1], nat_warning("-f 5", "10.5.0.1:0"));
+    // -f 1 to -f 5 and the VIP:port service; not -f 6, after the line.
+    assert_eq!(f.services.len(), 6);
+}

@@ -265,3 +265,39 @@ the 1 changes after it were not made
     );
     assert_eq!(m.asked.len(), 2, "nothing after the refused change");
 }
+
+/// A file that sets up a firewall-mark service with -o and masquerading
+/// servers is applied as any other, and standard error warns about it,
+/// with `--dry-run` too, and when the kernel has it already.
+#[test]
+fn a_file_with_fwmark_one_packet_nat_is_applied_with_a_warning() {
+    let fwmark = "\
+-A -f 1 -s rr -o
+-a -f 1 -r 10.1.1.1:0 -m -w 1
+-a -f 1 -r 10.1.1.2:0 -g -w 1
+-A -f 2 -s rr
+-a -f 2 -r 10.2.0.1:0 -m -w 1
+";
+    let file = format!("{SIP}{fwmark}");
+    let warning = "Warning: service -f 1 has one-packet scheduling (-o) and masquerading (-m) \
+                   real servers (10.1.1.1:0): IPVS cannot NAT their replies";
+    let mut m = Model::default();
+    let (code, out, err) = run(&mut m, "--apply - --dry-run", &file);
+    // The plan: services first, then servers, each in the file's order.
+    let sorted = |t: &str| {
+        let mut l: Vec<String> = t.lines().map(String::from).collect();
+        l.sort();
+        l
+    };
+    assert_eq!((code, sorted(&out)), (0, sorted(&file)));
+    assert_eq!(err.lines().next(), Some(warning));
+    assert_eq!(err.lines().count(), 3, "{err}");
+    assert!(m.asked.is_empty());
+    for _ in 0..2 {
+        let (code, out, err) = run(&mut m, "--apply -", &file);
+        assert_eq!((code, out.as_str()), (0, ""));
+        assert_eq!(err.lines().next(), Some(warning));
+        assert_eq!(err.lines().count(), 3, "{err}");
+    }
+    assert_eq!(saved(&mut m), file);
+}
