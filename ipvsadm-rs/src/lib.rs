@@ -13,7 +13,8 @@
 //! JSON form), `conn` reads `/proc/net/ip_vs_conn`, `app` carries out a
 //! request (`apply` the `--apply` extension, on [`ipvs::plan`]), and
 //! `program` sets up the streams and the kernel connection.
-//! `explain` adds what a failure means after ipvsadm's message, `offline`
+//! `explain` adds what a failure means after ipvsadm's message (and warns
+//! about what a change sets up that IPVS cannot carry out), `offline`
 //! carries out what needs no kernel before connecting, and `pe_stats` is
 //! `--pe-stats`, the SIP engine's counters.
 

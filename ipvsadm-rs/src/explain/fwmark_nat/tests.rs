@@ -137,3 +137,23 @@ fn the_warning_says_what_happens_and_what_to_use() {
         )
     );
 }
+
+/// docs/ipvsadm-rs.md quotes the warning whole (as an indented block): it
+/// must be what is printed.
+#[test]
+fn the_docs_quote_the_warning_as_printed() {
+    const DOC: &str = include_str!("../../../../docs/ipvsadm-rs.md");
+    let (s, d) = table(
+        "-A -f 1 -s rr -o",
+        &["-a -f 1 -r 10.1.1.1 -m", "-a -f 1 -r 10.1.1.2 -m"],
+    );
+    let quoted: String = warning(&s, &d)
+        .expect("a warning")
+        .lines()
+        .map(|l| format!("    {l}\n"))
+        .collect();
+    assert!(
+        DOC.contains(&quoted),
+        "docs/ipvsadm-rs.md should quote:\n{quoted}"
+    );
+}
