@@ -110,14 +110,21 @@ impl Engine for Sip {
                 count(net, Event::AllocFailed);
                 return Err(ENOMEM);
             }
-            Err(reason) if DROP_WITHOUT_CALLID.load(Ordering::Relaxed) => {
-                // C's semantics, chosen by the operator: `-EINVAL` makes
-                // `ip_vs_sched_persist()` drop the packet.
-                count(net, reason);
-                count(net, Event::Dropped);
-                return Err(EINVAL);
+            Err(reason) => {
+                if param.protocol() == IPPROTO_IP {
+                    // A firewall-mark template (see `Event::FwmarkNoCallId`), whatever the
+                    // datagram's outcome, counted below.
+                    count(net, Event::FwmarkNoCallId);
+                }
+                if DROP_WITHOUT_CALLID.load(Ordering::Relaxed) {
+                    // C's semantics, chosen by the operator: `-EINVAL` makes
+                    // `ip_vs_sched_persist()` drop the packet.
+                    count(net, reason);
+                    count(net, Event::Dropped);
+                    return Err(EINVAL);
+                }
+                (FALLBACK, reason)
             }
-            Err(reason) => (FALLBACK, reason),
         };
         match PeData::try_copy(data) {
             Ok(d) => {
@@ -153,13 +160,19 @@ impl Engine for Sip {
         match key.pe_data() {
             // As C: the Call-ID alone.
             Some(id) if id != FALLBACK => jhash::jhash(id, initval),
-            // A fallback template: the masked client address and the protocol, as IPVS's own
-            // key of a template (`ip_vs_conn_hashkey()`), so that the fallback templates of
-            // different clients do not share one hash chain.
+            // A fallback template: the masked client address, the protocol and the namespace,
+            // as IPVS's own key of a template (`ip_vs_conn_hashkey()`), so that the fallback
+            // templates of different clients, and of different namespaces with the same
+            // addresses (every director namespace's mask-0 template of 0.0.0.0), do not share
+            // one hash chain. The service cannot be mixed in: `ip_vs_conn_hashkey_conn()`
+            // hashes a template without its virtual address (see docs/engine.md).
             _ => {
                 let (bytes, n) = key.caddr().bytes(key.af());
                 let addr = bytes.get(..n).unwrap_or_default();
-                jhash::jhash(addr, initval ^ u32::from(key.protocol()))
+                jhash::jhash(
+                    addr,
+                    initval ^ u32::from(key.protocol()) ^ key.namespace_salt(),
+                )
             }
         }
     }
@@ -185,19 +198,28 @@ impl Engine for Sip {
         if ctx.protocol() != Some(IPPROTO_UDP) {
             return None;
         }
-        // Where IPVS does not ask the engine (a service without persistence, a firewall mark,
-        // port 0), the connection is made as by C, with no template.
-        if !ctx.asks_engine() {
-            return ctx.new_conn();
-        }
-        // As in C, a datagram without a usable Call-ID creates nothing: its template would be
-        // the client's fallback template, pointing at this server. `ip_vs_new_conn_out()`
-        // calls `fill_param` (which counts the datagram) only for one with a Call-ID.
+        // A datagram with a Call-ID goes IPVS's way, to the template of its call (made by our
+        // `fill_param`, which finds the same Call-ID in the same bytes). One without, and any
+        // that way fails, gets a connection for itself alone, with no template: the client's
+        // fallback template must not be made to point at this server (`ip_vs_new_conn_out()`
+        // makes a new one when the template it finds points elsewhere), and returning nothing
+        // would let the packet leave un-NATed, from the server's own address. So whatever the
+        // service's flags are when IPVS reads them again, `conn_out` never makes a fallback
+        // template.
         let af = ctx.af();
-        if let Err(reason) = call_id_of(af, ctx.skb()) {
-            count(ctx.net(), reason);
-            return None;
+        // Only whether there is one: the Call-ID itself borrows the packet.
+        let found = call_id_of(af, ctx.skb()).map(|_| ());
+        match found {
+            Ok(()) => {
+                if let Some(cp) = ctx.new_conn() {
+                    return Some(cp);
+                }
+            }
+            // `ip_vs_new_conn_out()` asks `fill_param` (which counts) only for a persistent
+            // service: count the others the same way.
+            Err(reason) if ctx.is_persistent() => count(ctx.net(), reason),
+            Err(_) => {}
         }
-        ctx.new_conn()
+        ctx.new_conn_without_template()
     }
 }

@@ -13,6 +13,16 @@
 //! namespace). The packet path adds to the current CPU's copy with `this_cpu_add()`: no lock,
 //! no shared cache line. A read sums the copies of every possible CPU, so a sum may mix
 //! moments under traffic; it is exact once traffic stops.
+//!
+//! The subsystem is registered by a work item, after the module's init has returned, never by
+//! the init itself. `register_pernet_subsys()` takes `pernet_ops_rwsem` for writing, and a
+//! module init may run while IPVS core waits for it: `ipvsadm --pe sip` loads the engine with
+//! `request_module()` from `ip_vs_add_service()`, under `__ip_vs_mutex` (Linux 6.12). A
+//! namespace being dismantled holds `pernet_ops_rwsem` for reading while IPVS's exit for it
+//! waits for `__ip_vs_mutex`, so an init that registered would wait for the namespace, which
+//! waits for IPVS, which waits for the init. The work item waits for the rwsem with no IPVS
+//! lock held. Until it has registered, nothing is counted and nothing calls `net_generic()`
+//! (our id does not exist yet); each namespace's file is empty until its counters count.
 
 use crate::pe::Net;
 use core::fmt::Write;
@@ -20,6 +30,7 @@ use core::marker::PhantomData;
 use core::ptr::addr_of;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::bindings;
+use kernel::c_str;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::types::Opaque;
@@ -44,16 +55,31 @@ struct PerNet {
 }
 
 /// The pernet subsystem of counter set `C`; lives in static storage.
+///
+/// # Invariants
+///
+/// `live` is set only while `ops` is registered with the pernet core: from the return of
+/// `register_pernet_subsys()` to the call of `unregister_pernet_subsys()`. While it is set,
+/// `id` holds the subsystem's id and every live namespace has its block for it.
 pub(crate) struct Pernet<C: Counters> {
     ops: Opaque<bindings::pernet_operations>,
     /// Written by `register_pernet_subsys()` (`ops.id` points here).
     id: AtomicU32,
-    registered: AtomicBool,
+    /// Taken by [`Pernet::register`]: one registration at a time.
+    claimed: AtomicBool,
+    /// Set once the subsystem is registered (see the type invariant).
+    live: AtomicBool,
+    /// The work item that registers the subsystem.
+    work: Opaque<bindings::work_struct>,
+    /// Its lockdep class: static storage, which lockdep sets up itself, as C's
+    /// `static struct lock_class_key`.
+    key: Opaque<bindings::lock_class_key>,
     _p: PhantomData<C>,
 }
 
-// SAFETY: The table is written only by `register` (made exclusive by `registered`, before the
-// kernel knows it) and by the kernel under `pernet_ops_rwsem`; `id` is an atomic.
+// SAFETY: The table and the work item are written only by `register` (made exclusive by
+// `claimed`, before the kernel knows them), by the kernel under `pernet_ops_rwsem` and by the
+// workqueue core; `id` and the flags are atomics.
 unsafe impl<C: Counters> Sync for Pernet<C> {}
 
 impl<C: Counters> Pernet<C> {
@@ -68,39 +94,66 @@ impl<C: Counters> Pernet<C> {
         Self {
             ops: Opaque::new(ops),
             id: AtomicU32::new(0),
-            registered: AtomicBool::new(false),
+            claimed: AtomicBool::new(false),
+            live: AtomicBool::new(false),
+            work: Opaque::uninit(),
+            key: Opaque::uninit(),
             _p: PhantomData,
         }
     }
 
-    /// Registers the subsystem: every namespace gets its counters, at zero, and its file;
-    /// they go when the result is dropped.
+    /// Starts the registration of the subsystem, on the system's unbound workqueue, and
+    /// returns at once (see the module documentation for why it is not done here): from then
+    /// on, every namespace gets its counters, at zero, and its file. They go when the result
+    /// is dropped. Fails with `EBUSY` if the table is already registered.
     pub(crate) fn register(&'static self) -> Result<PernetRegistration<C>> {
-        if self.registered.swap(true, Ordering::AcqRel) {
+        if self.claimed.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
         }
         let ops = self.ops.get();
-        // SAFETY: The flag makes us the only writer and the kernel does not know the table.
+        // SAFETY: `claimed` makes us the only writer and the kernel does not know the table.
         unsafe { (*ops).id = self.id.as_ptr() };
-        // SAFETY: `ops` is a valid table in static storage; `init` and `exit` are ours.
-        let ret = unsafe { bindings::register_pernet_subsys(ops) };
-        if ret != 0 {
-            self.registered.store(false, Ordering::Release);
-            return Err(Error::from_errno(ret));
-        }
-        // INVARIANT: registered.
+        let work = self.work.get();
+        // SAFETY: `work` is in static storage and not queued (`claimed` was clear: any earlier
+        // registration's drop cancelled its work before clearing it); `run` has the signature
+        // of a work function; the name and the lock class key are in static storage.
+        unsafe {
+            bindings::init_work_with_key(
+                work,
+                Some(run::<C>),
+                false,
+                c_str!("ip_vs_pe_sip_rs counters").as_char_ptr(),
+                self.key.get(),
+            )
+        };
+        // SAFETY: `work` was initialised above; `system_unbound_wq` exists from boot on.
+        unsafe {
+            bindings::queue_work_on(
+                // CAST: WORK_CPU_UNBOUND is NR_CPUS, which fits in an `int`.
+                bindings::wq_misc_consts_WORK_CPU_UNBOUND as c_int,
+                bindings::system_unbound_wq,
+                work,
+            )
+        };
+        // INVARIANT: claimed, with the work queued.
         Ok(PernetRegistration { table: self })
     }
 
-    /// Adds 1 to counter `index` of namespace `net`, on the current CPU.
+    /// Whether the counters exist in every namespace (the subsystem is registered).
+    fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// Adds 1 to counter `index` of namespace `net`, on the current CPU; nothing before the
+    /// subsystem is registered.
     pub(crate) fn add(&self, net: &Net, index: usize) {
-        if index >= C::N {
+        if index >= C::N || !self.is_live() {
             return;
         }
-        // SAFETY: `net` is alive (type invariant of `Net`) and, as a namespace in which IPVS
-        // runs the engine, has been through our `init`: the engine is registered after this
-        // subsystem and unregistered before it, and a new namespace runs the pernet `init`s
-        // before any packet can reach a service in it.
+        // SAFETY: `net` is alive (type invariant of `Net`), and the subsystem is registered
+        // (`live`, type invariant), so every live namespace has our block: the pernet core ran
+        // our `init` on the namespaces that existed when it registered us, and runs it on a
+        // new namespace before any packet can reach a service in it.
         let counts = unsafe { (*per_net::<C>(net.as_ptr())).counts };
         if counts.is_null() {
             return;
@@ -114,21 +167,53 @@ impl<C: Counters> Pernet<C> {
     }
 }
 
-/// A registered [`Pernet`]; dropping it removes the counters and files of every namespace.
+/// The work function: registers the subsystem of `C`, with no IPVS lock held.
+///
+/// # Safety
+///
+/// Called by the workqueue core for the work item of `C::pernet()`, queued by `register`.
+unsafe extern "C" fn run<C: Counters>(_work: *mut bindings::work_struct) {
+    let table = C::pernet();
+    // SAFETY: `ops` is a valid table in static storage, not registered (only this work
+    // registers it, once per claim); `init` and `exit` are ours.
+    let ret = unsafe { bindings::register_pernet_subsys(table.ops.get()) };
+    if ret == 0 {
+        // INVARIANT: registered.
+        table.live.store(true, Ordering::Release);
+    } else {
+        pr_err!(
+            "the counters of /proc/net/{} are unavailable: pernet registration failed (error {})\n",
+            C::FILE,
+            ret
+        );
+    }
+}
+
+/// A claimed [`Pernet`], registered or about to be; dropping it removes the counters and files
+/// of every namespace.
 ///
 /// # Invariants
 ///
-/// `table` is registered.
+/// `table` is claimed, and its work item was initialised and queued.
 pub(crate) struct PernetRegistration<C: Counters> {
     table: &'static Pernet<C>,
 }
 
 impl<C: Counters> Drop for PernetRegistration<C> {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant the table is registered; this calls `exit` for every
-        // namespace.
-        unsafe { bindings::unregister_pernet_subsys(self.table.ops.get()) };
-        self.table.registered.store(false, Ordering::Release);
+        // SAFETY: By the type invariant the work item was initialised; this waits for it to
+        // finish if it runs, and dequeues it if it has not started. This registration is the
+        // module init's last step (`module_ipvs_pe!`), so it is dropped only from the module's
+        // exit, which holds no lock that the work's wait (`pernet_ops_rwsem`) depends on; never
+        // from an init that `request_module()` runs under IPVS's service mutex.
+        unsafe { bindings::cancel_work_sync(self.table.work.get()) };
+        if self.table.live.swap(false, Ordering::AcqRel) {
+            // SAFETY: `live` was set, so the table is registered (type invariant of `Pernet`);
+            // this calls `exit` for every namespace. The engine that counts is unregistered
+            // before this runs (`module_ipvs_pe!` drops it first), so no `add` is under way.
+            unsafe { bindings::unregister_pernet_subsys(self.table.ops.get()) };
+        }
+        self.table.claimed.store(false, Ordering::Release);
     }
 }
 
@@ -263,6 +348,12 @@ unsafe fn sum(counts: *mut u64, index: usize) -> u64 {
 /// Called by `seq_file` for our file, opened with `single_open_net()`, which holds a
 /// reference to the namespace for as long as the file is open.
 unsafe extern "C" fn show<C: Counters>(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+    // The file exists in a namespace from the moment our `init` ran on it, a little before
+    // the registration is complete and counting starts: empty until then, so that a reader
+    // that sees the lines knows that every datagram from now on is counted.
+    if !C::pernet().is_live() {
+        return 0;
+    }
     // SAFETY: As the function's safety section says.
     let net = unsafe { bindings::seq_file_single_net(seq) };
     // SAFETY: The namespace is alive and our `init` ran on it (the file exists).

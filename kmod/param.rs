@@ -19,6 +19,20 @@ pub(crate) struct KernelParam(pub(crate) bindings::kernel_param);
 // SAFETY: The kernel only reads the descriptor; the value it points to is an atomic.
 unsafe impl Sync for KernelParam {}
 
+/// The bytes of `text` as an array of its length, for a `.modinfo` string (evaluated at compile
+/// time, so an `N` that is not `text.len()` fails the build).
+pub(crate) const fn modinfo<const N: usize>(text: &str) -> [u8; N] {
+    let bytes = text.as_bytes();
+    assert!(bytes.len() == N);
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    out
+}
+
 /// `bool_param!(VALUE, "name", PERM, "description")`: declares `static VALUE: AtomicBool`
 /// (default false) as module parameter `name` with sysfs mode `PERM`.
 macro_rules! bool_param {
@@ -34,6 +48,23 @@ macro_rules! bool_param {
             "module parameter permissions must not let others or the group write it"
         );
 
+        // What C's `module_param()` and `MODULE_PARM_DESC()` add to `.modinfo`, which
+        // `modinfo -p` lists: "parmtype=NAME:bool" and "parm=NAME:DESC", each ending in a NUL
+        // (a loadable module's strings carry no module prefix).
+        const _: () = {
+            const TYPE: &str = concat!("parmtype=", $name, ":bool\0");
+            const DESC: &str = concat!("parm=", $name, ":", $desc, "\0");
+            // `used(compiler)`, as `module!`'s own strings: a plain `#[used]` also marks the
+            // section as retained, and modpost then sees a second `.modinfo` and none of the
+            // module's own strings.
+            #[link_section = ".modinfo"]
+            #[used(compiler)]
+            static PARMTYPE: [u8; TYPE.len()] = $crate::param::modinfo(TYPE);
+            #[link_section = ".modinfo"]
+            #[used(compiler)]
+            static PARM: [u8; DESC.len()] = $crate::param::modinfo(DESC);
+        };
+
         const _: () = {
             // Only the address of `struct module` is used. Without lockdep (the `perf`
             // kernel), its `lockdep_map` member is an empty struct, which this lint flags.
@@ -43,7 +74,7 @@ macro_rules! bool_param {
             }
 
             #[link_section = "__param"]
-            #[used]
+            #[used(compiler)]
             static PARAM: $crate::param::KernelParam =
                 $crate::param::KernelParam(::kernel::bindings::kernel_param {
                     name: ::kernel::c_str!($name).as_char_ptr(),

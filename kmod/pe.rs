@@ -35,6 +35,9 @@ pub(crate) const PENAME_MAXLEN: usize = bindings::IP_VS_PENAME_MAXLEN as usize;
 /// Size of the buffer `ip_vs_conn_seq_show()` fills with `" NAME DATA"` and a NUL.
 const SHOW_BUF: usize = PENAME_MAXLEN + PEDATA_MAXLEN + 3;
 
+/// `IPPROTO_UDP`, as IPVS stores protocols (`u16`).
+// CAST: IPPROTO_UDP is 17, it fits.
+const IPPROTO_UDP: u16 = bindings::IPPROTO_UDP as u16;
 /// `AF_INET6`, as IPVS stores address families (`u16`).
 // CAST: AF_INET6 is 10, it fits.
 const AF_INET6: u16 = bindings::AF_INET6 as u16;
@@ -282,9 +285,9 @@ impl Lookup {
 ///
 /// # Invariants
 ///
-/// For the lifetime of the reference the wrapped block is valid and unchanged, `caddr` is
-/// valid for the family's length (4 bytes unless `AF_INET6`), and `pe_data`, when not null, is
-/// valid for `pe_data_len` bytes.
+/// For the lifetime of the reference the wrapped block is valid and unchanged, `ipvs` is set,
+/// `caddr` is valid for the family's length (4 bytes unless `AF_INET6`), and `pe_data`, when
+/// not null, is valid for `pe_data_len` bytes.
 #[repr(transparent)]
 pub(crate) struct HashKey(Opaque<bindings::ip_vs_conn_param>);
 
@@ -297,6 +300,18 @@ impl HashKey {
     pub(crate) fn cport(&self) -> u16 {
         // SAFETY: By the type invariant the struct is valid to read.
         unsafe { (*self.raw()).cport }
+    }
+
+    /// A value that tells network namespaces apart, for a key that must not collide across
+    /// them: the address of the namespace's IPVS state, which IPVS's own generic key
+    /// (`ip_vs_conn_hashkey()`) mixes in the same way. Both kinds of block set `ipvs`.
+    pub(crate) fn namespace_salt(&self) -> u32 {
+        // SAFETY: By the type invariant the struct is valid to read; only the pointer's value
+        // is used.
+        let ipvs = unsafe { (*self.raw()).ipvs };
+        // CAST: the address's bits above the low 8 (which are alike in aligned allocations);
+        // those beyond 32 are dropped on purpose, as in C.
+        ((ipvs as usize) >> 8) as u32
     }
 
     /// The engine data (IPVS calls `hashkey_raw` only when it is set).
@@ -521,17 +536,18 @@ impl ConnOut<'_> {
         unsafe { SkBuff::from_raw(self.skb) }
     }
 
-    /// Whether IPVS will call the engine's `fill_param` for this packet in
-    /// `ip_vs_new_conn_out()`: only for a persistent service with a virtual port (not a
-    /// firewall mark) and a packet with a destination port. For any other, IPVS creates the
-    /// connection without asking the engine.
-    pub(crate) fn asks_engine(&self) -> bool {
-        // SAFETY: By the type invariant `svc` is valid; `flags`, `fwmark` and `port` are
-        // written only when the service is edited under IPVS's service mutex, and a torn read
-        // is impossible for these word-sized fields.
-        let (flags, fwmark, port) =
-            unsafe { ((*self.svc).flags, (*self.svc).fwmark, (*self.svc).port) };
-        flags & bindings::IP_VS_SVC_F_PERSISTENT != 0 && fwmark == 0 && port != 0 && self.dport != 0
+    /// Whether the service is persistent, read once as C's `READ_ONCE()` would: the field is
+    /// written by `ipvsadm -E` on another CPU (`ip_vs_edit_service()`) while packets run.
+    /// Only a hint: `ip_vs_new_conn_out()` reads the flags again.
+    pub(crate) fn is_persistent(&self) -> bool {
+        self.svc_flags() & bindings::IP_VS_SVC_F_PERSISTENT != 0
+    }
+
+    /// The service's flags, read once (a volatile read, Rust's `READ_ONCE()`).
+    fn svc_flags(&self) -> u32 {
+        // SAFETY: By the type invariant `svc` is valid; the field is an aligned `u32`, which
+        // another CPU may be writing, so it is read once and whole.
+        unsafe { addr_of!((*self.svc).flags).read_volatile() }
     }
 
     /// The network namespace of the service.
@@ -543,8 +559,10 @@ impl ConnOut<'_> {
 
     /// Creates the connection (and, for a persistent service, its template) the way IPVS
     /// does for any engine (`ip_vs_new_conn_out()`, which calls the engine's `fill_param`);
-    /// `None` if that fails.
-    pub(crate) fn new_conn(self) -> Option<NewConn> {
+    /// `None` if that fails. For a persistent service, the template is the one that
+    /// `fill_param`'s answer for this packet keys, or a new one if that points at another
+    /// server.
+    pub(crate) fn new_conn(&mut self) -> Option<NewConn> {
         // SAFETY: By the type invariant all arguments are the valid ones IPVS gave us.
         let cp = unsafe {
             bindings::ip_vs_new_conn_out(
@@ -553,6 +571,78 @@ impl ConnOut<'_> {
         };
         // INVARIANT: `ip_vs_new_conn_out()` returns a connection with a reference held for
         // its caller, or null.
+        NonNull::new(cp).map(NewConn)
+    }
+
+    /// Creates a connection for this packet alone, with no template and without asking the
+    /// engine, so that IPVS NATs the packet (`handle_response()`) instead of letting it leave
+    /// with the real server's address. It is a one-packet connection (freed once the packet
+    /// is sent, never hashed) when the service schedules UDP one packet at a time (`-o`), as
+    /// `ip_vs_new_conn_out()` would make it; otherwise it is hashed, and the client's answers
+    /// from that address and port return to this server, as without persistence.
+    ///
+    /// `None` where `ip_vs_new_conn_out()` would refuse too (a firewall-mark service, no
+    /// virtual or destination port: there is no virtual address and port to NAT to) or when
+    /// the allocation fails. Unlike `ip_vs_new_conn_out()` it does not add to the service's
+    /// `Conns` counter (`ip_vs_conn_stats()` is static in `ip_vs_core.c`); the packet is
+    /// counted in the outgoing packets and bytes as any other.
+    pub(crate) fn new_conn_without_template(&mut self) -> Option<NewConn> {
+        let flags = self.svc_flags();
+        let protocol = self.protocol()?;
+        // SAFETY: By the type invariant `svc` and `dest` are valid. `fwmark`, `port`, `addr`,
+        // `af` and `ipvs` are set when the service is created and never change.
+        let (fwmark, vport, vaddr, af, ipvs, dest_af) = unsafe {
+            (
+                (*self.svc).fwmark,
+                (*self.svc).port,
+                addr_of!((*self.svc).addr),
+                (*self.svc).af,
+                (*self.svc).ipvs,
+                (*self.dest).af,
+            )
+        };
+        if fwmark != 0 || vport == 0 || self.dport == 0 {
+            return None;
+        }
+        let one_packet = flags & bindings::IP_VS_SVC_F_ONEPACKET != 0 && protocol == IPPROTO_UDP;
+        // SAFETY: `ip_vs_conn_param` is plain data (pointers may be null); the fields IPVS
+        // reads are set below, as `ip_vs_conn_fill_param()` sets them.
+        let mut param: bindings::ip_vs_conn_param = unsafe { core::mem::zeroed() };
+        param.ipvs = ipvs;
+        param.af = af;
+        param.protocol = protocol;
+        // SAFETY: By the type invariant `iph` is valid for the call; its `daddr` is the
+        // client's address (the packet goes to it), `saddr` the real server's.
+        let (caddr, daddr) = unsafe { (addr_of!((*self.iph).daddr), addr_of!((*self.iph).saddr)) };
+        param.caddr = caddr;
+        param.cport = self.cport;
+        param.vaddr = vaddr;
+        param.vport = vport;
+        // No engine and no engine data: a plain connection, which holds no reference to the
+        // engine's module.
+        param.pe = core::ptr::null_mut();
+        param.pe_data = core::ptr::null_mut();
+        let conn_flags = if one_packet {
+            bindings::IP_VS_CONN_F_ONE_PACKET
+        } else {
+            0
+        };
+        // SAFETY: `param` is filled as `ip_vs_conn_fill_param()` fills it, with addresses that
+        // outlive the call; `dest` is held by RCU (the caller is under `rcu_read_lock()`), and
+        // `ip_vs_conn_new()` takes its own reference to it.
+        let cp = unsafe {
+            bindings::ip_vs_conn_new(
+                &param,
+                c_int::from(dest_af),
+                daddr,
+                self.dport,
+                conn_flags,
+                self.dest,
+                0,
+            )
+        };
+        // INVARIANT: `ip_vs_conn_new()` returns a connection with one reference held for its
+        // caller, or null.
         NonNull::new(cp).map(NewConn)
     }
 }
@@ -612,7 +702,9 @@ pub(crate) trait Engine: 'static {
     /// has engine data); returns the length, at most `buf.len()` (`SHOW_MAXLEN`).
     fn show_pe_data(conn: &Conn, buf: &mut [u8]) -> usize;
 
-    /// Creates a connection for a packet a real server sent first; `None` to leave it.
+    /// Creates a connection for a packet a real server sent first; `None` leaves the packet
+    /// as it is (`ip_vs_out_hook()` accepts it unchanged, so a NATed server's packet would
+    /// leave with the server's own address).
     fn conn_out(_ctx: ConnOut<'_>) -> Option<NewConn> {
         kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
     }
@@ -638,6 +730,15 @@ impl<T: Engine> Adapter<T> {
         unsafe {
             (*p).pe_data = core::ptr::null_mut();
             (*p).pe_data_len = 0;
+        }
+        // SAFETY: `ip_vs_conn_fill_param_persist()` set `pe` to the service's engine, which is
+        // this table (it is calling our `fill_param`).
+        if !unsafe { engine_module_is_live((*p).pe) } {
+            // The module is being removed: a template made now would hold a reference taken
+            // after `rmmod` found none (`ip_vs_conn_new()` takes it with `__module_get()`).
+            // The packet is dropped, and the client's retransmission finds no service or
+            // another engine. See `Registration::drop` for the references taken before this.
+            return ENOENT.to_errno();
         }
         from_result(|| {
             // SAFETY: See the function's safety section; `Lookup`'s invariant holds.
@@ -848,18 +949,94 @@ impl<T: Engine> Drop for Registration<T> {
         // SAFETY: By the type invariant the table is registered.
         unsafe { bindings::unregister_ip_vs_pe(self.table.pe.get()) };
         // SAFETY: Plain FFI call; waits for readers of IPVS's engine list (RCU) that may
-        // still see the table before it may be registered again.
+        // still see the table before it may be registered again, and for every packet that
+        // was in the engine's operations (IPVS runs them under `rcu_read_lock()`).
         unsafe { bindings::synchronize_rcu() };
+        // SAFETY: `register` set the table's module, which is ours, in its exit (or in its
+        // init, failing after the engine was registered).
+        unsafe { wait_for_late_references((*self.table.pe.get()).module) };
         self.table.registered.store(false, Ordering::Release);
+    }
+}
+
+/// Whether the module that owns engine `pe` is not being removed (C's `module_is_live()`).
+///
+/// # Safety
+///
+/// `pe` must point to a table of this file (a static) whose `module` `register` set; the
+/// table may have been unregistered since.
+unsafe fn engine_module_is_live(pe: *const bindings::ip_vs_pe) -> bool {
+    // SAFETY: As the caller guarantees, `module` points to our own module, which outlives its
+    // code; `state` is written by the module loader on another CPU, so it is read once
+    // (`READ_ONCE()`).
+    let state = unsafe { addr_of!((*(*pe).module).state).read_volatile() };
+    state != bindings::module_state_MODULE_STATE_GOING
+}
+
+/// Waits, in the module's exit, until no template holds a reference to the module.
+///
+/// `rmmod` succeeds once no service or template holds one, but IPVS can still take one after:
+/// `__ip_vs_del_service()` drops the service's reference while a packet under RCU may be
+/// scheduling on it, and `ip_vs_conn_new()` takes the template's reference with
+/// `__module_get()`, which does not check that the module is live. `fill_param` refuses to
+/// make a template once the module is going (`engine_module_is_live()`); a packet that checked
+/// before took its reference before the `synchronize_rcu()` our caller did. So any reference
+/// now is a template's, and it is dropped when the template expires (after its persistence
+/// timeout, longer while connections it controls live), after which IPVS calls nothing of ours
+/// for it. Freeing the module before would leave that template pointing at freed code.
+///
+/// Returns at once when the module is not going (an init that failed after registering) or
+/// when its removal was forced (`rmmod -f`: the loader kept its base reference, so the count
+/// never falls to "none", and a forced removal is unsafe by its nature).
+///
+/// # Safety
+///
+/// `module` must be this module, in its exit or its failing init.
+unsafe fn wait_for_late_references(module: *mut bindings::module) {
+    // SAFETY: As the caller guarantees; these fields are written by the loader before it calls
+    // our exit, and read once.
+    let (state, taints) = unsafe {
+        (
+            addr_of!((*module).state).read_volatile(),
+            addr_of!((*module).taints).read_volatile(),
+        )
+    };
+    if state != bindings::module_state_MODULE_STATE_GOING
+        || taints & (1 << bindings::TAINT_FORCED_RMMOD) != 0
+    {
+        return;
+    }
+    let mut waited = 0u32;
+    loop {
+        // SAFETY: As the caller guarantees. `module_refcount()` is -1 for a module that is
+        // being removed (not by force) and holds no reference, the number held less one
+        // otherwise.
+        let refs = unsafe { bindings::module_refcount(module) };
+        if refs < 0 {
+            return;
+        }
+        if waited % 600 == 0 {
+            pr_info!(
+                "waiting for {} template(s) made during the module's removal to expire\n",
+                refs.saturating_add(1)
+            );
+        }
+        waited = waited.wrapping_add(1);
+        // SAFETY: Plain FFI call, in process context (the module's exit) with no lock held.
+        unsafe { bindings::msleep(100) };
     }
 }
 
 /// Declares a kernel module that registers persistence engine `$engine` on load and
 /// unregisters it on unload; its C operations table is a static built at compile time.
 ///
-/// `data: $data` (optional) names a [`kernel::Module`] type that is initialised before the
-/// engine is registered and dropped after it is unregistered (for state the engine uses).
-/// The other fields are those of [`module!`].
+/// `data: $data` (optional) names a [`kernel::Module`] type for state the engine uses. It is
+/// initialised as the init's last step, once the engine is registered, and dropped after the
+/// engine is unregistered. Its init must not wait for anything: the module's init may run
+/// under `request_module()` while IPVS holds its service mutex (`ipvsadm --pe sip`), and a
+/// failing init drops what it made, in that same context. So the engine must cope with its
+/// state not being there yet (the counters, a static, count nothing until they are
+/// registered). The other fields are those of [`module!`].
 macro_rules! module_ipvs_pe {
     (engine: $engine:ty, data: $data:ty, $($f:tt)*) => {
         /// The module: the engine's registration, then its data.
@@ -871,8 +1048,10 @@ macro_rules! module_ipvs_pe {
         static __IPVS_PE_TABLE: $crate::pe::PeTable<$engine> = $crate::pe::PeTable::new();
         impl ::kernel::Module for __IpvsPeModule {
             fn init(module: &'static ::kernel::ThisModule) -> ::kernel::error::Result<Self> {
-                let data = <$data as ::kernel::Module>::init(module)?;
+                // The engine first: its registration can fail, and nothing after a step that
+                // must not be undone here (the data's, see above) may.
                 let engine = $crate::pe::Registration::register(module, &__IPVS_PE_TABLE)?;
+                let data = <$data as ::kernel::Module>::init(module)?;
                 Ok(Self { _engine: engine, _data: data })
             }
         }

@@ -14,7 +14,8 @@ use kernel::prelude::*;
 
 /// What became of a datagram the engine examined: each ends in exactly one of the events
 /// before [`Event::Dropped`], so the number examined is their sum, and the packet path pays
-/// for a single per-CPU increment (two for a datagram dropped by `drop_without_callid`).
+/// for a single per-CPU increment (two for a datagram dropped by `drop_without_callid` or
+/// without a Call-ID on a firewall-mark service).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Event {
     /// A Call-ID was found and stored in the template.
@@ -37,6 +38,11 @@ pub(crate) enum Event {
     /// Not an outcome of its own: a datagram without a usable Call-ID (counted above by its
     /// reason) that was dropped because `drop_without_callid` is set.
     Dropped,
+    /// Not an outcome of its own: a datagram without a usable Call-ID on a firewall-mark
+    /// service (counted above by its outcome: its reason, or `AllocFailed`). With a persistence mask of `0.0.0.0`, all such
+    /// datagrams (the media of every call, when SIP and RTP share a mark) take the service's
+    /// one fallback template, so they all reach one real server; this is how an operator sees it.
+    FwmarkNoCallId,
 }
 
 /// The counters of every network namespace.
@@ -45,9 +51,9 @@ pub(crate) struct Stats;
 static PERNET: Pernet<Stats> = Pernet::new();
 
 impl Counters for Stats {
-    const N: usize = 9;
+    const N: usize = 10;
     const FILE: &'static CStr = c_str!("ip_vs_pe_sip_stats");
-    // CAST: below, fieldless enum discriminants (0 to 8) as indices.
+    // CAST: below, fieldless enum discriminants (0 to 9) as indices.
     const LINES: &'static [(&'static str, &'static [usize])] = &[
         (
             "examined",
@@ -71,6 +77,7 @@ impl Counters for Stats {
         ("bad_terminator", &[Event::BadTerminator as usize]),
         ("alloc_failed", &[Event::AllocFailed as usize]),
         ("dropped", &[Event::Dropped as usize]),
+        ("fwmark_no_callid", &[Event::FwmarkNoCallId as usize]),
     ];
 
     fn pernet() -> &'static Pernet<Self> {

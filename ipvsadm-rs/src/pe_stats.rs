@@ -28,7 +28,8 @@ pub(crate) const PROC_FILE: &str = "/proc/net/ip_vs_pe_sip_stats";
 /// The counter every other one is a share of.
 const EXAMINED: &str = "examined";
 
-/// Exit status when no engine with statistics is loaded in the namespace:
+/// Exit status when no engine with statistics is loaded in the namespace (or
+/// its counters do not count yet):
 /// distinct from 1 (the file exists but cannot be read or understood) and
 /// 2 (a command line that is refused), so that a script can tell "not
 /// loaded" from "broken".
@@ -177,6 +178,15 @@ pub(crate) fn not_loaded() -> String {
     )
 }
 
+/// The one line said when the file exists but has no counters yet: the
+/// engine registers them a moment after it loads, and shows no line before
+/// they count (`docs/engine.md`, "Counters").
+pub(crate) fn not_counting_yet() -> String {
+    format!(
+        "the engine's counters are not counting yet ({PROC_FILE} is empty): it registers          them just after it loads; try again in a moment\n"
+    )
+}
+
 /// Carries out `--pe-stats` on the text read from the file (or why it could
 /// not be read); returns the exit status.
 pub(crate) fn run(
@@ -203,6 +213,10 @@ pub(crate) fn run(
             return 1;
         }
     };
+    if stats.counters.is_empty() {
+        let _ = err.write_all(not_counting_yet().as_bytes());
+        return EXIT_NOT_LOADED;
+    }
     let shown = if json {
         match to_json(&stats) {
             Ok(s) => s,

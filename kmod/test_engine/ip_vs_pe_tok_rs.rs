@@ -91,7 +91,7 @@ impl Engine for Tok {
         }
     }
 
-    fn conn_out(ctx: ConnOut<'_>) -> Option<NewConn> {
+    fn conn_out(mut ctx: ConnOut<'_>) -> Option<NewConn> {
         if ctx.protocol() == Some(IPPROTO_UDP) {
             ctx.new_conn()
         } else {

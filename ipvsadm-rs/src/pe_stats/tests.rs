@@ -149,3 +149,13 @@ fn a_good_file_is_status_0_on_stdout() {
     assert_eq!(code, 0);
     assert!(out.ends_with("}\n"), "{out}");
 }
+
+#[test]
+fn an_empty_file_is_not_counting_yet_and_status_3() {
+    for json in [false, true] {
+        let (code, out, err) = run_on(Ok(String::new()), json);
+        assert_eq!((code, out.as_str()), (EXIT_NOT_LOADED, ""));
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("not counting yet"), "{err}");
+    }
+}

@@ -49,6 +49,8 @@ class Lab:
             # kernel's C engine (a module of that very name wins over our alias).
             subprocess.run(["modprobe", "-a", "ip_vs", "ip_vs_rr"] +
                            ([modules.ENGINE] if self.engine else []), check=True)
+            if self.engine and not modules.counting():
+                raise RuntimeError(f"{modules.ENGINE} loaded but its counters do not count")
             if self.topo == "failover":
                 for ns in self.directors:
                     # Version 1 of the sync protocol carries the engine's name and data.

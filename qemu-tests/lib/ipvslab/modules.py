@@ -13,7 +13,7 @@ ENGINE = "ip_vs_pe_sip_rs"
 # Our engine and the kernel's C one: both register engine "sip".
 ENGINES = [ENGINE, "ip_vs_pe_sip"]
 STATS = ["examined", "found", "not_udp", "fragment", "no_payload", "no_callid", "too_long",
-         "bad_terminator", "alloc_failed"]
+         "bad_terminator", "alloc_failed", "dropped", "fwmark_no_callid"]
 STATS_PROC = "ip_vs_pe_sip_stats"  # /proc/net/, per network namespace
 
 
@@ -33,9 +33,12 @@ def load(name, params=""):
     fd = os.open(module_file(name), os.O_RDONLY)
     try:
         ret = libc.syscall(SYS_FINIT_MODULE, fd, params.encode(), 0)
-        return 0 if ret == 0 else ctypes.get_errno()
+        err = 0 if ret == 0 else ctypes.get_errno()
     finally:
         os.close(fd)
+    if err == 0 and name == ENGINE:
+        counting()
+    return err
 
 
 def unload(name):
@@ -57,6 +60,27 @@ def stats_file(ns):
         if os.path.exists(p):
             return p
     return None
+
+
+def counting(deadline=60):
+    """Waits until the engine counts: it registers its counters a moment after its init has
+    returned (never in the init itself: see kmod/netns.rs), for every namespace at once, and a
+    namespace's file shows its lines only from then on. Returns whether it does (DEADLINE:
+    one module load; only a failure reaches it)."""
+    from .procs import Timeout, wait_until
+    path = f"/proc/net/{STATS_PROC}"
+
+    def lines():
+        try:
+            with open(path) as f:
+                return f.read().strip() != ""
+        except FileNotFoundError:
+            return False
+    try:
+        wait_until(lines, deadline, "the engine's counters count")
+    except Timeout:
+        return False
+    return True
 
 
 def stats_present(ns):
@@ -107,7 +131,10 @@ def load_with_deps(name, params=""):
 
     if name not in deps:
         raise FileNotFoundError(name)
-    return insert(name, params.encode())
+    err = insert(name, params.encode())
+    if err == 0 and name == ENGINE:
+        counting()
+    return err
 
 
 def unload_when_free(name, deadline):
