@@ -1,10 +1,12 @@
 #!/usr/bin/python3 -S
 """conn_out: a datagram a real server sends first (no connection matches it) on a --pe sip
 service. With a Call-ID, the engine creates the connection and its template, so the client
-sees the VIP and its answer returns to that server; without a Call-ID it creates nothing, as
-the C engine does (a fallback template made there would point at that server and, with mask
-0.0.0.0, re-point every client's fallback traffic). Also the test engine `tok` through
-conn_out is in tok.sh; real SIP calls started by the servers are in qemu-tests/e2e/conn-out.py.
+sees the VIP and its answer returns to that server; without a Call-ID it creates a one-packet
+connection with no template, so that the datagram is NATed (the C engine creates nothing, and
+the datagram leaves with the server's own address), and no template: a fallback template made
+there would point at that server and, with mask 0.0.0.0, re-point every client's fallback
+traffic. Every kind of reply is in reply-nat.py; the test engine `tok` through conn_out is in
+tok.py; real SIP calls started by the servers are in qemu-tests/e2e/conn-out.py.
 
 One Python process: the real servers' and the client's sockets are made in their namespaces
 and used from here (ipvslab.udp); rs1 sends from its listening socket, bound to port 5060 as a
@@ -64,8 +66,9 @@ with Lab(rules=rules) as lab, udp.Sinks(RS_NS) as sinks, udp.sock(CLI_NS) as cli
     tag, src = receive(client)
     expect_eq("the client received the server's datagram without Call-ID", tag,
               "server-no-callid-1")
-    expect_eq("it arrived from the server's own address (no connection NATed it)", src, RS[0])
-    expect_eq("the director has no connection and no template", len(entries()), 0)
+    expect_eq("it arrived from the VIP (a connection of its own NATed it)", src, VIP)
+    expect_eq("the director has no connection and no template (the one-packet connection "
+              "went with its packet)", len(entries()), 0)
     s = lab.stats()
     expect_eq("the engine examined it and counted no_callid",
               f"{s['examined']}/{s['no_callid']}", "1/1")

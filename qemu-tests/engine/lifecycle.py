@@ -28,8 +28,7 @@ from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS, VIP  # noqa: E402
 OURS, C_ENGINE = modules.ENGINE, "ip_vs_pe_sip"
 # The root namespace's counters: this thread is in it whenever they are read.
 STATS = f"/proc/thread-self/net/{modules.STATS_PROC}"
-COUNTERS = ["examined", "found", "not_udp", "fragment", "no_payload", "no_callid", "too_long",
-            "bad_terminator", "alloc_failed", "dropped"]
+COUNTERS = modules.STATS
 PARAM = f"/sys/module/{OURS}/parameters/drop_without_callid"
 CONF = "/etc/modprobe.d/ipvs-pe-sip-rs.conf"
 MODULES = f"/lib/modules/{os.uname().release}"
@@ -143,6 +142,11 @@ def loads_and_unloads():
     mode = os.stat(STATS).st_mode & 0o777 if c is not None else None
     expect_eq("the file is read-only for everyone", f"{mode:o}" if mode else None, "444")
     expect_eq("parameter drop_without_callid is visible and off by default", read(PARAM), "N")
+    rc, out, err = run(["modinfo", "-p", OURS])
+    expect_eq("modinfo -p lists the parameter, its description and its type",
+              (rc, [line for line in out.splitlines() if line.startswith("drop_without_callid:")]),
+              (0, ["drop_without_callid:Drop datagrams without a usable Call-ID, as the C engine "
+                   "does (default: normal persistence) (bool)"]))
     expect_eq("rmmod ip_vs_pe_sip_rs", modules.unload(OURS), 0)
     expect("the counters are gone after unload", not os.path.exists(STATS))
     expect_eq("ip_vs_pe_sip_rs loads with drop_without_callid=1",

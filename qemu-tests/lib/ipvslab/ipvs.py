@@ -11,6 +11,7 @@ from .rtnl import Netlink, attrs, nla
 GENL_ID_CTRL, CTRL_CMD_GETFAMILY, CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 0x10, 3, 1, 2
 IPVS_CMD_SET_SERVICE, IPVS_CMD_GET_SERVICE, IPVS_CMD_ATTR_SERVICE = 2, 4, 1
 IPVS_CMD_GET_DAEMON, IPVS_CMD_ATTR_DAEMON = 11, 3
+IPVS_CMD_FLUSH = 17
 DAEMON_STATE, DAEMON_MCAST_IFN, DAEMON_SYNC_ID = 1, 2, 3
 DAEMON_STATES = {1: "master", 2: "backup"}
 SVC_AF, SVC_PROTO, SVC_ADDR, SVC_PORT, SVC_SCHED, SVC_FLAGS, SVC_TIMEOUT, SVC_NETMASK, \
@@ -114,6 +115,13 @@ def opened(ns):
         yield nl
     finally:
         nl.close()
+
+
+def flush(ns):
+    """`ipvsadm -C` in NS, by netlink: every service goes (and a service's engine is free once
+    no template holds it)."""
+    with opened(ns) as nl:
+        nl.request(nl.family, struct.pack("=BBH", IPVS_CMD_FLUSH, 1, 0))
 
 
 def daemons(ns):
