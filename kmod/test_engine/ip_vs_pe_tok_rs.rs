@@ -19,7 +19,7 @@ use kernel::prelude::*;
 pub mod jhash;
 // Not every accessor of the shared abstraction is used by this engine.
 #[allow(dead_code)]
-#[path = "../pe.rs"]
+#[path = "../pe/mod.rs"]
 mod pe;
 
 use pe::{Conn, ConnOut, Engine, HashKey, InetAddr, Lookup, NewConn, PeData, SkBuff};

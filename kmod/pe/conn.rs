@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The views of a template lookup's parameters (`struct ip_vs_conn_param`) and of a
+//! connection or template (`struct ip_vs_conn`).
+//!
+//! C header: [`include/net/ip_vs.h`](srctree/include/net/ip_vs.h).
+
+use super::data::pe_data_slice;
+use super::{Net, AF_INET6, IPPROTO_IP};
+use core::ptr::addr_of;
+use kernel::bindings;
+use kernel::types::Opaque;
+
+/// An IPv4 or IPv6 address as IPVS stores it (`union nf_inet_addr`), copied out.
+///
+/// Only the bytes that are valid for the address family are read: IPVS often points to a
+/// 4-byte IPv4 address (a `__be32` of a sync message in `ip_vs_conn_fill_param_sync()`, the
+/// masked client address `snet` of `ip_vs_sched_persist()`, of which only `.ip` is written),
+/// so the other 12 bytes may be uninitialised. They are zero here.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InetAddr([u32; 4]);
+
+impl InetAddr {
+    /// Reads an address of family `af` (`AF_INET6`: 16 bytes; anything else: 4).
+    ///
+    /// # Safety
+    ///
+    /// `addr` must be valid for reads of 16 bytes if `af == AF_INET6`, of 4 bytes otherwise.
+    unsafe fn read(af: u16, addr: *const bindings::nf_inet_addr) -> Self {
+        if af == AF_INET6 {
+            // SAFETY: The caller guarantees 16 readable bytes. Every member of the union is
+            // plain integers over the same 16 bytes, so reading `all` is valid.
+            Self(unsafe { addr_of!((*addr).all).read_unaligned() })
+        } else {
+            // SAFETY: The caller guarantees the first 4 bytes (the `ip` member) are readable.
+            let ip = unsafe { addr_of!((*addr).ip).read_unaligned() };
+            Self([ip, 0, 0, 0])
+        }
+    }
+
+    /// Whether two addresses of family `af` are equal, as the kernel's `ip_vs_addr_equal()`:
+    /// IPv6 compares all 16 bytes, anything else (IPv4, or `AF_UNSPEC` for a firewall mark)
+    /// only the first 4.
+    pub(crate) fn equal(af: u16, a: &Self, b: &Self) -> bool {
+        if af == AF_INET6 {
+            a.0 == b.0
+        } else {
+            a.0[0] == b.0[0]
+        }
+    }
+
+    /// The address's valid bytes for family `af`, in memory (network) order.
+    pub(crate) fn bytes(&self, af: u16) -> ([u8; 16], usize) {
+        let mut out = [0u8; 16];
+        for (dst, w) in out.chunks_exact_mut(4).zip(self.0.iter()) {
+            dst.copy_from_slice(&w.to_ne_bytes());
+        }
+        (out, if af == AF_INET6 { 16 } else { 4 })
+    }
+}
+
+/// The accessors both views of a parameter block ([`Lookup`], [`HashKey`]) share: the fields
+/// every caller fills in, whichever operation it calls.
+macro_rules! conn_param_common {
+    () => {
+        /// # Safety
+        ///
+        /// `ptr` must satisfy the type invariant for the lifetime `'a`.
+        pub(super) unsafe fn from_raw<'a>(ptr: *const bindings::ip_vs_conn_param) -> &'a Self {
+            // SAFETY: The view is a transparent wrapper of the C struct; the caller guarantees
+            // validity for `'a`.
+            unsafe { &*ptr.cast() }
+        }
+
+        fn raw(&self) -> *const bindings::ip_vs_conn_param {
+            self.0.get()
+        }
+
+        /// Address family (`AF_INET` or `AF_INET6`).
+        pub(crate) fn af(&self) -> u16 {
+            // SAFETY: By the type invariant the struct is valid to read.
+            unsafe { (*self.raw()).af }
+        }
+
+        /// Transport protocol; `IPPROTO_IP` when the virtual address is a firewall mark.
+        pub(crate) fn protocol(&self) -> u16 {
+            // SAFETY: By the type invariant the struct is valid to read.
+            unsafe { (*self.raw()).protocol }
+        }
+
+        /// Client address, masked by the service's persistence mask in a template.
+        pub(crate) fn caddr(&self) -> InetAddr {
+            // SAFETY: By the type invariant `caddr` is valid for the family's length.
+            unsafe { InetAddr::read(self.af(), (*self.raw()).caddr) }
+        }
+    };
+}
+
+/// The parameters of a template lookup (`struct ip_vs_conn_param`), as `fill_param` and
+/// `ct_match` receive them.
+///
+/// # Invariants
+///
+/// For the lifetime of the reference: the wrapped `ip_vs_conn_param` is valid and unchanged;
+/// `ipvs` points to a live `netns_ipvs`; `caddr` and `vaddr` are valid for the address
+/// family's length (4 bytes unless `af` is `AF_INET6`; `vaddr` 4 bytes when `protocol` is
+/// `IPPROTO_IP`); `pe_data`, when not null, is valid for `pe_data_len` bytes. Every caller of
+/// the two operations fills the block this way: `ip_vs_conn_fill_param_persist()` (from
+/// `ip_vs_sched_persist()` and `ip_vs_new_conn_out()`), and `ip_vs_ct_in_get()` called from
+/// those two and from the sync daemon's `ip_vs_proc_conn()`.
+#[repr(transparent)]
+pub(crate) struct Lookup(Opaque<bindings::ip_vs_conn_param>);
+
+impl Lookup {
+    conn_param_common!();
+
+    /// Virtual address, or the firewall mark of a fwmark service (`protocol` `IPPROTO_IP`).
+    pub(crate) fn vaddr(&self) -> InetAddr {
+        let af = if self.protocol() == IPPROTO_IP {
+            // CAST: AF_UNSPEC is 0, it fits.
+            bindings::AF_UNSPEC as u16
+        } else {
+            self.af()
+        };
+        // SAFETY: By the type invariant `vaddr` is valid for that length.
+        unsafe { InetAddr::read(af, (*self.raw()).vaddr) }
+    }
+
+    /// Virtual port, in network byte order (0 for a port-zero or fwmark service).
+    pub(crate) fn vport(&self) -> u16 {
+        // SAFETY: By the type invariant the struct is valid to read.
+        unsafe { (*self.raw()).vport }
+    }
+
+    /// The engine data of this lookup, if an engine set it (always, in `ct_match`).
+    pub(crate) fn pe_data(&self) -> Option<&[u8]> {
+        // SAFETY: By the type invariant the struct is valid and `pe_data`, when not null, is
+        // valid for `pe_data_len` bytes; the length is only read once the pointer is known.
+        unsafe {
+            let p = self.raw();
+            pe_data_slice(addr_of!((*p).pe_data), addr_of!((*p).pe_data_len))
+        }
+    }
+
+    /// The network namespace of the lookup.
+    pub(crate) fn net(&self) -> &Net {
+        // SAFETY: By the type invariant `ipvs` points to a live `netns_ipvs`, whose `net`
+        // outlives it (IPVS frees it from the namespace's exit).
+        unsafe { Net::from_raw((*(*self.raw()).ipvs).net) }
+    }
+}
+
+/// The parameters `hashkey_raw` receives (`struct ip_vs_conn_param`).
+///
+/// IPVS calls `hashkey_raw` from `ip_vs_conn_hashkey_param()` only when `pe_data` is set, and
+/// with two kinds of blocks: a lookup's (from `ip_vs_ct_in_get()`, see [`Lookup`]) and the
+/// one `ip_vs_conn_hashkey_conn()` builds from a connection to hash, unhash or rehash it, with
+/// `vaddr` NULL and `vport` 0. A key must be computed the same way from both, so this view
+/// offers only what both provide: the family, the protocol, the client address and port, and
+/// the engine data. In 6.12 `inverse` is always false when `pe_data` is set.
+///
+/// # Invariants
+///
+/// For the lifetime of the reference the wrapped block is valid and unchanged, `ipvs` is set,
+/// `caddr` is valid for the family's length (4 bytes unless `AF_INET6`), and `pe_data`, when
+/// not null, is valid for `pe_data_len` bytes.
+#[repr(transparent)]
+pub(crate) struct HashKey(Opaque<bindings::ip_vs_conn_param>);
+
+impl HashKey {
+    conn_param_common!();
+
+    /// Client port, in network byte order (0 for a template).
+    // Not every engine needs every accessor; this folder is shared by several modules.
+    #[allow(dead_code)]
+    pub(crate) fn cport(&self) -> u16 {
+        // SAFETY: By the type invariant the struct is valid to read.
+        unsafe { (*self.raw()).cport }
+    }
+
+    /// A value that tells network namespaces apart, for a key that must not collide across
+    /// them: the address of the namespace's IPVS state, which IPVS's own generic key
+    /// (`ip_vs_conn_hashkey()`) mixes in the same way. Both kinds of block set `ipvs`.
+    pub(crate) fn namespace_salt(&self) -> u32 {
+        // SAFETY: By the type invariant the struct is valid to read; only the pointer's value
+        // is used.
+        let ipvs = unsafe { (*self.raw()).ipvs };
+        // CAST: the address's bits above the low 8 (which are alike in aligned allocations);
+        // those beyond 32 are dropped on purpose, as in C.
+        ((ipvs as usize) >> 8) as u32
+    }
+
+    /// The engine data (IPVS calls `hashkey_raw` only when it is set).
+    pub(crate) fn pe_data(&self) -> Option<&[u8]> {
+        // SAFETY: As for `Lookup::pe_data`.
+        unsafe {
+            let p = self.raw();
+            pe_data_slice(addr_of!((*p).pe_data), addr_of!((*p).pe_data_len))
+        }
+    }
+}
+
+/// A connection entry or template (`struct ip_vs_conn`), read-only.
+///
+/// # Invariants
+///
+/// The wrapped `ip_vs_conn` is valid for the lifetime of the reference: IPVS calls `ct_match`
+/// on entries of its table under `rcu_read_lock()` (`ip_vs_ct_in_get()`), and `show_pe_data`
+/// from `ip_vs_conn_seq_show()` under the same lock; entries are freed after a grace period.
+/// Its `pe_data`, when not null, is valid for `pe_data_len` bytes (set with it in
+/// `ip_vs_conn_new()`, freed only with the entry).
+#[repr(transparent)]
+pub(crate) struct Conn(Opaque<bindings::ip_vs_conn>);
+
+impl Conn {
+    /// # Safety
+    ///
+    /// `ptr` must satisfy the type invariant for the lifetime `'a`.
+    pub(super) unsafe fn from_raw<'a>(ptr: *const bindings::ip_vs_conn) -> &'a Self {
+        // SAFETY: `Conn` is a transparent wrapper of the C struct; the caller guarantees
+        // validity for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    fn raw(&self) -> *const bindings::ip_vs_conn {
+        self.0.get()
+    }
+
+    /// Address family of the client side.
+    pub(crate) fn af(&self) -> u16 {
+        // SAFETY: By the type invariant the struct is valid to read.
+        unsafe { (*self.raw()).af }
+    }
+
+    /// Client address.
+    pub(crate) fn caddr(&self) -> InetAddr {
+        // SAFETY: The struct is valid; `ip_vs_conn_new()` wrote the family's length of
+        // `caddr` (`ip_vs_addr_set()`), and only that much is read.
+        unsafe { InetAddr::read(self.af(), addr_of!((*self.raw()).caddr)) }
+    }
+
+    /// Virtual address (or firewall mark, when the protocol is `IPPROTO_IP`).
+    pub(crate) fn vaddr(&self) -> InetAddr {
+        let af = if self.protocol() == IPPROTO_IP {
+            // CAST: AF_UNSPEC is 0, it fits.
+            bindings::AF_UNSPEC as u16
+        } else {
+            self.af()
+        };
+        // SAFETY: The struct is valid; `ip_vs_conn_new()` wrote that length of `vaddr`.
+        unsafe { InetAddr::read(af, addr_of!((*self.raw()).vaddr)) }
+    }
+
+    /// Virtual port, in network byte order.
+    pub(crate) fn vport(&self) -> u16 {
+        // SAFETY: By the type invariant the struct is valid to read.
+        unsafe { (*self.raw()).vport }
+    }
+
+    /// Transport protocol.
+    pub(crate) fn protocol(&self) -> u16 {
+        // SAFETY: By the type invariant the struct is valid to read.
+        unsafe { (*self.raw()).protocol }
+    }
+
+    /// Whether this entry is a persistence template (`IP_VS_CONN_F_TEMPLATE`).
+    pub(crate) fn is_template(&self) -> bool {
+        // SAFETY: By the type invariant the struct is valid to read. `flags` is `volatile` in
+        // C (other CPUs update it), so read it the way C does.
+        let flags = unsafe { addr_of!((*self.raw()).flags).read_volatile() };
+        flags & bindings::IP_VS_CONN_F_TEMPLATE != 0
+    }
+
+    /// The engine data stored in this entry, if any.
+    pub(crate) fn pe_data(&self) -> Option<&[u8]> {
+        // SAFETY: By the type invariant the struct is valid and `pe_data`, when not null, is
+        // valid for `pe_data_len` bytes; the length is only read once the pointer is known.
+        unsafe {
+            let c = self.raw();
+            pe_data_slice(addr_of!((*c).pe_data), addr_of!((*c).pe_data_len))
+        }
+    }
+}
