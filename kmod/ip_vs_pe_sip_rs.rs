@@ -28,7 +28,7 @@ mod pe;
 mod stats;
 
 use core::sync::atomic::Ordering;
-use pe::{Conn, ConnOut, Engine, HashKey, InetAddr, Lookup, NewConn, PeData, SkBuff};
+use pe::{Conn, ConnOut, Engine, HashKey, Lookup, NewConn, PeData, SkBuff};
 use stats::{count, Event};
 
 pe::module_ipvs_pe! {
@@ -50,13 +50,8 @@ param::bool_param!(
     "Drop datagrams without a usable Call-ID, as the C engine does (default: normal persistence)"
 );
 
-// CAST: protocol numbers and address families are small constants that fit in u16.
+// CAST: IPPROTO_UDP is 17, it fits.
 const IPPROTO_UDP: u16 = bindings::IPPROTO_UDP as u16;
-// CAST: as above.
-const IPPROTO_IP: u16 = bindings::IPPROTO_IP as u16;
-/// `AF_UNSPEC`: how `ct_match` compares a firewall mark in place of a virtual address.
-// CAST: as above.
-const AF_UNSPEC: u16 = bindings::AF_UNSPEC as u16;
 /// Size of a UDP header.
 const UDP_HLEN: usize = 8;
 
@@ -111,7 +106,7 @@ impl Engine for Sip {
                 return Err(ENOMEM);
             }
             Err(reason) => {
-                if param.protocol() == IPPROTO_IP {
+                if param.is_fwmark() {
                     // A firewall-mark template (see `Event::FwmarkNoCallId`), whatever the
                     // datagram's outcome, counted below.
                     count(net, Event::FwmarkNoCallId);
@@ -140,18 +135,8 @@ impl Engine for Sip {
 
     #[inline]
     fn ct_match(p: &Lookup, ct: &Conn) -> bool {
-        // The same fields, in the same order, as the C engine.
-        let vaddr_af = if p.protocol() == IPPROTO_IP {
-            AF_UNSPEC
-        } else {
-            p.af()
-        };
-        ct.af() == p.af()
-            && InetAddr::equal(p.af(), &p.caddr(), &ct.caddr())
-            && InetAddr::equal(vaddr_af, &p.vaddr(), &ct.vaddr())
-            && ct.vport() == p.vport()
-            && ct.is_template()
-            && ct.protocol() == p.protocol()
+        // As the C engine: the same Call-ID (or both the fallback's data).
+        p.matches_template(ct)
             && matches!((ct.pe_data(), p.pe_data()), (Some(a), Some(b)) if a == b)
     }
 
@@ -177,19 +162,12 @@ impl Engine for Sip {
         }
     }
 
-    fn show_pe_data(conn: &Conn, buf: &mut [u8]) -> usize {
-        // A fallback template shows no data (its line ends with "sip ").
-        let data = match conn.pe_data() {
-            Some(d) if d != FALLBACK => d,
-            _ => return 0,
-        };
-        let n = data.len().min(buf.len());
-        match (buf.get_mut(..n), data.get(..n)) {
-            (Some(dst), Some(src)) => {
-                dst.copy_from_slice(src);
-                n
-            }
-            _ => 0,
+    fn show_pe_data(data: &[u8]) -> &[u8] {
+        // A fallback template shows no data (its line ends with "sip "); a Call-ID as it is.
+        if data == FALLBACK {
+            &[]
+        } else {
+            data
         }
     }
 

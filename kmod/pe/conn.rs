@@ -6,7 +6,7 @@
 //! C header: [`include/net/ip_vs.h`](srctree/include/net/ip_vs.h).
 
 use super::data::pe_data_slice;
-use super::{Net, AF_INET6, IPPROTO_IP};
+use super::{Net, AF_INET6, AF_UNSPEC, IPPROTO_IP};
 use core::ptr::addr_of;
 use kernel::bindings;
 use kernel::types::Opaque;
@@ -41,7 +41,7 @@ impl InetAddr {
     /// Whether two addresses of family `af` are equal, as the kernel's `ip_vs_addr_equal()`:
     /// IPv6 compares all 16 bytes, anything else (IPv4, or `AF_UNSPEC` for a firewall mark)
     /// only the first 4.
-    pub(crate) fn equal(af: u16, a: &Self, b: &Self) -> bool {
+    fn equal(af: u16, a: &Self, b: &Self) -> bool {
         if af == AF_INET6 {
             a.0 == b.0
         } else {
@@ -56,6 +56,24 @@ impl InetAddr {
             dst.copy_from_slice(&w.to_ne_bytes());
         }
         (out, if af == AF_INET6 { 16 } else { 4 })
+    }
+}
+
+/// Whether a lookup or an entry of protocol `protocol` belongs to a firewall-mark service:
+/// IPVS then gives it protocol `IPPROTO_IP` and the mark in place of the virtual address
+/// (`ip_vs_sched_persist()`).
+fn is_fwmark(protocol: u16) -> bool {
+    protocol == IPPROTO_IP
+}
+
+/// The family a virtual address of family `af` and protocol `protocol` is read and compared
+/// with: a firewall mark is compared as `AF_UNSPEC` (its first 4 bytes), whatever the family,
+/// as the C engine's `ip_vs_sip_ct_match()` does.
+fn vaddr_family(af: u16, protocol: u16) -> u16 {
+    if is_fwmark(protocol) {
+        AF_UNSPEC
+    } else {
+        af
     }
 }
 
@@ -114,14 +132,15 @@ pub(crate) struct Lookup(Opaque<bindings::ip_vs_conn_param>);
 impl Lookup {
     conn_param_common!();
 
+    /// Whether this is a firewall-mark service's lookup (`protocol` `IPPROTO_IP`, the mark in
+    /// place of the virtual address).
+    pub(crate) fn is_fwmark(&self) -> bool {
+        is_fwmark(self.protocol())
+    }
+
     /// Virtual address, or the firewall mark of a fwmark service (`protocol` `IPPROTO_IP`).
     pub(crate) fn vaddr(&self) -> InetAddr {
-        let af = if self.protocol() == IPPROTO_IP {
-            // CAST: AF_UNSPEC is 0, it fits.
-            bindings::AF_UNSPEC as u16
-        } else {
-            self.af()
-        };
+        let af = vaddr_family(self.af(), self.protocol());
         // SAFETY: By the type invariant `vaddr` is valid for that length.
         unsafe { InetAddr::read(af, (*self.raw()).vaddr) }
     }
@@ -140,6 +159,22 @@ impl Lookup {
             let p = self.raw();
             pe_data_slice(addr_of!((*p).pe_data), addr_of!((*p).pe_data_len))
         }
+    }
+
+    /// Whether `ct` is a template of this lookup's client, service and protocol: the fields
+    /// that IPVS's generic rule (`ip_vs_ct_in_get()`) and the C engine's `ct_match` compare,
+    /// in the C engine's order. An engine's `ct_match` adds its rule for the engine data.
+    pub(crate) fn matches_template(&self, ct: &Conn) -> bool {
+        ct.af() == self.af()
+            && InetAddr::equal(self.af(), &self.caddr(), &ct.caddr())
+            && InetAddr::equal(
+                vaddr_family(self.af(), self.protocol()),
+                &self.vaddr(),
+                &ct.vaddr(),
+            )
+            && ct.vport() == self.vport()
+            && ct.is_template()
+            && ct.protocol() == self.protocol()
     }
 
     /// The network namespace of the lookup.
@@ -241,12 +276,7 @@ impl Conn {
 
     /// Virtual address (or firewall mark, when the protocol is `IPPROTO_IP`).
     pub(crate) fn vaddr(&self) -> InetAddr {
-        let af = if self.protocol() == IPPROTO_IP {
-            // CAST: AF_UNSPEC is 0, it fits.
-            bindings::AF_UNSPEC as u16
-        } else {
-            self.af()
-        };
+        let af = vaddr_family(self.af(), self.protocol());
         // SAFETY: The struct is valid; `ip_vs_conn_new()` wrote that length of `vaddr`.
         unsafe { InetAddr::read(af, addr_of!((*self.raw()).vaddr)) }
     }

@@ -28,8 +28,9 @@ pub(crate) trait Engine: 'static {
     /// Name users give to `ipvsadm --pe` (at most `IP_VS_PENAME_MAXLEN - 1` bytes).
     const NAME: &'static CStr;
 
-    /// Longest text `show_pe_data` writes. The table does not build unless the name plus
-    /// this fits the buffer `ip_vs_conn_seq_show()` passes.
+    /// Longest text `/proc/net/ip_vs_conn` shows of a template's engine data: what
+    /// `show_pe_data` returns is cut to this length. The table does not build unless the name
+    /// plus this fits the buffer `ip_vs_conn_seq_show()` passes.
     const SHOW_MAXLEN: usize = PEDATA_MAXLEN;
 
     /// Computes the engine data for a packet scheduled by a persistent service
@@ -43,16 +44,21 @@ pub(crate) trait Engine: 'static {
     /// for instance with data of its own for the fallback); `Err` makes IPVS drop the packet.
     fn fill_param(param: &Lookup, skb: &mut SkBuff) -> Result<Option<PeData>>;
 
-    /// Whether `ct` is the template for `param` (called only when `param` has engine data).
+    /// Whether `ct` is the template for `param` (called only when `param` has engine data):
+    /// [`Lookup::matches_template`], which compares what every engine must, and the engine's
+    /// own rule for the engine data.
     fn ct_match(param: &Lookup, ct: &Conn) -> bool;
 
     /// Hash of a template's key for the connection table; the same for a lookup and for the
     /// template it must find (see [`HashKey`]).
     fn hashkey_raw(key: &HashKey, initval: u32, inverse: bool) -> u32;
 
-    /// Writes `conn`'s engine data as text for `/proc/net/ip_vs_conn` (called only when it
-    /// has engine data); returns the length, at most `buf.len()` (`SHOW_MAXLEN`).
-    fn show_pe_data(conn: &Conn, buf: &mut [u8]) -> usize;
+    /// What `/proc/net/ip_vs_conn` shows of a template's engine data `data` (called only for
+    /// an entry that has some), after the engine's name; cut to [`Engine::SHOW_MAXLEN`] bytes.
+    /// By default the data as it is, as the C engine shows a Call-ID.
+    fn show_pe_data(data: &[u8]) -> &[u8] {
+        data
+    }
 
     /// Creates a connection for a packet a real server sent first; `None` leaves the packet
     /// as it is (`ip_vs_out_hook()` accepts it unchanged, so a NATed server's packet would
@@ -145,15 +151,15 @@ impl<T: Engine> Adapter<T> {
     unsafe extern "C" fn show_pe_data(cp: *const bindings::ip_vs_conn, buf: *mut c_char) -> c_int {
         // SAFETY: IPVS passes a valid connection, see [`Conn`].
         let conn = unsafe { Conn::from_raw(cp) };
-        // SAFETY: `PeTable::new` checked at compile time that `SHOW_MAXLEN` bytes fit in what
-        // remains of the buffer, which nothing else accesses during the call. The buffer is
-        // an uninitialised stack array in C: zero it, so that the slice handed to the engine
-        // holds initialised bytes (a `/proc` read, not the packet path).
-        let out = unsafe {
-            core::ptr::write_bytes(buf.cast::<u8>(), 0, T::SHOW_MAXLEN);
-            core::slice::from_raw_parts_mut(buf.cast::<u8>(), T::SHOW_MAXLEN)
+        let Some(data) = conn.pe_data() else {
+            return 0;
         };
-        let n = T::show_pe_data(conn, out).min(T::SHOW_MAXLEN);
+        let text = T::show_pe_data(data);
+        let n = text.len().min(T::SHOW_MAXLEN);
+        // SAFETY: `PeTable::new` checked at compile time that `SHOW_MAXLEN` bytes fit in what
+        // remains of the buffer, which nothing else accesses during the call; `text` is valid
+        // for `n` bytes and outside the buffer (the engine never sees it).
+        unsafe { core::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n) };
         // CAST: at most SHOW_BUF (274), checked at compile time, which fits in a `c_int`.
         n as c_int
     }

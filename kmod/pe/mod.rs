@@ -20,7 +20,7 @@ mod engine;
 mod registration;
 mod skb;
 
-pub(crate) use conn::{Conn, HashKey, InetAddr, Lookup};
+pub(crate) use conn::{Conn, HashKey, Lookup};
 pub(crate) use conn_out::{ConnOut, NewConn};
 pub(crate) use data::PeData;
 pub(crate) use engine::{Engine, PeTable};
@@ -46,6 +46,9 @@ const IPPROTO_UDP: u16 = bindings::IPPROTO_UDP as u16;
 /// `AF_INET6`, as IPVS stores address families (`u16`).
 // CAST: AF_INET6 is 10, it fits.
 const AF_INET6: u16 = bindings::AF_INET6 as u16;
+/// `AF_UNSPEC`: the family a firewall mark is compared with, in place of a virtual address.
+// CAST: AF_UNSPEC is 0, it fits.
+const AF_UNSPEC: u16 = bindings::AF_UNSPEC as u16;
 /// `IPPROTO_IP`: the protocol of a firewall-mark template, whose "virtual address" is a mark.
 // CAST: IPPROTO_IP is 0, it fits.
 const IPPROTO_IP: u16 = bindings::IPPROTO_IP as u16;

@@ -22,7 +22,7 @@ pub mod jhash;
 #[path = "../pe/mod.rs"]
 mod pe;
 
-use pe::{Conn, ConnOut, Engine, HashKey, InetAddr, Lookup, NewConn, PeData, SkBuff};
+use pe::{Conn, ConnOut, Engine, HashKey, Lookup, NewConn, PeData, SkBuff};
 
 pe::module_ipvs_pe! {
     engine: Tok,
@@ -64,12 +64,8 @@ impl Engine for Tok {
     }
 
     fn ct_match(p: &Lookup, ct: &Conn) -> bool {
-        ct.af() == p.af()
-            && ct.is_template()
-            && ct.protocol() == p.protocol()
-            && InetAddr::equal(p.af(), &p.caddr(), &ct.caddr())
-            && ct.vaddr() == p.vaddr()
-            && ct.vport() == p.vport()
+        // The same token.
+        p.matches_template(ct)
             && matches!((ct.pe_data(), p.pe_data()), (Some(a), Some(b)) if a == b)
     }
 
@@ -77,18 +73,6 @@ impl Engine for Tok {
         let (addr, n) = key.caddr().bytes(key.af());
         let seed = jhash::jhash(addr.get(..n).unwrap_or_default(), initval);
         jhash::jhash(key.pe_data().unwrap_or_default(), seed)
-    }
-
-    fn show_pe_data(conn: &Conn, buf: &mut [u8]) -> usize {
-        let data = conn.pe_data().unwrap_or_default();
-        let n = data.len().min(buf.len());
-        match (buf.get_mut(..n), data.get(..n)) {
-            (Some(dst), Some(src)) => {
-                dst.copy_from_slice(src);
-                n
-            }
-            _ => 0,
-        }
     }
 
     fn conn_out(mut ctx: ConnOut<'_>) -> Option<NewConn> {
