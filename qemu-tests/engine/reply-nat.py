@@ -8,7 +8,8 @@ connection and IPVS hands it to the engine's `conn_out`; what `conn_out` leaves 
 accepted unchanged (`ip_vs_out_hook()`), with the server's address as its source. The engine
 used to leave alone every datagram without a usable Call-ID: answers to the keep-alives of RFC
 5626 (a CRLF ping, a STUN binding request) and to requests without a Call-ID. It now gives each
-a connection of its own, with no template (kmod/pe.rs, `ConnOut::new_conn_without_template`).
+a connection of its own, with no template (kmod/pe/conn_out.rs,
+`ConnOut::new_conn_without_template`).
 
 Two rounds: the client sends each kind from its port 5060 and every server answers what it
 receives; then each server sends each kind to the client unprompted. Each kind: a SIP request

@@ -1,6 +1,6 @@
 #!/usr/bin/python3 -S
-"""The test-only engine `tok` (kmod/test_engine/), built on the same pe.rs as `sip`: proof
-that the abstraction serves another engine. It keys templates on the payload's first line
+"""The test-only engine `tok` (kmod/engines/tok.rs), built on the same abstraction (kmod/pe/)
+as `sip`: proof that it serves another engine. It keys templates on the payload's first line
 and hashes them with the client address, which it reads through the view hashkey_raw gets
 (IPVS hashes every new template through ip_vs_conn_hashkey_conn(), with no virtual
 address). Also: two engines registered side by side, the registration rules (unload refused

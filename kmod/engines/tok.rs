@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! IPVS persistence engine `tok`, for the boot tests only: the proof that `pe.rs` serves
-//! engines other than `sip`.
+//! IPVS persistence engine `tok`, for the boot tests only: the proof that the abstraction
+//! (`kmod/pe/`) serves engines other than `sip`. The module `ip_vs_pe_tok_rs`, built by
+//! `scripts/build-kmod test` only (see `kmod/Kbuild`).
 //!
 //! It keys templates on a token: the first line of a UDP datagram's payload (1 to 32 bytes
 //! before the first `\n`), which a datagram carries in both directions, as a SIP message

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! IPVS persistence engine `sip`: keeps every message of a SIP call on one real server.
+//! The module `ip_vs_pe_sip_rs` (see `kmod/Kbuild`).
 //!
 //! A drop-in replacement for the kernel's C engine (`net/netfilter/ipvs/ip_vs_pe_sip.c`): the
 //! Call-ID of a UDP datagram joins the client address in the persistence template, so that
@@ -17,14 +18,19 @@ use kernel::prelude::*;
 // here as well, so that the module runs exactly the code the user-space tests and fuzzer
 // exercise.
 /// SIP Call-ID extraction (the `ipvs-pe-sip` crate).
-#[path = "../ipvs-pe-sip/src/callid.rs"]
+#[path = "../../ipvs-pe-sip/src/callid.rs"]
 pub mod callid;
 /// The kernel's `jhash()`, inlined here (the `ipvs-pe-sip` crate).
-#[path = "../ipvs-pe-sip/src/jhash.rs"]
+#[path = "../../ipvs-pe-sip/src/jhash.rs"]
 pub mod jhash;
+// The abstraction and the sip engine's counters, in `kmod/` beside this folder.
+#[path = "../netns.rs"]
 mod netns;
+#[path = "../param.rs"]
 mod param;
+#[path = "../pe/mod.rs"]
 mod pe;
+#[path = "../stats.rs"]
 mod stats;
 
 use core::sync::atomic::Ordering;
