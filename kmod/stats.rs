@@ -7,8 +7,8 @@
 //! module) appears, readable from inside it as `/proc/net/ip_vs_stats` is; one `NAME VALUE`
 //! line per counter.
 
-use crate::netns::{Counters, Pernet};
 use crate::pe::Net;
+use crate::pernet_counters::{Counters, Pernet};
 use kernel::c_str;
 use kernel::prelude::*;
 
@@ -94,7 +94,7 @@ pub(crate) fn count(net: &Net, event: Event) {
 
 /// The counters' registration: they exist while the value lives.
 pub(crate) struct Registration {
-    _pernet: crate::netns::PernetRegistration<Stats>,
+    _pernet: crate::pernet_counters::PernetRegistration<Stats>,
 }
 
 impl kernel::Module for Registration {

@@ -23,13 +23,14 @@ pub mod callid;
 /// The kernel's `jhash()`, inlined here (the `ipvs-pe-sip` crate).
 #[path = "../../ipvs-pe-sip/src/jhash.rs"]
 pub mod jhash;
-// The abstraction and the sip engine's counters, in `kmod/` beside this folder.
-#[path = "../netns.rs"]
-mod netns;
+// Beside this folder: the abstraction (`pe/`, `pernet_counters.rs`, `param.rs`) and the
+// engine's counters (`stats.rs`).
 #[path = "../param.rs"]
 mod param;
 #[path = "../pe/mod.rs"]
 mod pe;
+#[path = "../pernet_counters.rs"]
+mod pernet_counters;
 #[path = "../stats.rs"]
 mod stats;
 

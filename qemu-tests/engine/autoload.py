@@ -8,7 +8,7 @@ dismantled holds `pernet_ops_rwsem` for reading while IPVS's exit for it waits f
 An engine whose init registered a pernet subsystem (which takes the rwsem for writing) waited
 for the namespace, which waited for IPVS, which waited for the init: ipvsadm, modprobe, the
 netns clean-up and every later `ip netns add` hung for good. The engine now registers its
-counters from a work item once its init has returned (kmod/netns.rs).
+counters from a work item once its init has returned (kmod/pernet_counters.rs).
 
 Each attempt is watched: past its deadline (sized from what an autoload costs, far beyond what
 any host needs), the test prints the stacks of the stuck tasks, kills the command (the wait in

@@ -64,9 +64,9 @@ def stats_file(ns):
 
 def counting(deadline=60):
     """Waits until the engine counts: it registers its counters a moment after its init has
-    returned (never in the init itself: see kmod/netns.rs), for every namespace at once, and a
-    namespace's file shows its lines only from then on. Returns whether it does (DEADLINE:
-    one module load; only a failure reaches it)."""
+    returned (never in the init itself: see kmod/pernet_counters.rs), for every namespace at
+    once, and a namespace's file shows its lines only from then on. Returns whether it does
+    (DEADLINE: one module load; only a failure reaches it)."""
     from .procs import Timeout, wait_until
     path = f"/proc/net/{STATS_PROC}"
 
