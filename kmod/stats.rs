@@ -6,6 +6,11 @@
 //! Call-ID; these counters do. Each namespace has its own, at zero when the namespace (or the
 //! module) appears, readable from inside it as `/proc/net/ip_vs_stats` is; one `NAME VALUE`
 //! line per counter.
+//!
+//! The lines' names, in order, are those of `kmod/stats-names.txt`, one a line: the one list,
+//! which the boot tests (`qemu-tests/lib/ipvslab/modules.py`) and the docs' test
+//! (`ipvs-pe-sip/tests/counters.rs`) read. [`Stats`]'s lines must name the same, or the module
+//! does not build.
 
 use crate::pe::Net;
 use crate::pernet_counters::{Counters, Pernet};
@@ -83,6 +88,39 @@ impl Counters for Stats {
     fn pernet() -> &'static Pernet<Self> {
         &PERNET
     }
+}
+
+/// The names of the file's lines, in order, one a line (see the module documentation).
+const NAMES: &str = include_str!("stats-names.txt");
+
+const _: () = assert!(
+    same_names(NAMES, <Stats as Counters>::LINES),
+    "the lines of Stats::LINES are not those of kmod/stats-names.txt, in order"
+);
+
+/// Whether `text` is the names of `lines`, in order, each followed by a line end, and nothing
+/// else (evaluated at compile time).
+const fn same_names(text: &str, lines: &[(&str, &[usize])]) -> bool {
+    let text = text.as_bytes();
+    let mut at = 0;
+    let mut i = 0;
+    while i < lines.len() {
+        let name = lines[i].0.as_bytes();
+        let mut j = 0;
+        while j < name.len() {
+            if at >= text.len() || text[at] != name[j] {
+                return false;
+            }
+            at += 1;
+            j += 1;
+        }
+        if name.is_empty() || at >= text.len() || text[at] != b'\n' {
+            return false;
+        }
+        at += 1;
+        i += 1;
+    }
+    at == text.len()
 }
 
 /// Counts `event` in namespace `net`.

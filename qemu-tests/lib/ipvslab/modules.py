@@ -12,8 +12,10 @@ EWOULDBLOCK = errno.EWOULDBLOCK
 ENGINE = "ip_vs_pe_sip_rs"
 # Our engine and the kernel's C one: both register engine "sip".
 ENGINES = [ENGINE, "ip_vs_pe_sip"]
-STATS = ["examined", "found", "not_udp", "fragment", "no_payload", "no_callid", "too_long",
-         "bad_terminator", "alloc_failed", "dropped", "fwmark_no_callid"]
+# The names of the engine's counters, in the order of its file: the one list, which the
+# module checks its own against when it builds (kmod/stats.rs).
+with open(os.path.join(os.path.dirname(__file__), "../../../kmod/stats-names.txt")) as f:
+    STATS = f.read().split()
 STATS_PROC = "ip_vs_pe_sip_stats"  # /proc/net/, per network namespace
 
 
