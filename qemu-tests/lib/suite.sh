@@ -5,7 +5,8 @@
 # left behind (processes, namespaces, services, modules) is cleared before the next.
 #
 # suite.sh TEST[:SECONDS]...   (each TEST a script path relative to the project root)
-# A test fails if it exits non-zero, runs past its deadline (SECONDS, given by qemu-tests/run
+# A test fails if it exits non-zero, ran no check (its last line of totals, "N passed, M
+# failed", is missing or says 0 and 0), runs past its deadline (SECONDS, given by qemu-tests/run
 # from the test's known duration; SUITE_TEST_TIMEOUT, default 3000, when none is given: a
 # deadline only catches a hang), or the kernel reported a problem while it ran.
 set -uo pipefail
@@ -78,6 +79,11 @@ for arg in "$@"; do
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
   p=0 f=0
   [[ -n $line ]] && read -r p _ f _ <<<"$line"
+  # A test that ran no check showed nothing, whatever its status.
+  if ((rc == 0 && p + f == 0)); then
+    echo "suite: $t ran no check (no \"N passed, M failed\" line with N or M above 0)"
+    rc=1
+  fi
   reports=$("$ROOT/scripts/vm-reports")
   if [[ -n $reports ]]; then
     echo "suite: the kernel reported problems during $t:"
