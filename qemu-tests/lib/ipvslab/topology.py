@@ -10,7 +10,7 @@ usage (for the demo, qemu-tests/demo.sh): python3 -m ipvslab.topology up|down
 import os
 import sys
 
-from . import netns, rtnl
+from . import netns, procs, rtnl, udp
 
 CONF = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "topology.conf")
 
@@ -132,6 +132,28 @@ def take_over():
     for _ in range(3):
         rtnl.garp(DIR2_NS, "e0", VIP)
         rtnl.garp(DIR2_NS, "e1", GW)
+
+
+def resolve_servers(ns=DIR_NS, servers=RS, deadline=120):
+    """Director NS learns the real servers' link addresses (a datagram to a closed port of
+    each), so that no packet it forwards waits for one in a neighbour queue, where a packet
+    sent after it could overtake it: after this, datagrams from the client reach the servers
+    in the order they were sent. Returns once the servers' answers (port unreachable) are
+    in too, so that they do not count later. DEADLINE: only a failure reaches it."""
+    unreach = netns.snmp(ns)["IcmpInDestUnreachs"]
+    s = udp.sock(ns)
+    try:
+        for ip in servers:
+            s.sendto(b"", (ip, 9))
+    finally:
+        s.close()
+
+    def done():
+        lines = netns.read(ns, "arp").split("\n")[1:]
+        known = {f[0] for f in (x.split() for x in lines) if len(f) >= 3 and int(f[2], 16) & 2}
+        return all(ip in known for ip in servers) and \
+            netns.snmp(ns)["IcmpInDestUnreachs"] >= unreach + len(servers)
+    procs.wait_until(done, deadline, f"{ns} resolves the real servers' addresses")
 
 
 def main(argv):
