@@ -123,9 +123,9 @@ def tcp_connects(sinks):
 def dropped_first(sender, sinks):
     """Sends the message without Call-ID, then the one with a Call-ID, once the director
     knows the servers' link addresses, so that they travel in the order sent and the second
-    arriving means the first has had its chance. Returns what the servers received by then
-    (names, in order, of these two), and the packets the director took in meanwhile: IPv4 (both must have
-    reached it) and IPVS's (counted for each packet it let through to a server)."""
+    arriving means the first has had its chance. Returns the names of these two that the
+    servers received by then, in order, and the packets the director took in meanwhile: IPv4
+    (both must have reached it) and IPVS's (counted for each packet it let through)."""
     resolve_servers()
     ip0, vs0 = netns.snmp(DIR_NS)["IpInReceives"], ipvs.totals(DIR_NS)[1]
     n = sinks.count()
