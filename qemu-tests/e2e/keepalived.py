@@ -22,7 +22,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import time  # noqa: E402
 
-from ipvslab import Lab, checks, ipvs, modules, netns, procs, rtnl, sipp  # noqa: E402
+from ipvslab import Lab, checks, ipvs, kernel, modules, netns, procs, rtnl, sipp  # noqa: E402
 from ipvslab import keepalived as ka  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
 from ipvslab.topology import DIR2_LAN, DIR2_NS, DIR_NS, GW, RS, SERVERS, \
@@ -43,7 +43,7 @@ TAKEOVER_DEADLINE = 60 + 10 * ADVERT
 # takes seconds under emulation.
 CHECK_DEADLINE = 240
 HOLD_MS = (SYNC_DEADLINE + 600) * 1000
-kmsg = ka.Kmsg()
+kmsg = kernel.Kmsg()
 
 
 def no_kernel_report(when):

@@ -11,7 +11,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ipvslab import Lab, checks, ipvs, netns, procs, rtnl, sipp, udp  # noqa: E402
+from ipvslab import Lab, checks, ipvs, kernel, netns, procs, rtnl, sipp, udp  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
 from ipvslab.topology import CLI, CLI_NS, DIR2_NS, DIR_NS, RS, RS_NS, VIP  # noqa: E402
 from ipvslab.topology import SYNC, SYNC2  # noqa: E402
@@ -43,26 +43,7 @@ def has_callid_template(ns, callid):
                for line in netns.read(ns, "ip_vs_conn", "rb").split(b"\n"))
 
 
-def kernel_log():
-    """/dev/kmsg, positioned after its last record: kernel_messages() reads what follows."""
-    fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-    os.lseek(fd, 0, os.SEEK_END)
-    return fd
-
-
-def kernel_messages(fd):
-    out = []
-    while True:
-        try:
-            rec = os.read(fd, 8192)
-        except BlockingIOError:
-            return out
-        except BrokenPipeError:
-            continue  # records overwritten while we read: go on with the next one
-        out.append(rec.decode("utf-8", "replace").split(";", 1)[-1].rstrip("\n"))
-
-
-log = kernel_log()
+log = kernel.Kmsg()
 step("standard topology plus dir2 on a sync link, the same service in both directors, "
      "sync daemons")
 with Lab() as lab:
@@ -116,7 +97,7 @@ with Lab() as lab:
     for c, d in backup:
         say(f"    {c} {d}")
     expect_eq("each on the same server as on the master", backup, master)
-    invalid = [m for m in kernel_messages(log) if "pe_data invalid" in m]
+    invalid = [m for m in log.new_lines() if "pe_data invalid" in m]
     expect("the master never logged 'pe_data invalid'", not invalid, "\n".join(invalid))
-os.close(log)
+log.close()
 sys.exit(checks.finish())

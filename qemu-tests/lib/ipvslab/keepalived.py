@@ -254,31 +254,3 @@ def blackhole(ns, ip, on=True):
                   capture_output=True)
     if p.returncode:
         raise RuntimeError(f"ip route blackhole {ip} in {ns}: {p.stderr.decode().strip()}")
-
-
-REPORT_RE = re.compile(r"BUG:|WARNING:|Oops|KASAN|kmemleak:|UBSAN|general protection|"
-                       r"Kernel panic|possible recursive locking|circular locking|"
-                       r"INFO: task .* blocked|rcu.*stall|list_(add|del) corruption|refcount_t:")
-
-
-class Kmsg:
-    """The kernel's log since the last read (/dev/kmsg), for a check after each step."""
-
-    def __init__(self):
-        self.fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-        os.lseek(self.fd, 0, os.SEEK_END)
-
-    def new_lines(self):
-        out = []
-        while True:
-            try:
-                rec = os.read(self.fd, 8192)
-            except BlockingIOError:
-                return out
-            except BrokenPipeError:  # records overwritten before they were read
-                continue
-            out.append(rec.decode("utf-8", "replace").split(";", 1)[-1].split("\n")[0])
-
-    def reports(self):
-        """The lines since the last call that report a kernel problem."""
-        return [x for x in self.new_lines() if REPORT_RE.search(x)]
