@@ -19,7 +19,7 @@ default_limit=${SUITE_TEST_TIMEOUT:-3000}
 # kernel every exec costs about a second, and most tests leave nothing behind.
 reset_system() {
   pkill -x 'sipp|python3' 2>/dev/null
-  local lines=() m c n mods master=0 backup=0
+  local lines=() m c n busy=() master=0 backup=0
   [[ -r /proc/net/ip_vs ]] && mapfile -t lines </proc/net/ip_vs
   # Three header lines; any more is a service.
   ((${#lines[@]} > 3)) && ipvsadm -C 2>/dev/null
@@ -31,12 +31,11 @@ reset_system() {
   ((master)) && ipvsadm --stop-daemon master 2>/dev/null
   ((backup)) && ipvsadm --stop-daemon backup 2>/dev/null
   compgen -G '/run/netns/*' >/dev/null && ip -all netns delete 2>/dev/null
-  for m in ip_vs_pe_sip_rs ip_vs_pe_tok_rs ip_vs_pe_sip; do
-    loaded "$m" || continue
-    # Namespaces are torn down asynchronously, and their templates hold the engine.
-    for _ in $(seq 100); do rmmod "$m" 2>/dev/null && break; sleep 0.3; done
-    loaded "$m" && echo "suite: $m is still in use after the test"
-  done
+  for m in ip_vs_pe_sip_rs ip_vs_pe_tok_rs ip_vs_pe_sip; do loaded "$m" && busy+=("$m"); done
+  # Namespaces are torn down asynchronously, and their templates hold the engine: unloaded
+  # once free, by ipvslab (a Python start costs seconds here, so only when one is loaded).
+  ((${#busy[@]})) && PYTHONPATH=$ROOT/qemu-tests/lib python3 -S -m ipvslab.modules unload \
+    --deadline 30 "${busy[@]}" 2>&1 | sed 's/^/suite: /'
   return 0
 }
 
