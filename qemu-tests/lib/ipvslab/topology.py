@@ -1,14 +1,10 @@
-"""The test topologies, from the single definition in qemu-tests/lib/topology.conf (which
-qemu-tests/lib/topo.sh reads too).
+"""The test topologies, from the single definition in qemu-tests/lib/topology.conf.
 
 standard:  cli --veth c0/d0-- dir --bridge br0 (ports b1-3)-- rs1, rs2, rs3 (veth r1-3)
 failover:  cli, dir, dir2 on a client LAN and dir, dir2, rs1-3 on a server LAN (both bridges
            in namespace "sw"), plus a sync link s0/s1 between dir and dir2.
-
-usage (for the demo, qemu-tests/demo.sh): python3 -m ipvslab.topology up|down
 """
 import os
-import sys
 
 from . import netns, procs, rtnl, udp
 
@@ -154,17 +150,3 @@ def resolve_servers(ns=DIR_NS, servers=RS, deadline=120):
         return all(ip in known for ip in servers) and \
             netns.snmp(ns)["IcmpInDestUnreachs"] >= unreach + len(servers)
     procs.wait_until(done, deadline, f"{ns} resolves the real servers' addresses")
-
-
-def main(argv):
-    if argv == ["up"]:
-        down()
-        standard()
-    elif argv == ["down"]:
-        down()
-    else:
-        sys.exit("usage: python3 -m ipvslab.topology up|down")
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
