@@ -1,9 +1,13 @@
 """IPVS: rules through `ipvsadm-rs -R`, the generic netlink family for what the scenarios
-change or count while traffic runs, and the /proc/net files."""
+change or count while traffic runs, and the /proc/net files (read nowhere else).
+
+For the shell scripts in the VM: python3 -S -m ipvslab.ipvs entries NS prints how many
+entries (connections and templates) NS's connection table holds."""
 import contextlib
 import ipaddress
 import socket
 import struct
+import sys
 
 from . import checks, netns, procs
 from .rtnl import Netlink, attrs, nla
@@ -194,3 +198,9 @@ def service_count():
     except FileNotFoundError:
         return 0
     return sum(1 for x in text.split("\n")[3:] if x.startswith(("TCP", "UDP", "SCTP", "FWM")))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "entries":
+        sys.exit("usage: python3 -m ipvslab.ipvs entries NS")
+    print(len(conns(sys.argv[2])))

@@ -3,8 +3,14 @@
 standard:  cli --veth c0/d0-- dir --bridge br0 (ports b1-3)-- rs1, rs2, rs3 (veth r1-3)
 failover:  cli, dir, dir2 on a client LAN and dir, dir2, rs1-3 on a server LAN (both bridges
            in namespace "sw"), plus a sync link s0/s1 between dir and dir2.
+
+For the shell scripts in the VM (the benchmarks): python3 -S -m ipvslab.topology up|down
+makes the standard topology afresh (or removes every topology's namespaces); `up` prints its
+names and addresses, one NAME=VALUE line each (a list space-separated), as topology.conf
+holds them.
 """
 import os
+import sys
 
 from . import netns, procs, rtnl, udp
 
@@ -150,3 +156,19 @@ def resolve_servers(ns=DIR_NS, servers=RS, deadline=120):
         return all(ip in known for ip in servers) and \
             netns.snmp(ns)["IcmpInDestUnreachs"] >= unreach + len(servers)
     procs.wait_until(done, deadline, f"{ns} resolves the real servers' addresses")
+
+
+def main(argv):
+    if argv == ["up"]:
+        down()
+        standard()
+        for k, v in _T.items():
+            print(f"{k}={' '.join(v) if isinstance(v, list) else v}")
+    elif argv == ["down"]:
+        down()
+    else:
+        sys.exit("usage: python3 -m ipvslab.topology up|down")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
