@@ -28,19 +28,14 @@ RULES = "\n".join([f"-A -u {VIP}:5060 -s rr -p 600 -o --pe sip"] +
 
 def fallback_templates(ns):
     """(client, server) of each fallback template (engine sip, no data) of namespace NS,
-    sorted: the line's FromIP is the masked client address, DestIP its server."""
-    out = []
-    for line in netns.read(ns, "ip_vs_conn", "rb").split(b"\n")[1:]:
-        f = line.split()
-        # Pro FromIP FPrt ToIP TPrt DestIP DPrt State Expires PEName [PEData]
-        if len(f) == 10 and f[2] == b"0000" and f[9] == b"sip":
-            out.append(tuple(str(ipaddress.ip_address(int(x, 16))) for x in (f[1], f[5])))
+    sorted: its client address is the masked one."""
+    out = [(c["caddr"], c["dest"]) for c in ipvs.conns(ns)
+           if c["template"] and c["pe"] == "sip" and not c["data"]]
     return sorted(out, key=lambda t: [ipaddress.ip_address(a) for a in t])
 
 
 def has_callid_template(ns, callid):
-    return any(line.endswith(b" sip " + callid)
-               for line in netns.read(ns, "ip_vs_conn", "rb").split(b"\n"))
+    return any(c["pe"] == "sip" and c["data"] == callid for c in ipvs.conns(ns))
 
 
 log = kernel.Kmsg()
@@ -84,7 +79,7 @@ with Lab() as lab:
 
     def backup_has_all():
         return len(fallback_templates(DIR2_NS)) == len(CLIENTS) and \
-            has_callid_template(DIR2_NS, b"sync-call-1")
+            has_callid_template(DIR2_NS, "sync-call-1")
     try:
         procs.wait_until(backup_has_all, DEADLINE, "the backup holds every template")
         ok = True

@@ -237,9 +237,9 @@ with round_with(lambda: load(modules.ENGINE)) as (lab, sender, sinks):
     for name, stat, text in CASES:
         send(sender, name)
         expect_eq(text, counter(lab, stat, 1), 1)
-    conns = netns.read(DIR_NS, "ip_vs_conn", "rb").split(b"\n")
     expect("and listed whole in /proc/net/ip_vs_conn",
-           any(line.endswith(b" sip " + LONGEST_ID) for line in conns))
+           any(c["pe"] == "sip" and c["data"] == LONGEST_ID.decode() for c in ipvs.conns(DIR_NS)),
+           ipvs.conn_text(DIR_NS))
     expect_eq("examined counts all five", lab.stats()["examined"], 5)
     expect_eq("all five datagrams reached a real server", sorted(arrived(sinks, 5)),
               sorted(PAYLOADS))

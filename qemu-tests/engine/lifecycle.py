@@ -187,7 +187,7 @@ def debian_ipvsadm():
     except procs.Timeout:
         pass
     expect("the Call-ID shows as 'sip <callid>' in /proc/net/ip_vs_conn", listed(),
-           netns.read(DIR_NS, "ip_vs_conn"))
+           ipvs.conn_text(DIR_NS))
     st = modules.engine_stats(DIR_NS)
     expect_eq("one datagram examined", st["examined"], 1)
     expect_eq("one Call-ID found", st["found"], 1)

@@ -149,7 +149,7 @@ def scenario(opened):
     expect("the director holds template 'tok S1' pointing at rs2",
            any(c["pe"] == "tok" and c["data"] == "S1" and c["template"] and
                c["dest"] == RS[1] and c["dport"] == 5060 for c in ipvs.conns(DIR_NS)),
-           netns.read(DIR_NS, "ip_vs_conn"))
+           ipvs.conn_text(DIR_NS))
     sock_of(client, CLI_NS).sendto(b"S1\n", (VIP, 5060))
     arrives(lambda: "S1" in rs.by_tag(), 60, "the client's answer arrives")
     expect_eq("the client's answer reached rs2", rs.by_tag().get("S1"), [RS_NS[1]])

@@ -2,7 +2,7 @@
 # the explanations after ipvsadm's error messages, save/restore round trips, and connection
 # listings with SIP Call-IDs.
 # shellcheck shell=bash
-# shellcheck disable=SC2154 # work, RS and REF are set by compare.sh, which sources this file
+# shellcheck disable=SC2154 # work, RS, REF and ROOT are set by compare.sh, which sources this file
 
 # in_ns NS CMD...: runs CMD in network namespace NS.
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
@@ -108,10 +108,11 @@ s.sendto(msg.encode(), ("10.30.0.1", 5060))
 PY
   done
   # The three datagrams are on their way through the director: wait until its table holds
-  # their three templates (a deadline, not a delay: each poll is one read of /proc).
+  # their three templates (one-packet scheduling keeps no connection; a deadline, not a
+  # delay: each poll is one read of /proc, by ipvslab).
   local _
   for _ in $(seq 300); do
-    (($(in_ns "$lvs" grep -c ' sip ' /proc/net/ip_vs_conn) >= 3)) && break
+    (($(PYTHONPATH=$ROOT/qemu-tests/lib python3 -S -m ipvslab.ipvs entries "$lvs") >= 3)) && break
     sleep 0.2
   done
   in_ns "$lvs" "$rs" -Lcn --persistent-conn >"$work/sip.out" 2>"$work/sip.err"

@@ -140,25 +140,56 @@ def service_inpkts(ns, addr, port):
     raise LookupError(f"no service {addr}:{port} in {ns}")
 
 
+def _addr(field):
+    """An address of /proc/net/ip_vs_conn: IPv4 as 8 hex digits, IPv6 written out."""
+    text = field.decode()
+    return str(ipaddress.ip_address(text if ":" in text else int(text, 16)))
+
+
+def conn_text(ns):
+    """NS's /proc/net/ip_vs_conn as it is (for a failure's details)."""
+    return netns.read(ns, "ip_vs_conn")
+
+
 def conns(ns):
-    """The entries of NS's /proc/net/ip_vs_conn: dicts with dest, dport, pe, data, template."""
+    """The entries of NS's /proc/net/ip_vs_conn: dicts with proto, caddr, cport, vaddr,
+    vport, dest, dport, state, pe and data (the engine's name and data, None without an
+    engine; data "" for a template without any), template (a template has no client port).
+    Data is the rest of the line after the engine's name, every byte of it (latin-1)."""
     lines = netns.read(ns, "ip_vs_conn", "rb").split(b"\n")[1:]
     out = []
     for line in lines:
+        # Pro FromIP FPrt ToIP TPrt DestIP DPrt State Expires [PEName [PEData]]
         fields = line.split(None, 9)
         if len(fields) < 9:
             continue
-        dest = fields[5].decode()
-        dest = str(ipaddress.ip_address(int(dest, 16))) if ":" not in dest else \
-            str(ipaddress.ip_address(dest))
         pe, data = None, None
         if len(fields) == 10:
             pe, _, data = fields[9].partition(b" ")
             pe, data = pe.decode(), data.decode("latin-1")
-        # Templates have no client port.
-        out.append({"dest": dest, "dport": int(fields[6], 16), "state": fields[7].decode(),
+        out.append({"proto": fields[0].decode(), "caddr": _addr(fields[1]),
+                    "cport": int(fields[2], 16), "vaddr": _addr(fields[3]),
+                    "vport": int(fields[4], 16), "dest": _addr(fields[5]),
+                    "dport": int(fields[6], 16), "state": fields[7].decode(),
                     "pe": pe, "data": data, "template": fields[2] == b"0000"})
     return out
+
+
+def real_servers(ns, vip, port=5060):
+    """{server address: weight} of the IPv4 UDP service VIP:PORT in NS (/proc/net/ip_vs);
+    None without that service."""
+    want = f"{int(ipaddress.ip_address(vip)):08X}:{port:04X}"
+    found, out = False, {}
+    for line in netns.read(ns, "ip_vs").split("\n")[3:]:
+        f = line.split()
+        if not f:
+            continue
+        if f[0] != "->":
+            found = f[0] == "UDP" and f[1] == want
+        elif found:
+            addr = str(ipaddress.ip_address(int(f[1].split(":")[0], 16)))
+            out[addr] = int(f[3])
+    return out if found else None
 
 
 def totals_when(ns, cond, deadline=120):
@@ -189,12 +220,16 @@ def totals(ns):
     return c, i, o
 
 
-def service_count():
-    """IPVS services in the root namespace (/proc/net/ip_vs): a namespace's services go with
-    it, so once the lab's namespaces are gone, any left were made outside them."""
+def service_count(ns=None):
+    """IPVS services in NS (/proc/net/ip_vs), by default in the root namespace: a namespace's
+    services go with it, so once the lab's namespaces are gone, any left in the root one were
+    made outside them."""
     try:
-        with open("/proc/net/ip_vs") as f:
-            text = f.read()
+        if ns:
+            text = netns.read(ns, "ip_vs")
+        else:
+            with open("/proc/net/ip_vs") as f:
+                text = f.read()
     except FileNotFoundError:
         return 0
     return sum(1 for x in text.split("\n")[3:] if x.startswith(("TCP", "UDP", "SCTP", "FWM")))

@@ -104,29 +104,6 @@ def holds(ns, *ips):
     return set(ips) <= addresses(ns)
 
 
-def real_servers(ns, vip=VIP, port=5060):
-    """{server address: weight} of the UDP service VIP:PORT in NS (/proc/net/ip_vs); None
-    without that service."""
-    want = f"{int(ipaddress.ip_address(vip)):08X}:{port:04X}"
-    found, out = False, {}
-    for line in netns.read(ns, "ip_vs").split("\n")[3:]:
-        f = line.split()
-        if not f:
-            continue
-        if f[0] != "->":
-            found = f[0] == "UDP" and f[1] == want
-        elif found:
-            addr = str(ipaddress.ip_address(int(f[1].split(":")[0], 16)))
-            out[addr] = int(f[3])
-    return out if found else None
-
-
-def service_count(ns):
-    """Services in NS (/proc/net/ip_vs)."""
-    return sum(1 for x in netns.read(ns, "ip_vs").split("\n")[3:]
-               if x.startswith(("TCP", "UDP", "SCTP", "FWM")))
-
-
 def sync_states(ns):
     """The states of the sync daemons running in NS ("master", "backup"), read over netlink:
     the scenario polls them, and every exec costs seconds under the debug kernel."""
