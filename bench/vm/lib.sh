@@ -8,24 +8,16 @@ IPVSADM=/usr/sbin/ipvsadm
 
 say() { echo "$*" >&2; }
 
-# unload MODULE: rmmod, retrying while IPVS still holds it (templates keep their engine
-# until they expire). Fails after about a minute.
+# unload MODULE...: each one that is loaded, as soon as IPVS no longer holds it (templates
+# keep their engine until they expire), by the boot tests' ipvslab. Fails after a minute.
 unload() {
-  local _
-  grep -q "^$1 " /proc/modules || return 0
-  for _ in $(seq 120); do
-    rmmod "$1" 2>/dev/null && return 0
-    sleep 0.5
-  done
-  say "cannot unload $1"
-  return 1
+  PYTHONPATH=$ROOT/qemu-tests/lib python3 -S -m ipvslab.modules unload --deadline 60 "$@"
 }
 
 # use_engine MODULE: makes MODULE the registered "sip" engine (none if empty).
 use_engine() {
-  local m
-  for m in ip_vs_pe_sip ip_vs_pe_sip_rs; do
-    [[ $m == "$1" ]] || unload "$m" || return 1
-  done
+  local m others=()
+  for m in ip_vs_pe_sip ip_vs_pe_sip_rs; do [[ $m == "$1" ]] || others+=("$m"); done
+  unload "${others[@]}" || return 1
   [[ -z $1 ]] || modprobe "$1"
 }

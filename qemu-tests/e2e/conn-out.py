@@ -21,8 +21,12 @@ from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS, SERVERS, VIP, rs_ns  # noq
 
 calls = int(os.environ.get("E2E_CALLS", 20))
 
+# The templates are counted once every call has ended: they must outlive the whole run,
+# however long the calls take (as in engine/differential.py and collisions.py).
+PERSISTENCE = 1800
+
 step("topology, service with --pe sip (NAT)")
-with Lab(rules=ipvs.service_rules(VIP, RS)) as lab:
+with Lab(rules=ipvs.service_rules(VIP, RS, persistence=PERSISTENCE)) as lab:
     step(f"each server calls the client's sipp UAS ({CLI}:5060) {calls} times: INVITE, ACK, "
          "BYE from the server")
     lab.sipp.uas(CLI_NS, CLI, "cli")

@@ -26,6 +26,10 @@ xml = os.path.join(os.path.dirname(os.path.abspath(__file__)), "failover-uac.xml
 # Until the backup holds every call's template: the calls' start and the sync are a few
 # messages each; only a broken sync reaches this.
 SYNC_DEADLINE = 120 + 10 * calls
+# Held calls send nothing between their ACK and their release, so their templates must
+# outlive the whole wait for the sync and the takeover, however long that takes (as in
+# apply.py).
+PERSISTENCE = 1800
 
 
 def templates_at_backup():
@@ -39,7 +43,7 @@ def sent(method):
 
 step("two directors with the same service, sync daemons (master on dir, backup on dir2), "
      "sipp UAS on rs1-3")
-rules = ipvs.service_rules(VIP, RS) + """
+rules = ipvs.service_rules(VIP, RS, persistence=PERSISTENCE) + """
 @dir --start-daemon master --mcast-interface s0 --syncid 7
 @dir2 --start-daemon backup --mcast-interface s1 --syncid 7"""
 with Lab(topo="failover", rules=rules, uas=["v4"]) as lab:

@@ -21,6 +21,7 @@ the churn or flood begins until it has ended, and the listing happens before the
 chunk is sent."""
 import os
 import random
+import re
 import sys
 import threading
 import time
@@ -66,9 +67,16 @@ def sip_request(callid_line, method="OPTIONS", body=b""):
         str(len(body)).encode() + b"\r\n\r\n" + body
 
 
+# What a Call-ID header needs at the least: its name (or the compact "i") at the start of a
+# line, then optional whitespace (line ends too, for a continuation) and a colon. Random
+# bytes without this surely hold none.
+MAY_HOLD_CALLID = re.compile(rb"[\r\n](?:call-id|i)[ \t\r\n]*:", re.I)
+
+
 def hostile_datagrams(rng, n):
     """N malformed or random datagrams, each with the counter the engine must count it in
-    ("any" for random bytes, which may even hold a Call-ID)."""
+    ("any" for random bytes that may hold a Call-ID header, which are rare: random bytes
+    without one are no_callid)."""
     kinds = ["empty", "no_callid", "binary", "huge", "truncated", "bad", "early", "random"]
     early = sip_request(b"Call-ID: early@attacker.test\r\n", "INVITE")
     for k in range(n):
@@ -96,7 +104,7 @@ def hostile_datagrams(rng, n):
             d = rng.randbytes(rng.randint(1, 512))
             if k % 16 == 7:
                 d = b"INVITE sip:x SIP/2.0\r\n" + d.replace(b"\0", b"\r\n")
-            yield d, "any"
+            yield d, "any" if MAY_HOLD_CALLID.search(d) else "no_callid"
 
 
 class Flood(threading.Thread):
@@ -260,7 +268,9 @@ with Lab(engine=False, rules=rules, uas=["v4"]) as lab:
     step(f"{CYCLES} load/unload cycles of ip_vs_pe_sip_rs while calls flow ({RATE} per second)")
     churn = lab.uac("churn", 100000, RATE, background=True)
     begun(churn)
+    window = churn.progress()
     c = cycles(CYCLES)
+    within = len(churn.progress()[1] - window[0])
     churn.stop()
     say(f"  cycles: {c['loaded']} loaded, {c['attached']} attached, {c['refused']} unloads "
         f"refused while attached, {c['unloaded']} unloaded after detaching, in "
@@ -272,7 +282,8 @@ with Lab(engine=False, rules=rules, uas=["v4"]) as lab:
     expect_eq("and succeeded once the service let go, every time", c["unloaded"], CYCLES)
     expect("the reader thread read the counters", c["reads"] > 0)
     r = churn.wait(lab.diag_namespaces())
-    expect(f"calls flowed during the cycles ({r['calls']})", r["calls"] > 0)
+    say(f"  calls begun and ended while the cycles ran: {within}")
+    expect(f"calls began and ended while the cycles ran ({within})", within > 0)
     expect_eq("every one of them succeeded", f"{r['ok']}/{r['failed']}", f"{r['calls']}/0")
 
     step(f"the engine on the IPv4 and IPv6 services; calls and {FLOOD} hostile datagrams")
@@ -288,6 +299,7 @@ with Lab(engine=False, rules=rules, uas=["v4"]) as lab:
     flood = Flood(FLOOD)
     cpu0 = procs.cpu_snapshot(lab.diag_namespaces())
     t0 = time.monotonic()
+    window = calls.progress()
     flood.start()
     flood.longs_sent.wait()
     # /proc/net/ip_vs_conn is read a page at a time, and each read finds its place again by
@@ -322,6 +334,7 @@ with Lab(engine=False, rules=rules, uas=["v4"]) as lab:
     flood_running = flood.is_alive()
     flood.listed.set()
     flood.join()
+    within = len(calls.progress()[1] - window[0])
     dt = time.monotonic() - t0
     say("  CPU while flooding: " + procs.cpu_report(cpu0, lab.diag_namespaces()))
     calls.stop()
@@ -329,7 +342,8 @@ with Lab(engine=False, rules=rules, uas=["v4"]) as lab:
     total = sum(h.values())
     say(f"  flood: {total} datagrams in {dt:.1f} s, {flood.waits} waits for the director: "
         f"no payload {h.get('no_payload')}, no Call-ID {h.get('no_callid')}, too long "
-        f"{h.get('too_long')}, bad terminator {h.get('bad_terminator')}, random {h.get('any')}, "
+        f"{h.get('too_long')}, bad terminator {h.get('bad_terminator')}, random bytes that may "
+        f"hold a Call-ID header {h.get('any', 0)}, "
         f"255-byte Call-IDs {h.get('found')}")
     expect("the flood was sent whole, each chunk handled", flood.error is None, flood.error)
     expect(f"at least {FLOOD:,} datagrams sent ({total})", total >= FLOOD)
@@ -337,7 +351,8 @@ with Lab(engine=False, rules=rules, uas=["v4"]) as lab:
               f"template, during the flood (listing {tries})", listed, len(flood.longs))
     expect("the flood still ran when the listing ended", flood_running)
     r = calls.wait(lab.diag_namespaces())
-    expect(f"calls flowed during the flood ({r['calls']})", r["calls"] > 0)
+    say(f"  calls begun and ended while the flood ran: {within}")
+    expect(f"calls began and ended while the flood ran ({within})", within > 0)
     expect_eq("every one of them succeeded", f"{r['ok']}/{r['failed']}", f"{r['calls']}/0")
     expect_eq("no call reached more than one server", r["split"], 0)
     expect_eq("the calls spread over all three servers", r["servers_used"], 3)
@@ -351,14 +366,18 @@ with Lab(engine=False, rules=rules, uas=["v4"]) as lab:
     # this also checks that every packet was counted once, found or under one reason.
     say(f"  examined {s['examined']}; IPVS packets handled meanwhile: {handled}")
     expect_eq("the engine examined every packet IPVS handled", s["examined"], handled)
+    # Every datagram but the calls' and the 255-byte Call-IDs falls back, each under the
+    # reason it was made for, except the few random ones that may hold a Call-ID header
+    # ("any"): each of those may be found or fall back under any reason.
     fallbacks = s["no_payload"] + s["no_callid"] + s["too_long"] + s["bad_terminator"]
-    expect_eq("the malformed datagrams, and they alone, fell back to normal persistence",
-              fallbacks, total - h["found"])
+    maybe = h.get("any", 0)
+    fell = total - h["found"] - maybe
+    expect(f"the malformed datagrams, and they alone, fell back to normal persistence "
+           f"({fallbacks}: {fell} + up to {maybe} random ones)", fell <= fallbacks <= fell + maybe)
     expect_eq("empty datagrams: no_payload", s["no_payload"], h["no_payload"])
-    expect(f"without Call-ID: no_callid >= {h['no_callid']}", s["no_callid"] >= h["no_callid"])
-    expect(f"longer than 255 bytes: too_long >= {h['too_long']}", s["too_long"] >= h["too_long"])
-    expect(f"truncated or bad: bad_terminator >= {h['bad_terminator']}",
-           s["bad_terminator"] >= h["bad_terminator"])
+    for k, what in (("no_callid", "without Call-ID"), ("too_long", "longer than 255 bytes"),
+                    ("bad_terminator", "truncated or bad")):
+        expect(f"{what}: {k} {s[k]}, {h[k]} + up to {maybe}", h[k] <= s[k] <= h[k] + maybe)
     expect("the calls' and the 255-byte Call-IDs were found",
            s["found"] >= h["found"] + 3 * r["calls"])
     expect_eq("no allocation failed, no fragment or non-UDP packet",

@@ -22,7 +22,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import time  # noqa: E402
 
-from ipvslab import Lab, checks, ipvs, modules, netns, procs, rtnl, sipp  # noqa: E402
+from ipvslab import Lab, checks, ipvs, kernel, modules, netns, procs, rtnl, sipp  # noqa: E402
 from ipvslab import keepalived as ka  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
 from ipvslab.topology import DIR2_LAN, DIR2_NS, DIR_NS, GW, RS, SERVERS, \
@@ -43,7 +43,7 @@ TAKEOVER_DEADLINE = 60 + 10 * ADVERT
 # takes seconds under emulation.
 CHECK_DEADLINE = 240
 HOLD_MS = (SYNC_DEADLINE + 600) * 1000
-kmsg = ka.Kmsg()
+kmsg = kernel.Kmsg()
 
 
 def no_kernel_report(when):
@@ -134,10 +134,10 @@ with Lab(topo="failover", uas=()) as lab:
         raise RuntimeError("VRRP did not settle: no point going on")
     full = {ip: 1 for ip in RS}
     for ns, k in ((DIR_NS, master), (DIR2_NS, backup)):
-        wait(lambda: ka.real_servers(ns) == full and k.logged(ka.CHECK_OK),
+        wait(lambda: ipvs.real_servers(ns, VIP) == full and k.logged(ka.CHECK_OK),
              START_DEADLINE, f"{ns}: the service with its three servers, checked")
         expect_eq(f"{ns}: keepalived made the service with its three real servers",
-                  ka.real_servers(ns), full)
+                  ipvs.real_servers(ns, VIP), full)
         expect(f"{ns}: sip-options-check succeeded from keepalived's MISC_CHECK",
                k.logged(ka.CHECK_OK), k.text()[-3000:])
     wait(lambda: "master" in ka.sync_states(DIR_NS) and "backup" in ka.sync_states(DIR2_NS),
@@ -248,11 +248,11 @@ with Lab(topo="failover", uas=()) as lab:
     expect(f"with rs{bad}'s answers lost, it exits 1 with its reason on stderr",
            rc == 1 and "no final response within" in err)
     out = {ip: 0 if ip == bad_ip else 1 for ip in RS}
-    wait(lambda: ka.real_servers(DIR2_NS) == out, CHECK_DEADLINE,
+    wait(lambda: ipvs.real_servers(DIR2_NS, VIP) == out, CHECK_DEADLINE,
          f"keepalived takes rs{bad} out (weight 0)")
     say(f"  out after {time.monotonic() - t3:.1f} s")
     expect_eq(f"keepalived took rs{bad} out of the service (inhibit_on_failure: weight 0)",
-              ka.real_servers(DIR2_NS), out)
+              ipvs.real_servers(DIR2_NS, VIP), out)
     failed_line = [x for x in backup.text()[mark:].split("\n") if ka.CHECK_FAILED.search(x)]
     for x in failed_line[:2]:
         say(f"  keepalived: {x.strip()[:200]}")
@@ -272,9 +272,10 @@ with Lab(topo="failover", uas=()) as lab:
     mark = len(backup.text())
     t4 = time.monotonic()
     ka.blackhole(f"rs{bad}", DIR2_LAN, on=False)
-    wait(lambda: ka.real_servers(DIR2_NS) == full, CHECK_DEADLINE, f"rs{bad} is back")
+    wait(lambda: ipvs.real_servers(DIR2_NS, VIP) == full, CHECK_DEADLINE, f"rs{bad} is back")
     say(f"  back after {time.monotonic() - t4:.1f} s")
-    expect_eq(f"rs{bad} answers again: keepalived put it back", ka.real_servers(DIR2_NS), full)
+    expect_eq(f"rs{bad} answers again: keepalived put it back",
+              ipvs.real_servers(DIR2_NS, VIP), full)
     again = lab.calls("again", 3, 5)
     expect_eq("3 new calls: one per server, rs{bad} included".replace("{bad}", str(bad)),
               ([again[f"rs{i}"] for i in SERVERS], again["ok"], again["whole"]),
@@ -288,7 +289,7 @@ with Lab(topo="failover", uas=()) as lab:
     netns.delete(DIR_NS)
     rc = backup.stop(CHECK_DEADLINE)
     expect_eq("keepalived exited", rc, 0)
-    expect_eq("director2: no IPVS service left", ka.service_count(DIR2_NS), 0)
+    expect_eq("director2: no IPVS service left", ipvs.service_count(DIR2_NS), 0)
     expect_eq("director2: the VIP and the gateway address removed",
               ka.addresses(DIR2_NS) & {VIP, GW}, set())
     expect("director2: no sync daemon left", not ka.sync_states(DIR2_NS),

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ipvslab import Lab, checks, ipvs, modules, netns, procs, udp  # noqa: E402
+from ipvslab import Lab, checks, ipvs, modules, procs, udp  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
 from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS, RS_NS, VIP  # noqa: E402
 
@@ -25,15 +25,10 @@ SLACK = 64  # datagrams in flight while sending
 
 
 def template_callids_hex():
-    """The Call-IDs of the director's entries made by engine "sip", as hex (the bytes after
-    " sip " up to the end of the line: a Call-ID may hold any byte but a line end)."""
-    out = []
-    for line in netns.read(DIR_NS, "ip_vs_conn", "rb").split(b"\n")[1:]:
-        # Pro FromIP FPrt ToIP TPrt DestIP DPrt State Expires PEName PEData
-        fields = [p for p in line.split(b" ") if p]
-        if len(fields) >= 11 and fields[9] == b"sip":
-            out.append(line[line.index(b" sip ") + 5:].hex())
-    return out
+    """The Call-IDs of the director's entries made by engine "sip", as hex (every byte of
+    the data: a Call-ID may hold any byte but a line end)."""
+    return [c["data"].encode("latin-1").hex() for c in ipvs.conns(DIR_NS)
+            if c["pe"] == "sip" and c["data"]]
 
 
 def run_engine(mod, col, label, index, payloads):

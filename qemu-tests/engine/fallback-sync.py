@@ -11,7 +11,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ipvslab import Lab, checks, ipvs, netns, procs, rtnl, sipp, udp  # noqa: E402
+from ipvslab import Lab, checks, ipvs, kernel, netns, procs, rtnl, sipp, udp  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
 from ipvslab.topology import CLI, CLI_NS, DIR2_NS, DIR_NS, RS, RS_NS, VIP  # noqa: E402
 from ipvslab.topology import SYNC, SYNC2  # noqa: E402
@@ -28,41 +28,17 @@ RULES = "\n".join([f"-A -u {VIP}:5060 -s rr -p 600 -o --pe sip"] +
 
 def fallback_templates(ns):
     """(client, server) of each fallback template (engine sip, no data) of namespace NS,
-    sorted: the line's FromIP is the masked client address, DestIP its server."""
-    out = []
-    for line in netns.read(ns, "ip_vs_conn", "rb").split(b"\n")[1:]:
-        f = line.split()
-        # Pro FromIP FPrt ToIP TPrt DestIP DPrt State Expires PEName [PEData]
-        if len(f) == 10 and f[2] == b"0000" and f[9] == b"sip":
-            out.append(tuple(str(ipaddress.ip_address(int(x, 16))) for x in (f[1], f[5])))
+    sorted: its client address is the masked one."""
+    out = [(c["caddr"], c["dest"]) for c in ipvs.conns(ns)
+           if c["template"] and c["pe"] == "sip" and not c["data"]]
     return sorted(out, key=lambda t: [ipaddress.ip_address(a) for a in t])
 
 
 def has_callid_template(ns, callid):
-    return any(line.endswith(b" sip " + callid)
-               for line in netns.read(ns, "ip_vs_conn", "rb").split(b"\n"))
+    return any(c["pe"] == "sip" and c["data"] == callid for c in ipvs.conns(ns))
 
 
-def kernel_log():
-    """/dev/kmsg, positioned after its last record: kernel_messages() reads what follows."""
-    fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-    os.lseek(fd, 0, os.SEEK_END)
-    return fd
-
-
-def kernel_messages(fd):
-    out = []
-    while True:
-        try:
-            rec = os.read(fd, 8192)
-        except BlockingIOError:
-            return out
-        except BrokenPipeError:
-            continue  # records overwritten while we read: go on with the next one
-        out.append(rec.decode("utf-8", "replace").split(";", 1)[-1].rstrip("\n"))
-
-
-log = kernel_log()
+log = kernel.Kmsg()
 step("standard topology plus dir2 on a sync link, the same service in both directors, "
      "sync daemons")
 with Lab() as lab:
@@ -103,7 +79,7 @@ with Lab() as lab:
 
     def backup_has_all():
         return len(fallback_templates(DIR2_NS)) == len(CLIENTS) and \
-            has_callid_template(DIR2_NS, b"sync-call-1")
+            has_callid_template(DIR2_NS, "sync-call-1")
     try:
         procs.wait_until(backup_has_all, DEADLINE, "the backup holds every template")
         ok = True
@@ -116,7 +92,7 @@ with Lab() as lab:
     for c, d in backup:
         say(f"    {c} {d}")
     expect_eq("each on the same server as on the master", backup, master)
-    invalid = [m for m in kernel_messages(log) if "pe_data invalid" in m]
+    invalid = [m for m in log.new_lines() if "pe_data invalid" in m]
     expect("the master never logged 'pe_data invalid'", not invalid, "\n".join(invalid))
-os.close(log)
+log.close()
 sys.exit(checks.finish())

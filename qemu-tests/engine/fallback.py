@@ -19,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ipvslab import Lab, checks, ipvs, modules, netns, procs, udp  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
-from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS, RS_NS, VIP  # noqa: E402
+from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS, RS_NS, VIP, resolve_servers  # noqa: E402
 
 # Each wait is for one datagram, connection or counter, which come in well under a second on
 # a quiet host: only a failure reaches this.
@@ -120,25 +120,29 @@ def tcp_connects(sinks):
         t.close()
 
 
-def resolve_servers():
-    """The director learns the real servers' link addresses (a datagram to a closed port of
-    each), so that no packet it forwards waits for one in a neighbour queue, where a packet
-    sent after it could overtake it; returns once the servers' answers (port unreachable)
-    are in too, so that they do not count later."""
-    unreach = netns.snmp(DIR_NS)["IcmpInDestUnreachs"]
-    s = udp.sock(DIR_NS)
-    try:
-        for ip in RS:
-            s.sendto(b"", (ip, 9))
-    finally:
-        s.close()
+def dropped_first(sender, sinks):
+    """Sends the message without Call-ID, then the one with a Call-ID, once the director
+    knows the servers' link addresses, so that they travel in the order sent and the second
+    arriving means the first has had its chance. Returns the names of these two that the
+    servers received by then, in order, and the packets the director took in meanwhile: IPv4
+    (both must have reached it) and IPVS's (counted for each packet it let through)."""
+    resolve_servers()
+    ip0, vs0 = netns.snmp(DIR_NS)["IpInReceives"], ipvs.totals(DIR_NS)[1]
+    n = sinks.count()
+    send(sender, "no_callid", "longest")
+    got = arrived(sinks, n + 1)[n:]
+    return got, netns.snmp(DIR_NS)["IpInReceives"] - ip0, ipvs.totals(DIR_NS)[1] - vs0
 
-    def done():
-        lines = netns.read(DIR_NS, "arp").split("\n")[1:]
-        known = {f[0] for f in (x.split() for x in lines) if len(f) >= 3 and int(f[2], 16) & 2}
-        return all(ip in known for ip in RS) and \
-            netns.snmp(DIR_NS)["IcmpInDestUnreachs"] >= unreach + len(RS)
-    procs.wait_until(done, DEADLINE, "the director resolves the real servers' addresses")
+
+def expect_dropped_first(who, sender, sinks):
+    """WHO drops the message without Call-ID and passes the one with a Call-ID sent after it:
+    the servers' sockets and the director's counters agree."""
+    got, ip_in, vs_in = dropped_first(sender, sinks)
+    expect(f"{who} passes the message with a Call-ID", "longest" in got, got)
+    expect_eq(f"{who} drops the message without Call-ID, sent before it (only the other one "
+              "arrives)", got, ["longest"])
+    expect(f"the director received both ({ip_in} IPv4 packets in) and IPVS let one through "
+           f"({vs_in})", ip_in >= 2 and vs_in == 1)
 
 
 def tcp_dropped(sender, sinks):
@@ -233,9 +237,9 @@ with round_with(lambda: load(modules.ENGINE)) as (lab, sender, sinks):
     for name, stat, text in CASES:
         send(sender, name)
         expect_eq(text, counter(lab, stat, 1), 1)
-    conns = netns.read(DIR_NS, "ip_vs_conn", "rb").split(b"\n")
     expect("and listed whole in /proc/net/ip_vs_conn",
-           any(line.endswith(b" sip " + LONGEST_ID) for line in conns))
+           any(c["pe"] == "sip" and c["data"] == LONGEST_ID.decode() for c in ipvs.conns(DIR_NS)),
+           ipvs.conn_text(DIR_NS))
     expect_eq("examined counts all five", lab.stats()["examined"], 5)
     expect_eq("all five datagrams reached a real server", sorted(arrived(sinks, 5)),
               sorted(PAYLOADS))
@@ -247,10 +251,7 @@ with round_with(lambda: load(modules.ENGINE)) as (lab, sender, sinks):
 
 step("our engine loaded with drop_without_callid=1 (C's semantics, the operator's choice)")
 with round_with(lambda: load(modules.ENGINE, "drop_without_callid=1")) as (lab, sender, sinks):
-    send(sender, "no_callid", "longest")
-    got = arrived(sinks, 1)
-    expect("drop_without_callid=1: the message with a Call-ID arrives", "longest" in got, got)
-    expect_eq("the one without Call-ID, sent before it, does not", got, ["longest"])
+    expect_dropped_first("drop_without_callid=1", sender, sinks)
     s = lab.stats()
     expect_eq("counted as no_callid and dropped, beside the one found",
               f"{s['no_callid']}/{s.get('dropped')}/{s['found']}/{s['examined']}", "1/1/1/2")
@@ -272,12 +273,7 @@ with round_with(lambda: load(modules.ENGINE, "drop_without_callid=1")) as (lab, 
 
 step("the kernel's C engine (ip_vs_pe_sip)")
 with round_with(load_c_engine) as (lab, sender, sinks):
-    send(sender, "no_callid", "longest")
-    # The datagram with a Call-ID, sent second, arriving means the first has had its chance.
-    got = arrived(sinks, 1)
-    expect("the C engine passes the message with a Call-ID", "longest" in got, got)
-    expect_eq("the C engine drops the message without Call-ID (only the other one arrives)",
-              got, ["longest"])
+    expect_dropped_first("the C engine", sender, sinks)
     ok, detail = tcp_dropped(sender, sinks)
     say(f"  {detail}")
     expect("the C engine drops a TCP connection attempt", ok)

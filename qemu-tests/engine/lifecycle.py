@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ipvslab import checks, ipvs, modules, netns, procs, topology, udp  # noqa: E402
+from ipvslab import checks, ipvs, kernel, modules, netns, procs, topology, udp  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
 from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS, VIP  # noqa: E402
 
@@ -41,26 +41,6 @@ SERVICE = f"{VIP}:5060"
 libc = netns.libc
 MNT_DETACH = 2
 IPVS_CMD_FLUSH = 17
-
-
-class Kmsg:
-    """The kernel's log from the moment this is made (/dev/kmsg, one record per read)."""
-
-    def __init__(self):
-        self.fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-        os.lseek(self.fd, 0, os.SEEK_END)
-
-    def lines(self):
-        out = []
-        while True:
-            try:
-                rec = os.read(self.fd, 8192)
-            except BlockingIOError:
-                os.close(self.fd)
-                return out
-            except BrokenPipeError:  # records overwritten before they were read
-                continue
-            out.append(rec.decode("utf-8", "replace").split(";", 1)[-1].split("\n")[0])
 
 
 def run(args, ns=None):
@@ -129,10 +109,11 @@ def restore_modules(base):
 
 def loads_and_unloads():
     step("load and unload by finit_module and delete_module")
-    log = Kmsg()
-    expect_eq("ip_vs_pe_sip_rs loads", modules.load_with_deps(OURS), 0)
+    with kernel.Kmsg() as log:
+        expect_eq("ip_vs_pe_sip_rs loads", modules.load_with_deps(OURS), 0)
+        lines = log.new_lines()
     expect("the module registered engine sip",
-           any('persistence engine "sip" registered' in line for line in log.lines()))
+           any('persistence engine "sip" registered' in line for line in lines))
     c = root_counters()
     say(f"  root namespace: {c}")
     expect("its counters exist in the root namespace and start at 0",
@@ -171,11 +152,11 @@ def loads_and_unloads():
 
     step("only one engine named sip can exist: ours next to the C one fails cleanly")
     expect_eq("the kernel's C engine loads", modules.load_with_deps(C_ENGINE), 0)
-    log = Kmsg()
-    err = modules.load_with_deps(OURS)
+    with kernel.Kmsg() as log:
+        err = modules.load_with_deps(OURS)
+        lines = log.new_lines()
     expect("ours refuses to load beside it (EBUSY)", err == errno.EBUSY,
            f"errno {errno.errorcode.get(err, err)}")
-    lines = log.lines()
     expect("with a clear log line",
            any(re.search('cannot register persistence engine "sip": an engine of that name'
                          '.*already registered', line) for line in lines), "\n".join(lines))
@@ -210,7 +191,7 @@ def debian_ipvsadm():
     except procs.Timeout:
         pass
     expect("the Call-ID shows as 'sip <callid>' in /proc/net/ip_vs_conn", listed(),
-           netns.read(DIR_NS, "ip_vs_conn"))
+           ipvs.conn_text(DIR_NS))
     st = modules.engine_stats(DIR_NS)
     expect_eq("one datagram examined", st["examined"], 1)
     expect_eq("one Call-ID found", st["found"], 1)

@@ -37,10 +37,6 @@ expect_eq() {
   if [[ $2 == "$3" ]]; then _result 0 "$1"; else _result 1 "$1 (got '$2', want '$3')"; return 1; fi
 }
 
-# unload MODULE: rmmod, retrying while IPVS still holds it (namespaces are torn down
-# asynchronously, and templates keep their engine until then).
-unload() { for _ in $(seq 100); do rmmod "$1" 2>/dev/null && return 0; sleep 0.3; done; return 1; }
-
 flavour() { uname -r | sed 's/.*-ipvs-pe-sip-//'; }
 
 finish() {

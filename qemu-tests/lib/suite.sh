@@ -5,7 +5,8 @@
 # left behind (processes, namespaces, services, modules) is cleared before the next.
 #
 # suite.sh TEST[:SECONDS]...   (each TEST a script path relative to the project root)
-# A test fails if it exits non-zero, runs past its deadline (SECONDS, given by qemu-tests/run
+# A test fails if it exits non-zero, ran no check (its last line of totals, "N passed, M
+# failed", is missing or says 0 and 0), runs past its deadline (SECONDS, given by qemu-tests/run
 # from the test's known duration; SUITE_TEST_TIMEOUT, default 3000, when none is given: a
 # deadline only catches a hang), or the kernel reported a problem while it ran.
 set -uo pipefail
@@ -18,7 +19,7 @@ default_limit=${SUITE_TEST_TIMEOUT:-3000}
 # kernel every exec costs about a second, and most tests leave nothing behind.
 reset_system() {
   pkill -x 'sipp|python3' 2>/dev/null
-  local lines=() m c n mods master=0 backup=0
+  local lines=() m c n busy=() master=0 backup=0
   [[ -r /proc/net/ip_vs ]] && mapfile -t lines </proc/net/ip_vs
   # Three header lines; any more is a service.
   ((${#lines[@]} > 3)) && ipvsadm -C 2>/dev/null
@@ -30,12 +31,11 @@ reset_system() {
   ((master)) && ipvsadm --stop-daemon master 2>/dev/null
   ((backup)) && ipvsadm --stop-daemon backup 2>/dev/null
   compgen -G '/run/netns/*' >/dev/null && ip -all netns delete 2>/dev/null
-  for m in ip_vs_pe_sip_rs ip_vs_pe_tok_rs ip_vs_pe_sip; do
-    loaded "$m" || continue
-    # Namespaces are torn down asynchronously, and their templates hold the engine.
-    for _ in $(seq 100); do rmmod "$m" 2>/dev/null && break; sleep 0.3; done
-    loaded "$m" && echo "suite: $m is still in use after the test"
-  done
+  for m in ip_vs_pe_sip_rs ip_vs_pe_tok_rs ip_vs_pe_sip; do loaded "$m" && busy+=("$m"); done
+  # Namespaces are torn down asynchronously, and their templates hold the engine: unloaded
+  # once free, by ipvslab (a Python start costs seconds here, so only when one is loaded).
+  ((${#busy[@]})) && PYTHONPATH=$ROOT/qemu-tests/lib python3 -S -m ipvslab.modules unload \
+    --deadline 30 "${busy[@]}" 2>&1 | sed 's/^/suite: /'
   return 0
 }
 
@@ -78,6 +78,11 @@ for arg in "$@"; do
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
   p=0 f=0
   [[ -n $line ]] && read -r p _ f _ <<<"$line"
+  # A test that ran no check showed nothing, whatever its status.
+  if ((rc == 0 && p + f == 0)); then
+    echo "suite: $t ran no check (no \"N passed, M failed\" line with N or M above 0)"
+    rc=1
+  fi
   reports=$("$ROOT/scripts/vm-reports")
   if [[ -n $reports ]]; then
     echo "suite: the kernel reported problems during $t:"

@@ -579,9 +579,36 @@ mod tests {
         let l: SocketAddr = "10.0.2.2:40000".parse().unwrap_or_else(|_| unreachable!());
         let r = request(&s, &l, &ids);
         assert!(r.starts_with("OPTIONS sip:10.0.2.11:5060 SIP/2.0\r\n"));
-        assert!(r.contains(&format!("Call-ID: {}\r\n", ids.call_id)));
         assert!(r.contains("Via: SIP/2.0/UDP 10.0.2.2:40000;branch=z9hG4bK-"));
         assert!(r.ends_with("Content-Length: 0\r\n\r\n"));
         assert_ne!(Ids::new().call_id, ids.call_id);
+        // The engine's parser (what a director running it reads) finds its Call-ID.
+        assert_eq!(
+            ipvs_pe_sip::call_id(r.as_bytes()),
+            Ok(ids.call_id.as_bytes()),
+            "{r}"
+        );
+        // A server answers with the request's headers under a status line (RFC 3261 8.2.6):
+        // our response reader takes that answer as the one to this very request.
+        let (_, headers) = r.split_once("\r\n").unwrap_or_else(|| unreachable!());
+        let answer = format!("SIP/2.0 200 OK\r\n{headers}");
+        assert_eq!(
+            response_to(answer.as_bytes(), &ids.call_id),
+            Some((200, "OK".into()))
+        );
+        assert_eq!(response_to(answer.as_bytes(), &Ids::new().call_id), None);
+        // Every header is "Name: value", each name once, and the body is empty as announced.
+        let (head, body) = r.split_once("\r\n\r\n").unwrap_or_else(|| unreachable!());
+        assert_eq!(body, "");
+        let mut names = std::collections::HashSet::new();
+        for line in head.split("\r\n").skip(1) {
+            let (name, value) = line.split_once(": ").unwrap_or_else(|| panic!("{line:?}"));
+            assert!(
+                name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+                "{line:?}"
+            );
+            assert!(!value.is_empty(), "{line:?}");
+            assert!(names.insert(name.to_ascii_lowercase()), "{name} twice");
+        }
     }
 }

@@ -2,7 +2,7 @@
 #![no_main]
 
 use ipvs_pe_sip::c_model::{c_call_id, explain, iswordc};
-use ipvs_pe_sip::{call_id, PEDATA_MAXLEN};
+use ipvs_pe_sip::{call_id, CallIdError, PEDATA_MAXLEN};
 use libfuzzer_sys::fuzz_target;
 
 /// `value` lies inside `data`.
@@ -30,7 +30,14 @@ fuzz_target!(|data: &[u8]| {
                 "two @ in {id:?}"
             );
         }
-        Err(e) => assert!(!e.name().is_empty()),
+        // Beyond "not found", a reason means a Call-ID header with a value was there.
+        Err(CallIdError::NotFound) => {}
+        Err(e @ CallIdError::BadTerminator) => assert!(data.contains(&b':'), "{e:?} without ':'"),
+        Err(e @ CallIdError::TooLong) => assert!(
+            data.contains(&b':') && data.len() > PEDATA_MAXLEN + "i:".len(),
+            "{e:?} in {} bytes",
+            data.len()
+        ),
     }
     // The model indexes like C: a panic here is an out-of-bounds read in C.
     if let Ok(id) = c_call_id(data) {

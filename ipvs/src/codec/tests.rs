@@ -337,15 +337,25 @@ proptest! {
         let buf = through_neli(&top);
         let r = Reader::new(buf.get_attr_handle());
         let s = r.nested(attr::SERVICE).ok().flatten().expect("service");
-        prop_assert_eq!(s.u16(svc::AF), Some(k.family().to_raw()));
-        let read_back = match k {
-            ServiceKey::Fwmark { .. } => s.u32(svc::FWMARK).map(u64::from),
-            ServiceKey::Inet { addr, .. } => {
-                prop_assert_eq!(s.be16(svc::PORT), Some(addr.port()));
-                s.u16(svc::PROTOCOL).map(u64::from)
-            }
+        // The key as the kernel reads it: a fwmark if there is one, else protocol, address
+        // and port, each of them as it was written.
+        let family = s.u16(svc::AF).map(Family::from_raw);
+        let read_back = match (family, s.u32(svc::FWMARK)) {
+            (Some(family), Some(mark)) => Some(ServiceKey::Fwmark { family, mark }),
+            (Some(family), None) => s
+                .u16(svc::PROTOCOL)
+                .zip(s.get(svc::ADDR))
+                .zip(s.be16(svc::PORT))
+                .map(|((p, a), port)| ServiceKey::Inet {
+                    protocol: Protocol::from_raw(p),
+                    addr: SocketAddr::new(addr_from_union(family, a), port),
+                }),
+            (None, _) => None,
         };
-        prop_assert!(read_back.is_some());
+        prop_assert_eq!(read_back, Some(k));
+        // And nothing else: family and mark, or family, protocol, address and port.
+        let count = if matches!(k, ServiceKey::Fwmark { .. }) { 2 } else { 4 };
+        prop_assert_eq!(service_key(&k).build().expect("build").len(), count);
     }
 
     #[test]

@@ -13,8 +13,8 @@ qemu-tests/e2e/ is one executable file:
 
 
 def __getattr__(name):
-    # Imported on first use, so that `python3 -m ipvslab.topology` (topo.sh) does not load
-    # the topology module twice.
+    # Imported on first use, so that `python3 -m ipvslab.modules` (the shell scripts' way to
+    # unload a module) does not load the modules module twice.
     if name == "Lab":
         from .lab import Lab
         return Lab

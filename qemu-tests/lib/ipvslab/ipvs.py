@@ -1,9 +1,13 @@
 """IPVS: rules through `ipvsadm-rs -R`, the generic netlink family for what the scenarios
-change or count while traffic runs, and the /proc/net files."""
+change or count while traffic runs, and the /proc/net files (read nowhere else).
+
+For the shell scripts in the VM: python3 -S -m ipvslab.ipvs entries NS prints how many
+entries (connections and templates) NS's connection table holds."""
 import contextlib
 import ipaddress
 import socket
 import struct
+import sys
 
 from . import checks, netns, procs
 from .rtnl import Netlink, attrs, nla
@@ -36,12 +40,16 @@ def rules(namespaces, text):
             raise RuntimeError(f"ipvsadm-rs -R in {ns}: exit {p.returncode}")
 
 
-def service_rules(vip, servers, fwd="-m", pe="sip", v6=False, port=5060):
-    """The rules of a one-packet UDP service on VIP:PORT with persistence 60 s (mask 0.0.0.0
-    in IPv4; in IPv6 the default /128, which with one client keys the templates on the
-    Call-ID as 0.0.0.0 does in IPv4), engine PE (None: none), to SERVERS with FWD."""
+def service_rules(vip, servers, fwd="-m", pe="sip", v6=False, port=5060, persistence=60):
+    """The rules of a one-packet UDP service on VIP:PORT with PERSISTENCE seconds (mask
+    0.0.0.0 in IPv4; in IPv6 the default /128, which with one client keys the templates on
+    the Call-ID as 0.0.0.0 does in IPv4), engine PE (None: none), to SERVERS with FWD.
+
+    A template lives PERSISTENCE seconds after its call's last datagram: a scenario that
+    counts templates after a wait of unbounded length (calls held, a slow host) needs one
+    longer than any such wait."""
     a = (lambda ip: f"[{ip}]:{port}") if v6 else (lambda ip: f"{ip}:{port}")
-    head = f"-A -u {a(vip)} -s rr -p 60" + ("" if v6 else " -M 0.0.0.0") + " -o" + \
+    head = f"-A -u {a(vip)} -s rr -p {persistence}" + ("" if v6 else " -M 0.0.0.0") + " -o" + \
         (f" --pe {pe}" if pe else "")
     return "\n".join([head] + [f"-a -u {a(vip)} -r {a(s)} {fwd}" for s in servers])
 
@@ -140,25 +148,56 @@ def service_inpkts(ns, addr, port):
     raise LookupError(f"no service {addr}:{port} in {ns}")
 
 
+def _addr(field):
+    """An address of /proc/net/ip_vs_conn: IPv4 as 8 hex digits, IPv6 written out."""
+    text = field.decode()
+    return str(ipaddress.ip_address(text if ":" in text else int(text, 16)))
+
+
+def conn_text(ns):
+    """NS's /proc/net/ip_vs_conn as it is (for a failure's details)."""
+    return netns.read(ns, "ip_vs_conn")
+
+
 def conns(ns):
-    """The entries of NS's /proc/net/ip_vs_conn: dicts with dest, dport, pe, data, template."""
+    """The entries of NS's /proc/net/ip_vs_conn: dicts with proto, caddr, cport, vaddr,
+    vport, dest, dport, state, pe and data (the engine's name and data, None without an
+    engine; data "" for a template without any), template (a template has no client port).
+    Data is the rest of the line after the engine's name, every byte of it (latin-1)."""
     lines = netns.read(ns, "ip_vs_conn", "rb").split(b"\n")[1:]
     out = []
     for line in lines:
+        # Pro FromIP FPrt ToIP TPrt DestIP DPrt State Expires [PEName [PEData]]
         fields = line.split(None, 9)
         if len(fields) < 9:
             continue
-        dest = fields[5].decode()
-        dest = str(ipaddress.ip_address(int(dest, 16))) if ":" not in dest else \
-            str(ipaddress.ip_address(dest))
         pe, data = None, None
         if len(fields) == 10:
             pe, _, data = fields[9].partition(b" ")
             pe, data = pe.decode(), data.decode("latin-1")
-        # Templates have no client port.
-        out.append({"dest": dest, "dport": int(fields[6], 16), "state": fields[7].decode(),
+        out.append({"proto": fields[0].decode(), "caddr": _addr(fields[1]),
+                    "cport": int(fields[2], 16), "vaddr": _addr(fields[3]),
+                    "vport": int(fields[4], 16), "dest": _addr(fields[5]),
+                    "dport": int(fields[6], 16), "state": fields[7].decode(),
                     "pe": pe, "data": data, "template": fields[2] == b"0000"})
     return out
+
+
+def real_servers(ns, vip, port=5060):
+    """{server address: weight} of the IPv4 UDP service VIP:PORT in NS (/proc/net/ip_vs);
+    None without that service."""
+    want = f"{int(ipaddress.ip_address(vip)):08X}:{port:04X}"
+    found, out = False, {}
+    for line in netns.read(ns, "ip_vs").split("\n")[3:]:
+        f = line.split()
+        if not f:
+            continue
+        if f[0] != "->":
+            found = f[0] == "UDP" and f[1] == want
+        elif found:
+            addr = str(ipaddress.ip_address(int(f[1].split(":")[0], 16)))
+            out[addr] = int(f[3])
+    return out if found else None
 
 
 def totals_when(ns, cond, deadline=120):
@@ -189,12 +228,22 @@ def totals(ns):
     return c, i, o
 
 
-def service_count():
-    """IPVS services in the root namespace (/proc/net/ip_vs): a namespace's services go with
-    it, so once the lab's namespaces are gone, any left were made outside them."""
+def service_count(ns=None):
+    """IPVS services in NS (/proc/net/ip_vs), by default in the root namespace: a namespace's
+    services go with it, so once the lab's namespaces are gone, any left in the root one were
+    made outside them."""
     try:
-        with open("/proc/net/ip_vs") as f:
-            text = f.read()
+        if ns:
+            text = netns.read(ns, "ip_vs")
+        else:
+            with open("/proc/net/ip_vs") as f:
+                text = f.read()
     except FileNotFoundError:
         return 0
     return sum(1 for x in text.split("\n")[3:] if x.startswith(("TCP", "UDP", "SCTP", "FWM")))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "entries":
+        sys.exit("usage: python3 -m ipvslab.ipvs entries NS")
+    print(len(conns(sys.argv[2])))

@@ -104,29 +104,6 @@ def holds(ns, *ips):
     return set(ips) <= addresses(ns)
 
 
-def real_servers(ns, vip=VIP, port=5060):
-    """{server address: weight} of the UDP service VIP:PORT in NS (/proc/net/ip_vs); None
-    without that service."""
-    want = f"{int(ipaddress.ip_address(vip)):08X}:{port:04X}"
-    found, out = False, {}
-    for line in netns.read(ns, "ip_vs").split("\n")[3:]:
-        f = line.split()
-        if not f:
-            continue
-        if f[0] != "->":
-            found = f[0] == "UDP" and f[1] == want
-        elif found:
-            addr = str(ipaddress.ip_address(int(f[1].split(":")[0], 16)))
-            out[addr] = int(f[3])
-    return out if found else None
-
-
-def service_count(ns):
-    """Services in NS (/proc/net/ip_vs)."""
-    return sum(1 for x in netns.read(ns, "ip_vs").split("\n")[3:]
-               if x.startswith(("TCP", "UDP", "SCTP", "FWM")))
-
-
 def sync_states(ns):
     """The states of the sync daemons running in NS ("master", "backup"), read over netlink:
     the scenario polls them, and every exec costs seconds under the debug kernel."""
@@ -254,31 +231,3 @@ def blackhole(ns, ip, on=True):
                   capture_output=True)
     if p.returncode:
         raise RuntimeError(f"ip route blackhole {ip} in {ns}: {p.stderr.decode().strip()}")
-
-
-REPORT_RE = re.compile(r"BUG:|WARNING:|Oops|KASAN|kmemleak:|UBSAN|general protection|"
-                       r"Kernel panic|possible recursive locking|circular locking|"
-                       r"INFO: task .* blocked|rcu.*stall|list_(add|del) corruption|refcount_t:")
-
-
-class Kmsg:
-    """The kernel's log since the last read (/dev/kmsg), for a check after each step."""
-
-    def __init__(self):
-        self.fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-        os.lseek(self.fd, 0, os.SEEK_END)
-
-    def new_lines(self):
-        out = []
-        while True:
-            try:
-                rec = os.read(self.fd, 8192)
-            except BlockingIOError:
-                return out
-            except BrokenPipeError:  # records overwritten before they were read
-                continue
-            out.append(rec.decode("utf-8", "replace").split(";", 1)[-1].split("\n")[0])
-
-    def reports(self):
-        """The lines since the last call that report a kernel problem."""
-        return [x for x in self.new_lines() if REPORT_RE.search(x)]

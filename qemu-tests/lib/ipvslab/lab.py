@@ -94,15 +94,8 @@ class Lab:
         procs.kill_all(pids)
         topology.down()
 
-        def unloaded():
-            for m in modules.ENGINES:
-                if modules.loaded(m):
-                    modules.unload(m)
-            return not any(modules.loaded(m) for m in modules.ENGINES)
-        try:
-            procs.wait_until(unloaded, 300, "the SIP engines unload")
-        except procs.Timeout:
-            pass
+        for m in modules.ENGINES:
+            modules.unload_when_free(m, 300)
         return {"ns": sum(netns.exists(n) for n in topology.ALL_NS),
                 "procs": sum(procs.alive(p) for p in pids),
                 "services": ipvs.service_count(),

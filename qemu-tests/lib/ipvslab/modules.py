@@ -1,8 +1,17 @@
-"""Kernel modules by system call (finit_module, delete_module), and the engine's counters."""
+"""Kernel modules by system call (finit_module, delete_module), and the engine's counters.
+
+The one place a module is unloaded, also for the shell scripts that run in the VM (the
+boot-test runner's clean-up, the benchmarks):
+
+    python3 -S -m ipvslab.modules unload [--deadline SECONDS] NAME...
+
+unloads each NAME that is loaded as soon as nothing holds it (unload_when_free), and exits 1,
+naming it, if one is still loaded at the deadline (default 300 s)."""
 import ctypes
 import errno
 import os
 import subprocess
+import sys
 
 from . import netns
 
@@ -159,3 +168,19 @@ def ready(engines, deadline):
         unload_when_free(m, deadline)
     if not (loaded("ip_vs") and loaded("ip_vs_rr")):
         subprocess.run(["modprobe", "-a", "ip_vs", "ip_vs_rr"], check=True)
+
+
+def main(argv):
+    if argv[:1] != ["unload"]:
+        sys.exit("usage: python3 -m ipvslab.modules unload [--deadline SECONDS] NAME...")
+    names, deadline = argv[1:], 300
+    if names[:1] == ["--deadline"] and len(names) > 1:
+        names, deadline = names[2:], float(names[1])
+    left = [m for m in names if not unload_when_free(m, deadline)]
+    for m in left:
+        print(f"{m} is still in use after {deadline:.0f} s", file=sys.stderr)
+    return 1 if left else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

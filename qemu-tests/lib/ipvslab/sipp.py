@@ -319,6 +319,20 @@ class Uac:
         return sum(1 for d, first, *_ in messages(f"{self.sipp.logs}/{self.tag}.msg")
                    if d == "out" and first.startswith(b"INVITE"))
 
+    def progress(self):
+        """(begun, ended): the Call-IDs of the calls sipp has begun (INVITE sent) and of
+        those it has ended (a 2xx received after its BYE), from its message log. Two of these
+        taken around a stretch of time tell which calls ran wholly inside it."""
+        begun, bye, ended = set(), set(), set()
+        for d, first, cid, _ in messages(f"{self.sipp.logs}/{self.tag}.msg"):
+            if d == "out" and first.startswith(b"INVITE"):
+                begun.add(cid)
+            elif d == "out" and first.startswith(b"BYE"):
+                bye.add(cid)
+            elif d == "in" and cid in bye and first.startswith(b"SIP/2.0 2"):
+                ended.add(cid)
+        return begun, ended
+
     def stop(self):
         """No new calls (SIGUSR1): sipp ends once the calls in progress have."""
         if self.proc.poll() is None:

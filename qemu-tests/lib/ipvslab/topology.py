@@ -1,16 +1,18 @@
-"""The test topologies, from the single definition in qemu-tests/lib/topology.conf (which
-qemu-tests/lib/topo.sh reads too).
+"""The test topologies, from the single definition in qemu-tests/lib/topology.conf.
 
 standard:  cli --veth c0/d0-- dir --bridge br0 (ports b1-3)-- rs1, rs2, rs3 (veth r1-3)
 failover:  cli, dir, dir2 on a client LAN and dir, dir2, rs1-3 on a server LAN (both bridges
            in namespace "sw"), plus a sync link s0/s1 between dir and dir2.
 
-usage (for the demo, qemu-tests/demo.sh): python3 -m ipvslab.topology up|down
+For the shell scripts in the VM (the benchmarks): python3 -S -m ipvslab.topology up|down
+makes the standard topology afresh (or removes every topology's namespaces); `up` prints its
+names and addresses, one NAME=VALUE line each (a list space-separated), as topology.conf
+holds them.
 """
 import os
 import sys
 
-from . import netns, rtnl
+from . import netns, procs, rtnl, udp
 
 CONF = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "topology.conf")
 
@@ -134,10 +136,34 @@ def take_over():
         rtnl.garp(DIR2_NS, "e1", GW)
 
 
+def resolve_servers(ns=DIR_NS, servers=RS, deadline=120):
+    """Director NS learns the real servers' link addresses (a datagram to a closed port of
+    each), so that no packet it forwards waits for one in a neighbour queue, where a packet
+    sent after it could overtake it: after this, datagrams from the client reach the servers
+    in the order they were sent. Returns once the servers' answers (port unreachable) are
+    in too, so that they do not count later. DEADLINE: only a failure reaches it."""
+    unreach = netns.snmp(ns)["IcmpInDestUnreachs"]
+    s = udp.sock(ns)
+    try:
+        for ip in servers:
+            s.sendto(b"", (ip, 9))
+    finally:
+        s.close()
+
+    def done():
+        lines = netns.read(ns, "arp").split("\n")[1:]
+        known = {f[0] for f in (x.split() for x in lines) if len(f) >= 3 and int(f[2], 16) & 2}
+        return all(ip in known for ip in servers) and \
+            netns.snmp(ns)["IcmpInDestUnreachs"] >= unreach + len(servers)
+    procs.wait_until(done, deadline, f"{ns} resolves the real servers' addresses")
+
+
 def main(argv):
     if argv == ["up"]:
         down()
         standard()
+        for k, v in _T.items():
+            print(f"{k}={' '.join(v) if isinstance(v, list) else v}")
     elif argv == ["down"]:
         down()
     else:
