@@ -22,11 +22,9 @@ One Python process: the servers' and the client's sockets are made in their name
 used from here."""
 import collections
 import os
-import select
 import socket
 import struct
 import sys
-import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ipvslab import Lab, checks, ipvs, procs, udp  # noqa: E402
@@ -79,51 +77,21 @@ def kind_of(data):
     return "no-callid"
 
 
-class Servers:
-    """A UDP socket on port 5060 in each server's namespace, answering every datagram; `got`
-    holds (server index, kind) per datagram received."""
+class Servers(udp.Sinks):
+    """A UDP socket on port 5060 in each server's namespace, answering every datagram
+    (udp.Sinks); `received()` gives (server index, kind) per datagram received."""
 
     def __init__(self):
-        self.socks = {}
-        for i, ns in enumerate(RS_NS, 1):
-            s = udp.sock(ns)
-            s.bind(("0.0.0.0", 5060))
-            self.socks[s.fileno()] = (s, i)
-        self.got = []
-        self.lock = threading.Lock()
-        self.stop_r, self.stop_w = socket.socketpair()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        fds = list(self.socks) + [self.stop_r.fileno()]
-        while True:
-            ready, _, _ = select.select(fds, [], [])
-            for fd in ready:
-                if fd == self.stop_r.fileno():
-                    return
-                s, i = self.socks[fd]
-                data, src = s.recvfrom(65535)
-                with self.lock:
-                    self.got.append((i, kind_of(data)))
-                s.sendto(answer(data), src)
+        super().__init__(RS_NS, classify=kind_of, answer=answer)
 
     def send(self, i, data):
         """Server I sends DATA to the client's port 5060 from its port 5060."""
-        s = next(s for s, n in self.socks.values() if n == i)
+        s = next(s for s, ns, _ in self.socks.values() if ns == RS_NS[i - 1])
         s.sendto(data, (CLI, 5060))
 
     def received(self):
         with self.lock:
-            return list(self.got)
-
-    def close(self):
-        self.stop_w.send(b"x")
-        self.thread.join()
-        for s, _ in self.socks.values():
-            s.close()
-        self.stop_r.close()
-        self.stop_w.close()
+            return [(RS_NS.index(ns) + 1, kind) for ns, kind, _ in self.got]
 
 
 def collect(client, n):

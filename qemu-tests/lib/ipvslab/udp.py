@@ -67,9 +67,13 @@ class Sinks:
     """UDP (and, with tcp=True, TCP) listeners on IP:PORT in each of NAMESPACES, read by one
     thread: `got` holds (namespace, tag, source address) per datagram in arrival order, and
     `conns` counts accepted TCP connections per namespace. Every socket is bound when the
-    constructor returns."""
+    constructor returns. CLASSIFY(data) gives what `got` records as a datagram's tag (tag_of
+    by default); with ANSWER, each datagram is answered with ANSWER(data), from the socket that
+    received it, as a server would."""
 
-    def __init__(self, namespaces, ip="0.0.0.0", port=5060, tcp=False):
+    def __init__(self, namespaces, ip="0.0.0.0", port=5060, tcp=False, classify=None,
+                 answer=None):
+        self.classify, self.answer = classify or tag_of, answer
         self.got, self.conns = [], {ns: 0 for ns in namespaces}
         self.lock = threading.Lock()
         self.socks = {}
@@ -99,7 +103,9 @@ class Sinks:
                 if kind == "udp":
                     data, src = s.recvfrom(65535)
                     with self.lock:
-                        self.got.append((ns, tag_of(data), src[0]))
+                        self.got.append((ns, self.classify(data), src[0]))
+                    if self.answer:
+                        s.sendto(self.answer(data), src)
                 else:
                     c, _ = s.accept()
                     c.close()
