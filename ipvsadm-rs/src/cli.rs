@@ -55,12 +55,14 @@ mod draft;
 mod flag;
 mod legality;
 mod number;
+mod pe_stats;
 mod plain;
 mod replay;
 mod usage;
 
 pub(crate) use apply::{apply_request, ApplyRequest};
-pub(crate) use definition::{command, generate_request, pe_stats_request, Generate};
+pub(crate) use definition::{command, generate_request, Generate};
+pub(crate) use pe_stats::{pe_stats_request, PeStatsFormat, PeStatsRequest};
 pub(crate) use usage::usage;
 
 /// The name the program was run as (`argv[0]`), which ipvsadm's messages

@@ -36,7 +36,7 @@ pub(crate) fn run(
 ) -> Offline {
     if let Some(req) = cli::pe_stats_request(argv) {
         return Offline::Done(match req {
-            Ok(json) => pe_stats::run(std::fs::read_to_string(pe_stats::PROC_FILE), json, out, err),
+            Ok(req) => pe_stats::run(std::fs::read_to_string(pe_stats::PROC_FILE), &req, out, err),
             Err(exit) => finish(&exit, out, err),
         });
     }

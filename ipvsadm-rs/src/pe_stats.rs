@@ -10,6 +10,11 @@
 //! shown like the others, in the module's order, so that the listing never
 //! lags behind the engine.
 //!
+//! `--format json` (or `--json`) gives them as JSON, `--format prometheus`
+//! in the Prometheus text exposition format (`pe_stats/prometheus.rs`), and
+//! `--output FILE` replaces FILE atomically instead of writing to standard
+//! output (`pe_stats/textfile.rs`).
+//!
 //! Reading the file needs no IPVS connection: the program handles
 //! `--pe-stats` before it connects (`offline.rs`).
 
@@ -20,6 +25,11 @@ use serde::Serialize;
 use tabled::builder::Builder;
 use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
+
+use crate::cli::{PeStatsFormat, PeStatsRequest};
+
+mod prometheus;
+mod textfile;
 
 /// Where the engine publishes its counters; `/proc/net` is the calling
 /// process's network namespace, so this lists the caller's namespace.
@@ -183,15 +193,18 @@ pub(crate) fn not_loaded() -> String {
 /// they count (`docs/engine.md`, "Counters").
 pub(crate) fn not_counting_yet() -> String {
     format!(
-        "the engine's counters are not counting yet ({PROC_FILE} is empty): it registers          them just after it loads; try again in a moment\n"
+        "the engine's counters are not counting yet ({PROC_FILE} is empty): it registers \
+         them just after it loads; try again in a moment\n"
     )
 }
 
 /// Carries out `--pe-stats` on the text read from the file (or why it could
-/// not be read); returns the exit status.
+/// not be read); returns the exit status. Only a good file is shown: with
+/// `--output`, when there is nothing to show (no engine, no counters yet, a
+/// file that cannot be read or understood) FILE is left as it was.
 pub(crate) fn run(
     read: io::Result<String>,
-    json: bool,
+    req: &PeStatsRequest,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
@@ -217,20 +230,33 @@ pub(crate) fn run(
         let _ = err.write_all(not_counting_yet().as_bytes());
         return EXIT_NOT_LOADED;
     }
-    let shown = if json {
-        match to_json(&stats) {
+    let shown = match req.format {
+        PeStatsFormat::Table => render(&stats),
+        PeStatsFormat::Prometheus => prometheus::render(&stats),
+        PeStatsFormat::Json => match to_json(&stats) {
             Ok(s) => s,
             Err(e) => {
                 let _ = writeln!(err, "cannot encode JSON: {e}");
                 return 1;
             }
-        }
-    } else {
-        render(&stats)
+        },
     };
-    match out.write_all(shown.as_bytes()) {
-        Ok(()) => 0,
-        Err(_) => 1,
+    match &req.output {
+        None => match out.write_all(shown.as_bytes()) {
+            Ok(()) => 0,
+            Err(_) => 1,
+        },
+        Some(file) => match textfile::replace(file, shown.as_bytes()) {
+            Ok(()) => 0,
+            Err(e) => {
+                let _ = writeln!(
+                    err,
+                    "cannot write {}: {e} (the file is left as it was)",
+                    file.display()
+                );
+                1
+            }
+        },
     }
 }
 

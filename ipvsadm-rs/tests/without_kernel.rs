@@ -131,6 +131,9 @@ fn the_man_page_works_without_ipvs() {
     assert!(out.starts_with(".ie \\n(.g .ds Aq"), "{out}");
     assert!(out.contains(".TH ipvsadm-rs 8"), "{out}");
     assert!(out.contains("pe\\-stats"), "{out}");
+    for option in ["\\-\\-format", "prometheus", "\\-\\-output"] {
+        assert!(out.contains(option), "{option}: {out}");
+    }
 }
 
 /// A refused command line says why without IPVS too (ipvsadm itself
@@ -153,8 +156,30 @@ fn refused_lines_say_why_without_ipvs() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         text(&o.stderr),
-        "--pe-stats takes no other option than --json\n"
+        "--pe-stats takes no other option than --format, --json and --output\n"
     );
+}
+
+/// `--json` with another `--format` is refused (status 2) before anything
+/// is read or written: no file appears at `--output`.
+#[test]
+fn conflicting_pe_stats_formats_are_refused_before_anything_is_done() {
+    let file = std::env::temp_dir().join(format!("ipvsadm-rs-refused-{}.prom", std::process::id()));
+    let o = run_without_ipvs(&[
+        "--pe-stats",
+        "--json",
+        "--format",
+        "prometheus",
+        "--output",
+        file.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        text(&o.stderr),
+        "--json means --format json: it cannot come with --format prometheus\n"
+    );
+    assert!(o.stdout.is_empty());
+    assert!(!file.exists());
 }
 
 /// `--apply` reads and checks its file before connecting: a bad file is

@@ -18,8 +18,6 @@ pub(crate) const ARGS: &str = "args";
 const COMPLETIONS: &str = "completions";
 /// The id of `--man`.
 const MAN: &str = "man";
-/// The id of `--pe-stats` (see `pe_stats.rs`).
-const PE_STATS: &str = "pe-stats";
 
 fn switch(f: Flag, short: Option<char>, help: &'static str) -> Arg {
     let a = Arg::new(f.long())
@@ -137,6 +135,7 @@ pub(crate) fn command() -> ClapCommand {
         .dont_delimit_trailing_values(true)
         .args(Flag::ALL.iter().map(|f| arg(*f)))
         .args(super::apply::args())
+        .args(super::pe_stats::args())
         .args([
             Arg::new(COMPLETIONS)
                 .long(COMPLETIONS)
@@ -149,14 +148,6 @@ pub(crate) fn command() -> ClapCommand {
                 .help("Print the man page in roff (ipvsadm-rs extension)")
                 .action(ArgAction::SetTrue)
                 .hide(true),
-            Arg::new(PE_STATS)
-                .long(PE_STATS)
-                .help(
-                    "Show the SIP persistence engine's counters in this network namespace, \
-                     with --json as JSON; exit status 3 when no engine with statistics is \
-                     loaded (ipvsadm-rs extension)",
-                )
-                .action(ArgAction::SetTrue),
             Arg::new(ARGS)
                 .value_name("ARGS")
                 .help("Timeout values for --set")
@@ -214,28 +205,6 @@ pub(crate) fn generate_request(argv: &[String]) -> Option<Generate> {
         return Some(Generate::Completions(*s));
     }
     m.get_flag(MAN).then_some(Generate::Man)
-}
-
-/// Recognises `--pe-stats` (with `--json` or nothing else), which needs
-/// no IPVS connection: `Some(Ok(json))`, or `Some(Err(..))` when other
-/// options come with it (refused with status 2, as ipvsadm refuses an option
-/// a command does not take, rather than silently ignoring them).
-pub(crate) fn pe_stats_request(argv: &[String]) -> Option<Result<bool, super::Exit>> {
-    let m = matches(argv).ok()?;
-    if !m.get_flag(PE_STATS) {
-        return None;
-    }
-    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
-    let others = m
-        .ids()
-        .map(clap::Id::as_str)
-        .any(|id| id != PE_STATS && id != Flag::Json.long() && given(id));
-    if others {
-        return Some(Err(super::Exit::fail(
-            "--pe-stats takes no other option than --json",
-        )));
-    }
-    Some(Ok(given(Flag::Json.long())))
 }
 
 thread_local! {

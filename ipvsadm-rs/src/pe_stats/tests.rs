@@ -1,5 +1,9 @@
 //! Parsing and rendering of the engine's counters, from strings.
 
+use std::fs;
+use std::path::Path;
+
+use super::textfile::tests::Scratch;
 use super::*;
 
 /// The file as the module writes it (kmod/stats.rs), after some traffic.
@@ -108,8 +112,26 @@ fn json_lists_the_counters_in_order_with_their_share() {
 
 /// Runs `--pe-stats` on what reading the file gave; (status, stdout, stderr).
 fn run_on(read: io::Result<String>, json: bool) -> (i32, String, String) {
+    let format = if json {
+        PeStatsFormat::Json
+    } else {
+        PeStatsFormat::Table
+    };
+    run_req(read, format, None)
+}
+
+/// Runs `--pe-stats --format FORMAT [--output FILE]`; (status, stdout, stderr).
+fn run_req(
+    read: io::Result<String>,
+    format: PeStatsFormat,
+    output: Option<&Path>,
+) -> (i32, String, String) {
+    let req = PeStatsRequest {
+        format,
+        output: output.map(Path::to_path_buf),
+    };
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = run(read, json, &mut out, &mut err);
+    let code = run(read, &req, &mut out, &mut err);
     (
         code,
         String::from_utf8_lossy(&out).into_owned(),
@@ -158,4 +180,92 @@ fn an_empty_file_is_not_counting_yet_and_status_3() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains("not counting yet"), "{err}");
     }
+}
+
+/// The three formats on standard output; what "not loaded" and "not
+/// counting yet" do is the same for each (status 3, nothing on stdout).
+#[test]
+fn every_format_behaves_alike_on_a_missing_or_empty_file() {
+    use PeStatsFormat::*;
+    for format in [Table, Json, Prometheus] {
+        let (code, out, err) = run_req(Ok(FILE.into()), format, None);
+        assert_eq!((code, err.as_str()), (0, ""), "{format:?}");
+        assert!(!out.is_empty());
+        let (code, out, err) = run_req(Err(io::ErrorKind::NotFound.into()), format, None);
+        assert_eq!((code, out.as_str()), (EXIT_NOT_LOADED, ""), "{format:?}");
+        assert!(err.contains("modprobe ip_vs_pe_sip_rs"), "{err}");
+        let (code, out, err) = run_req(Ok(String::new()), format, None);
+        assert_eq!((code, out.as_str()), (EXIT_NOT_LOADED, ""), "{format:?}");
+        assert!(err.contains("not counting yet"), "{err}");
+    }
+}
+
+#[test]
+fn prometheus_on_stdout_is_the_exposition() {
+    let (code, out, _) = run_req(Ok(FILE.into()), PeStatsFormat::Prometheus, None);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("# HELP ipvs_pe_sip_datagrams_examined_total "),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nipvs_pe_sip_datagrams_total{outcome=\"found\"} 5\n"),
+        "{out}"
+    );
+}
+
+/// `--output FILE`: the text goes to FILE, nothing to standard output.
+#[test]
+fn output_writes_the_file_and_not_stdout() {
+    let d = Scratch::new("pe-stats-output");
+    let f = d.0.join("ipvs_pe_sip.prom");
+    let (code, out, err) = run_req(Ok(FILE.into()), PeStatsFormat::Prometheus, Some(&f));
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    let (_, shown, _) = run_req(Ok(FILE.into()), PeStatsFormat::Prometheus, None);
+    assert_eq!(fs::read_to_string(&f).expect("written"), shown);
+    assert_eq!(d.names(), ["ipvs_pe_sip.prom"]);
+}
+
+/// No engine, no counters yet, or a file not understood: the good file
+/// written before stays whole, and no temporary file is left.
+#[test]
+fn output_keeps_the_last_good_file_when_there_is_nothing_to_write() {
+    let d = Scratch::new("pe-stats-keep");
+    let f = d.0.join("ipvs_pe_sip.prom");
+    let (code, _, _) = run_req(Ok(FILE.into()), PeStatsFormat::Prometheus, Some(&f));
+    assert_eq!(code, 0);
+    let good = fs::read_to_string(&f).expect("written");
+    for (read, status) in [
+        (Err(io::ErrorKind::NotFound.into()), EXIT_NOT_LOADED),
+        (Ok(String::new()), EXIT_NOT_LOADED),
+        (Ok("examined many\n".to_string()), 1),
+        (Err(io::ErrorKind::PermissionDenied.into()), 1),
+    ] {
+        let (code, out, err) = run_req(read, PeStatsFormat::Prometheus, Some(&f));
+        assert_eq!((code, out.as_str()), (status, ""), "{err}");
+        assert_eq!(fs::read_to_string(&f).expect("still there"), good);
+        assert_eq!(d.names(), ["ipvs_pe_sip.prom"]);
+    }
+    // And no file is made where there was none.
+    let g = d.0.join("new.prom");
+    let (code, _, _) = run_req(Ok(String::new()), PeStatsFormat::Prometheus, Some(&g));
+    assert_eq!(code, EXIT_NOT_LOADED);
+    assert!(!g.exists());
+}
+
+/// A file that cannot be written: status 1, a message naming it, and
+/// nothing left behind.
+#[test]
+fn output_that_cannot_be_written_is_status_1() {
+    let d = Scratch::new("pe-stats-unwritable");
+    let f = d.0.join("no-such-dir/ipvs_pe_sip.prom");
+    let (code, out, err) = run_req(Ok(FILE.into()), PeStatsFormat::Prometheus, Some(&f));
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(
+        err.starts_with(&format!("cannot write {}: ", f.display())),
+        "{err}"
+    );
+    assert!(err.ends_with("(the file is left as it was)\n"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+    assert!(d.names().is_empty());
 }

@@ -1,0 +1,186 @@
+//! `--pe-stats --format prometheus`: the engine's counters in the
+//! Prometheus text exposition format, version 0.0.4, as node_exporter's
+//! textfile collector reads it (no timestamps: that collector refuses them).
+//!
+//! The metric names are an interface (dashboards and alerts name them), so
+//! they are fixed here once, and listed in `docs/ipvsadm-rs.md`:
+//!
+//! - `ipvs_pe_sip_datagrams_examined_total`: `examined`;
+//! - `ipvs_pe_sip_datagrams_total{outcome="..."}`: the eight outcomes, one
+//!   sample each, so that summing the family gives `examined` and nothing is
+//!   counted twice (`examined` is the sum of the outcomes, so it is not one
+//!   of them);
+//! - `ipvs_pe_sip_dropped_total` and `ipvs_pe_sip_fwmark_no_callid_total`:
+//!   not outcomes (each such datagram is counted by its outcome too), so each
+//!   is a family of its own;
+//! - `ipvs_pe_sip_unknown_counter_total{counter="..."}`: a counter this
+//!   program does not know (a newer module), exported rather than dropped,
+//!   under its own name as a label value: whether it is an outcome is not
+//!   known, so it is kept out of the outcomes' sum.
+
+use std::fmt::Write as _;
+
+use super::PeStats;
+
+/// The outcomes, each datagram ending in exactly one (`docs/engine.md`,
+/// "Counters"), in the module's order.
+const OUTCOMES: [&str; 8] = [
+    "found",
+    "not_udp",
+    "fragment",
+    "no_payload",
+    "no_callid",
+    "too_long",
+    "bad_terminator",
+    "alloc_failed",
+];
+
+/// A family with one sample, from the counter of that name.
+struct Single {
+    counter: &'static str,
+    metric: &'static str,
+    help: &'static str,
+}
+
+/// The counters that are a family of their own, in the order they are
+/// written: `examined` first, the families that are no outcome after the
+/// outcomes.
+const EXAMINED: Single = Single {
+    counter: "examined",
+    metric: "ipvs_pe_sip_datagrams_examined_total",
+    help: "Datagrams the SIP persistence engine examined (the sum of ipvs_pe_sip_datagrams_total).",
+};
+const NOT_OUTCOMES: [Single; 2] = [
+    Single {
+        counter: "dropped",
+        metric: "ipvs_pe_sip_dropped_total",
+        help: "Datagrams dropped because of drop_without_callid (also counted by their outcome).",
+    },
+    Single {
+        counter: "fwmark_no_callid",
+        metric: "ipvs_pe_sip_fwmark_no_callid_total",
+        help: "Datagrams without a usable Call-ID on a firewall-mark service (also counted by \
+               their outcome).",
+    },
+];
+
+/// The family of the outcomes and its label.
+const OUTCOME_METRIC: &str = "ipvs_pe_sip_datagrams_total";
+const OUTCOME_HELP: &str =
+    "Datagrams the SIP persistence engine examined, by outcome (each in exactly one).";
+const OUTCOME_LABEL: &str = "outcome";
+
+/// The family of the counters this program does not know, and its label.
+const UNKNOWN_METRIC: &str = "ipvs_pe_sip_unknown_counter_total";
+const UNKNOWN_HELP: &str = "A counter of /proc/net/ip_vs_pe_sip_stats that this ipvsadm-rs \
+                            does not know (a newer module), by its name; not to be summed.";
+const UNKNOWN_LABEL: &str = "counter";
+
+/// `text` as a label value: backslash, double quote and line feed escaped
+/// (`\\`, `\"`, `\n`), as the format requires.
+pub(crate) fn escape_label_value(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => s.push_str("\\\\"),
+            '"' => s.push_str("\\\""),
+            '\n' => s.push_str("\\n"),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+/// `text` as the docstring of a `# HELP` line: backslash and line feed
+/// escaped (a double quote is left as it is there).
+pub(crate) fn escape_help(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+/// Writes one family's `# HELP` and `# TYPE counter` lines and its samples
+/// (`(label value, count)`, or one sample without labels), nothing when
+/// it has none.
+fn family(
+    out: &mut String,
+    metric: &str,
+    help: &str,
+    label: Option<&str>,
+    samples: &[(&str, u64)],
+) {
+    if samples.is_empty() {
+        return;
+    }
+    // Writing to a String cannot fail.
+    let _ = writeln!(out, "# HELP {metric} {}", escape_help(help));
+    let _ = writeln!(out, "# TYPE {metric} counter");
+    for (value, count) in samples {
+        match label {
+            Some(l) => {
+                let _ = writeln!(
+                    out,
+                    "{metric}{{{l}=\"{}\"}} {count}",
+                    escape_label_value(value)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "{metric} {count}");
+            }
+        }
+    }
+}
+
+/// The exposition of `stats`: every counter of the file, each in exactly
+/// one family, families in a fixed order, samples in the module's order.
+pub(crate) fn render(stats: &PeStats) -> String {
+    let count = |name: &'static str| {
+        stats
+            .counters
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| (name, c.count))
+    };
+    let known = |name: &str| {
+        name == EXAMINED.counter
+            || OUTCOMES.contains(&name)
+            || NOT_OUTCOMES.iter().any(|s| s.counter == name)
+    };
+    let mut out = String::new();
+    let single = |out: &mut String, s: &Single| {
+        let samples: Vec<(&str, u64)> = count(s.counter).into_iter().collect();
+        family(out, s.metric, s.help, None, &samples);
+    };
+    single(&mut out, &EXAMINED);
+    let outcomes: Vec<(&str, u64)> = stats
+        .counters
+        .iter()
+        .filter(|c| OUTCOMES.contains(&c.name.as_str()))
+        .map(|c| (c.name.as_str(), c.count))
+        .collect();
+    family(
+        &mut out,
+        OUTCOME_METRIC,
+        OUTCOME_HELP,
+        Some(OUTCOME_LABEL),
+        &outcomes,
+    );
+    for s in &NOT_OUTCOMES {
+        single(&mut out, s);
+    }
+    let unknown: Vec<(&str, u64)> = stats
+        .counters
+        .iter()
+        .filter(|c| !known(&c.name))
+        .map(|c| (c.name.as_str(), c.count))
+        .collect();
+    family(
+        &mut out,
+        UNKNOWN_METRIC,
+        UNKNOWN_HELP,
+        Some(UNKNOWN_LABEL),
+        &unknown,
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,189 @@
+//! The exposition of the counters: names, families, escaping.
+
+use super::*;
+use crate::pe_stats::parse;
+
+/// Every counter of `kmod/stats-names.txt`, as the module writes them.
+const FILE: &str = "examined 8\nfound 5\nnot_udp 1\nfragment 0\nno_payload 1\nno_callid 1\n\
+too_long 0\nbad_terminator 0\nalloc_failed 0\ndropped 1\nfwmark_no_callid 0\n";
+
+/// The whole exposition of `FILE`: the interface, byte for byte (the same
+/// text is in docs/ipvsadm-rs.md).
+const EXPOSITION: &str = "\
+# HELP ipvs_pe_sip_datagrams_examined_total Datagrams the SIP persistence engine examined (the sum of ipvs_pe_sip_datagrams_total).
+# TYPE ipvs_pe_sip_datagrams_examined_total counter
+ipvs_pe_sip_datagrams_examined_total 8
+# HELP ipvs_pe_sip_datagrams_total Datagrams the SIP persistence engine examined, by outcome (each in exactly one).
+# TYPE ipvs_pe_sip_datagrams_total counter
+ipvs_pe_sip_datagrams_total{outcome=\"found\"} 5
+ipvs_pe_sip_datagrams_total{outcome=\"not_udp\"} 1
+ipvs_pe_sip_datagrams_total{outcome=\"fragment\"} 0
+ipvs_pe_sip_datagrams_total{outcome=\"no_payload\"} 1
+ipvs_pe_sip_datagrams_total{outcome=\"no_callid\"} 1
+ipvs_pe_sip_datagrams_total{outcome=\"too_long\"} 0
+ipvs_pe_sip_datagrams_total{outcome=\"bad_terminator\"} 0
+ipvs_pe_sip_datagrams_total{outcome=\"alloc_failed\"} 0
+# HELP ipvs_pe_sip_dropped_total Datagrams dropped because of drop_without_callid (also counted by their outcome).
+# TYPE ipvs_pe_sip_dropped_total counter
+ipvs_pe_sip_dropped_total 1
+# HELP ipvs_pe_sip_fwmark_no_callid_total Datagrams without a usable Call-ID on a firewall-mark service (also counted by their outcome).
+# TYPE ipvs_pe_sip_fwmark_no_callid_total counter
+ipvs_pe_sip_fwmark_no_callid_total 0
+";
+
+fn exposition(file: &str) -> String {
+    render(&parse(file).expect("parses"))
+}
+
+#[test]
+fn the_modules_counters_are_exposed_by_these_names() {
+    assert_eq!(exposition(FILE), EXPOSITION);
+}
+
+/// docs/ipvsadm-rs.md shows the same exposition, and the one line of a
+/// counter this program does not know.
+#[test]
+fn the_documented_exposition_is_the_programs() {
+    let doc = include_str!("../../../../docs/ipvsadm-rs.md");
+    assert!(doc.contains(&format!("```text\n{EXPOSITION}```\n")));
+    let unknown = exposition("new_thing 2\n");
+    assert!(
+        doc.contains(&format!("```text\n{unknown}```\n")),
+        "{unknown}"
+    );
+}
+
+/// The list this program knows is the module's (kmod/stats-names.txt), so
+/// that no counter of today's module falls in the unknown family.
+#[test]
+fn every_counter_of_the_module_has_a_family_of_its_own() {
+    let names = include_str!("../../../../kmod/stats-names.txt");
+    let known: Vec<&str> = std::iter::once(EXAMINED.counter)
+        .chain(OUTCOMES)
+        .chain(NOT_OUTCOMES.iter().map(|s| s.counter))
+        .collect();
+    assert_eq!(names.lines().collect::<Vec<_>>(), known);
+    assert!(!exposition(FILE).contains(UNKNOWN_METRIC));
+}
+
+/// The outcomes' family sums to `examined`, which is not in it, and the
+/// counters that are no outcome are not in it either.
+#[test]
+fn the_outcomes_sum_to_examined_and_nothing_is_counted_twice() {
+    let text = exposition(FILE);
+    let sum: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("ipvs_pe_sip_datagrams_total{"))
+        .map(|l| {
+            l.rsplit(' ')
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .expect("a count")
+        })
+        .sum();
+    assert_eq!(sum, 8);
+    for l in text.lines().filter(|l| l.starts_with(OUTCOME_METRIC)) {
+        assert!(
+            !l.contains("examined") && !l.contains("dropped") && !l.contains("fwmark"),
+            "{l}"
+        );
+    }
+}
+
+/// Prometheus's conventions: counters end in `_total`, no `node_` prefix,
+/// names of the allowed characters, `# HELP` and `# TYPE` once each before
+/// a family's samples, every line ended by a line feed, no timestamp.
+#[test]
+fn names_and_lines_follow_the_formats_rules() {
+    let text = exposition(&format!("{FILE}new_thing 3\n"));
+    assert!(text.ends_with('\n'));
+    let mut typed: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("name and type");
+            assert_eq!(kind, "counter");
+            assert!(!typed.contains(&name), "{name} typed twice");
+            typed.push(name);
+            continue;
+        }
+        if line.starts_with("# HELP ") {
+            continue;
+        }
+        let name = line.split(['{', ' ']).next().expect("a name");
+        assert_eq!(Some(&name), typed.last(), "{line}: a sample after its TYPE");
+        assert!(
+            name.starts_with("ipvs_pe_sip_") && name.ends_with("_total"),
+            "{name}"
+        );
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{name}"
+        );
+        // NAME[{LABELS}] VALUE, and no timestamp after the value.
+        assert_eq!(
+            line.rsplit('}').next().expect("").trim().split(' ').count(),
+            if line.contains('{') { 1 } else { 2 },
+            "{line}"
+        );
+    }
+    assert_eq!(typed.len(), 5);
+}
+
+#[test]
+fn counters_unknown_to_this_program_are_exported_by_name() {
+    let text = exposition("examined 4\nfound 4\nnew_thing 2\nother 7\n");
+    assert!(text.contains(
+        "# HELP ipvs_pe_sip_unknown_counter_total A counter of /proc/net/ip_vs_pe_sip_stats"
+    ));
+    assert!(text.contains("# TYPE ipvs_pe_sip_unknown_counter_total counter\n"));
+    assert!(
+        text.ends_with(
+            "ipvs_pe_sip_unknown_counter_total{counter=\"new_thing\"} 2\n\
+         ipvs_pe_sip_unknown_counter_total{counter=\"other\"} 7\n"
+        ),
+        "{text}"
+    );
+    // Not an outcome: the outcomes still sum to examined.
+    assert!(!text.contains("outcome=\"new_thing\""));
+}
+
+#[test]
+fn label_values_are_escaped_by_the_formats_rules() {
+    assert_eq!(escape_label_value(r#"a\b"c"#), r#"a\\b\"c"#);
+    assert_eq!(escape_label_value("a\nb"), "a\\nb");
+    assert_eq!(escape_label_value("caf\u{e9}_\t"), "caf\u{e9}_\t");
+    let text = exposition("examined 1\nfound 1\nodd\\\"name 1\n");
+    assert!(text.contains("{counter=\"odd\\\\\\\"name\"} 1\n"), "{text}");
+}
+
+#[test]
+fn help_text_is_escaped_by_the_formats_rules() {
+    assert_eq!(escape_help("a\\b\nc \"d\""), "a\\\\b\\nc \"d\"");
+}
+
+/// An older module without some counters: their families are left out, not
+/// written without samples.
+#[test]
+fn missing_counters_leave_their_family_out() {
+    let text = exposition("examined 2\nfound 2\n");
+    assert_eq!(
+        text,
+        "# HELP ipvs_pe_sip_datagrams_examined_total Datagrams the SIP persistence engine \
+         examined (the sum of ipvs_pe_sip_datagrams_total).\n\
+         # TYPE ipvs_pe_sip_datagrams_examined_total counter\n\
+         ipvs_pe_sip_datagrams_examined_total 2\n\
+         # HELP ipvs_pe_sip_datagrams_total Datagrams the SIP persistence engine examined, by \
+         outcome (each in exactly one).\n\
+         # TYPE ipvs_pe_sip_datagrams_total counter\n\
+         ipvs_pe_sip_datagrams_total{outcome=\"found\"} 2\n"
+    );
+}
+
+#[test]
+fn counts_are_exact_up_to_u64_max() {
+    let text = exposition(&format!("examined {}\n", u64::MAX));
+    assert!(text.ends_with(&format!(
+        "ipvs_pe_sip_datagrams_examined_total {}\n",
+        u64::MAX
+    )));
+}
