@@ -50,7 +50,9 @@ man8=/usr/share/man/man8/ipvsadm-rs.8.gz
 bash_c=/usr/share/bash-completion/completions/ipvsadm-rs
 zsh_c=/usr/share/zsh/vendor-completions/_ipvsadm-rs
 fish_c=/usr/share/fish/vendor_completions.d/ipvsadm-rs.fish
-for f in /usr/sbin/ipvsadm-rs "$man8" "$bash_c" "$zsh_c" "$fish_c"; do
+# The refresh of node_exporter's textfile (docs/ipvsadm-rs.md), shipped disabled.
+units=(/lib/systemd/system/ipvsadm-rs-pe-stats.service /lib/systemd/system/ipvsadm-rs-pe-stats.timer)
+for f in /usr/sbin/ipvsadm-rs "$man8" "$bash_c" "$zsh_c" "$fish_c" "${units[@]}"; do
   expect "dpkg -L lists $f, and it is there" installed "$f"
 done
 expect "the binary is executable" test -x "$rs"

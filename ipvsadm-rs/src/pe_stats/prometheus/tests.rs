@@ -109,7 +109,16 @@ fn names_and_lines_follow_the_formats_rules() {
         if line.starts_with("# HELP ") {
             continue;
         }
-        let name = line.split(['{', ' ']).next().expect("a name");
+        // NAME[{LABEL="VALUE"}] COUNT: no timestamp after the count.
+        let (series, count) = line.rsplit_once(' ').expect("a series and its count");
+        assert!(count.parse::<u64>().is_ok(), "{line}");
+        let name = match series.split_once('{') {
+            Some((name, labels)) => {
+                assert!(labels.ends_with("\"}") && labels.contains("=\""), "{line}");
+                name
+            }
+            None => series,
+        };
         assert_eq!(Some(&name), typed.last(), "{line}: a sample after its TYPE");
         assert!(
             name.starts_with("ipvs_pe_sip_") && name.ends_with("_total"),
@@ -118,12 +127,6 @@ fn names_and_lines_follow_the_formats_rules() {
         assert!(
             name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
             "{name}"
-        );
-        // NAME[{LABELS}] VALUE, and no timestamp after the value.
-        assert_eq!(
-            line.rsplit('}').next().expect("").trim().split(' ').count(),
-            if line.contains('{') { 1 } else { 2 },
-            "{line}"
         );
     }
     assert_eq!(typed.len(), 5);
