@@ -124,13 +124,9 @@ with Lab(topo="failover", uas=()) as lab:
             say(f"  {ns}: igmp {netns.read(ns, 'igmp').split()[:40]}")
             # Where each keepalived process waits, if it is stuck in the kernel.
             for pid in [k.proc.pid] + k.children():
-                for what in ("wchan", "stack"):
-                    try:
-                        with open(f"/proc/{pid}/{what}") as f:
-                            text = f.read().strip().replace("\n", " | ")
-                    except OSError as e:
-                        text = str(e)
-                    say(f"  {ns}: keepalived {pid} {what}: {text[:600]}")
+                found = procs.kernel_stack(pid)
+                text = f"state {found[0]}: " + found[1].replace("\n", " | ") if found else "gone"
+                say(f"  {ns}: keepalived {pid} stack: {text[:600]}")
         raise RuntimeError("VRRP did not settle: no point going on")
     full = {ip: 1 for ip in RS}
     for ns, k in ((DIR_NS, master), (DIR2_NS, backup)):

@@ -92,36 +92,11 @@ class Churn:
         return not any(t.is_alive() for t in self.threads)
 
 
-def stuck_tasks():
-    """Every task in uninterruptible sleep (D) or in a module request, with its kernel stack:
-    what a hang looks like."""
-    out = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            tids = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for tid in tids:
-            base = f"/proc/{pid}/task/{tid}"
-            try:
-                with open(f"{base}/stat") as f:
-                    stat = f.read()
-                comm = stat[stat.index("(") + 1:stat.rindex(")")]
-                state = stat[stat.rindex(")") + 2]
-                with open(f"{base}/stack") as f:
-                    stack = f.read()
-            except OSError:
-                continue
-            if state == "D" or "request_module" in stack or comm in ("modprobe", "ipvsadm-rs"):
-                out.append(f"{comm} (pid {pid}, task {tid}, state {state}):")
-                out += [f"    {line}" for line in stack.strip().split("\n")[:12]]
-    return out
-
-
-def autoload_once(n, churn):
-    """One attempt: the engine is not loaded; `ipvsadm-rs -A ... --pe sip` loads it. Returns
-    whether the command returned by itself."""
-    before = churn.count()
+def autoload_once(n, churn=None):
+    """One attempt: the engine is not loaded; `ipvsadm-rs -A ... --pe sip` loads it (with
+    CHURN, a Churn, beside it). Returns whether the command returned by itself."""
+    count = churn.count if churn else (lambda: 0)
+    before = count()
     t0 = time.monotonic()
     with netns.In(DIRECTOR):
         p = subprocess.Popen(["ipvsadm-rs", "-A", "-u", SERVICE, "-s", "rr", "-p", "60",
@@ -131,7 +106,7 @@ def autoload_once(n, churn):
     try:
         out, _ = p.communicate(timeout=ATTEMPT_DEADLINE)
     except subprocess.TimeoutExpired:
-        stacks = stuck_tasks()
+        stacks = procs.stuck_tasks(("modprobe", "ipvsadm-rs"))
         p.kill()
         p.communicate()
         expect(f"attempt {n}: ipvsadm-rs --pe sip returns (it hung for {ATTEMPT_DEADLINE} s, "
@@ -140,7 +115,7 @@ def autoload_once(n, churn):
             say(f"    | {line}")
         return False
     took = time.monotonic() - t0
-    during = churn.count() - before
+    during = count() - before
     say(f"  attempt {n}: returned in {took:.1f} s, {during} namespaces created meanwhile")
     ok = expect(f"attempt {n}: ipvsadm-rs --pe sip succeeded", p.returncode == 0,
                 out.decode(errors="replace"))
@@ -159,7 +134,7 @@ def main():
     try:
         step("without churn: --pe sip autoloads ours through the install line, and its "
              "counters exist in the director's namespace")
-        if autoload_once(0, _Idle()):
+        if autoload_once(0):
             expect("the counters count in the director's namespace", modules.counting())
             expect_eq("and start at 0 there", modules.engine_stats(DIRECTOR)["examined"], 0)
         release()
@@ -191,13 +166,6 @@ def main():
             churn.close()
         teardown()
     return checks.finish()
-
-
-class _Idle:
-    """A churn that makes nothing: the first attempt's baseline."""
-
-    def count(self):
-        return 0
 
 
 def release():

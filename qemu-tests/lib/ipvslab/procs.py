@@ -115,3 +115,36 @@ def cpu_report(before, names):
     parts = [f"{n} {v / hz:.1f}s" for n, v in zip(kinds, d) if v]
     parts += [f"{p1[p][0]} {(p1[p][1] - p0.get(p, ('', 0))[1]) / hz:.1f}s" for p in p1]
     return ", ".join(parts)
+
+
+def kernel_stack(pid, tid=None):
+    """Where task TID of process PID (the process itself by default) waits in the kernel:
+    its state letter and /proc's stack, or None once it is gone."""
+    base = f"/proc/{pid}/task/{tid or pid}"
+    try:
+        with open(f"{base}/stat") as f:
+            stat = f.read()
+        with open(f"{base}/stack") as f:
+            stack = f.read().strip()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2], stack
+
+
+def stuck_tasks(names=()):
+    """Every task in uninterruptible sleep (D), or whose command is one of NAMES, with its
+    kernel stack: what a hang looks like. One line per task, then its stack's lines."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        for tid in tids:
+            found = kernel_stack(pid, tid)
+            if found and (found[0] == "D" or comm in names):
+                out.append(f"{comm} (pid {pid}, task {tid}, state {found[0]}):")
+                out += [f"    {line}" for line in found[1].split("\n")[:12]]
+    return out
