@@ -179,9 +179,14 @@ impl Engine for Sip {
     }
 
     fn conn_out(mut ctx: ConnOut<'_>) -> Option<NewConn> {
-        // As in C: only SIP over UDP needs connections started by real servers.
-        if ctx.protocol() != Some(IPPROTO_UDP) {
+        // As in C: only SIP over UDP needs connections started by real servers. Where IPVS
+        // can make none (a firewall mark, no port), nothing is parsed or counted.
+        if ctx.protocol() != Some(IPPROTO_UDP) || !ctx.has_virtual_port() {
             return None;
+        }
+        // Without persistence the Call-ID changes nothing: IPVS's own connection, as in C.
+        if !ctx.is_persistent() {
+            return ctx.new_conn().or_else(|| ctx.new_conn_without_template());
         }
         // A datagram with a Call-ID goes IPVS's way, to the template of its call (made by our
         // `fill_param`, which finds the same Call-ID in the same bytes). One without, and any
@@ -200,10 +205,8 @@ impl Engine for Sip {
                     return Some(cp);
                 }
             }
-            // `ip_vs_new_conn_out()` asks `fill_param` (which counts) only for a persistent
-            // service: count the others the same way.
-            Err(reason) if ctx.is_persistent() => count(ctx.net(), reason),
-            Err(_) => {}
+            // Counted as `fill_param` counts the datagrams with one.
+            Err(reason) => count(ctx.net(), reason),
         }
         ctx.new_conn_without_template()
     }

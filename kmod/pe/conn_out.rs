@@ -81,6 +81,16 @@ impl ConnOut<'_> {
         self.svc_flags() & bindings::IP_VS_SVC_F_PERSISTENT != 0
     }
 
+    /// Whether IPVS can make a connection for this packet at all: not on a firewall-mark
+    /// service, nor without a virtual or a destination port (there is no virtual address and
+    /// port to NAT to). `ip_vs_new_conn_out()` refuses the same packets.
+    pub(crate) fn has_virtual_port(&self) -> bool {
+        // SAFETY: By the type invariant `svc` is valid; `fwmark` and `port` are set when the
+        // service is created and never change.
+        let (fwmark, vport) = unsafe { ((*self.svc).fwmark, (*self.svc).port) };
+        fwmark == 0 && vport != 0 && self.dport != 0
+    }
+
     /// The service's flags, read once (a volatile read, Rust's `READ_ONCE()`).
     fn svc_flags(&self) -> u32 {
         // SAFETY: By the type invariant `svc` is valid; the field is an aligned `u32`, which
@@ -127,11 +137,13 @@ impl ConnOut<'_> {
     pub(crate) fn new_conn_without_template(&mut self) -> Option<NewConn> {
         let flags = self.svc_flags();
         let protocol = self.protocol()?;
-        // SAFETY: By the type invariant `svc` and `dest` are valid. `fwmark`, `port`, `addr`,
-        // `af` and `ipvs` are set when the service is created and never change.
-        let (fwmark, vport, vaddr, af, ipvs, dest_af) = unsafe {
+        if !self.has_virtual_port() {
+            return None;
+        }
+        // SAFETY: By the type invariant `svc` and `dest` are valid. `port`, `addr`, `af` and
+        // `ipvs` are set when the service is created and never change.
+        let (vport, vaddr, af, ipvs, dest_af) = unsafe {
             (
-                (*self.svc).fwmark,
                 (*self.svc).port,
                 addr_of!((*self.svc).addr),
                 (*self.svc).af,
@@ -139,9 +151,6 @@ impl ConnOut<'_> {
                 (*self.dest).af,
             )
         };
-        if fwmark != 0 || vport == 0 || self.dport == 0 {
-            return None;
-        }
         let one_packet = flags & bindings::IP_VS_SVC_F_ONEPACKET != 0 && protocol == IPPROTO_UDP;
         // SAFETY: `ip_vs_conn_param` is plain data (pointers may be null); the fields IPVS
         // reads are set below, as `ip_vs_conn_fill_param()` sets them.

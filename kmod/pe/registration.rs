@@ -116,24 +116,21 @@ pub(super) unsafe fn engine_module_is_live(pe: *const bindings::ip_vs_pe) -> boo
 /// for it. Freeing the module before would leave that template pointing at freed code.
 ///
 /// Returns at once when the module is not going (an init that failed after registering) or
-/// when its removal was forced (`rmmod -f`: the loader kept its base reference, so the count
-/// never falls to "none", and a forced removal is unsafe by its nature).
+/// when a removal was ever forced on this kernel (`rmmod -f`: the loader keeps the module's
+/// base reference, so the count never falls to "none", and a forced removal is unsafe by its
+/// nature). `try_force_unload()` taints the kernel, not the module (`add_taint()`), so the
+/// kernel-wide flag is what tells: after any earlier forced removal, no removal waits.
 ///
 /// # Safety
 ///
 /// `module` must be this module, in its exit or its failing init.
 unsafe fn wait_for_late_references(module: *mut bindings::module) {
-    // SAFETY: As the caller guarantees; these fields are written by the loader before it calls
-    // our exit, and read once.
-    let (state, taints) = unsafe {
-        (
-            addr_of!((*module).state).read_volatile(),
-            addr_of!((*module).taints).read_volatile(),
-        )
-    };
-    if state != bindings::module_state_MODULE_STATE_GOING
-        || taints & (1 << bindings::TAINT_FORCED_RMMOD) != 0
-    {
+    // SAFETY: As the caller guarantees; `state` is written by the loader before it calls our
+    // exit, and read once.
+    let state = unsafe { addr_of!((*module).state).read_volatile() };
+    // SAFETY: Plain FFI call; reads the kernel's taint mask.
+    let forced = unsafe { bindings::test_taint(bindings::TAINT_FORCED_RMMOD) } != 0;
+    if state != bindings::module_state_MODULE_STATE_GOING || forced {
         return;
     }
     let mut waited = 0u32;
@@ -163,10 +160,13 @@ unsafe fn wait_for_late_references(module: *mut bindings::module) {
 /// `data: $data` (optional) names a [`kernel::Module`] type for state the engine uses. It is
 /// initialised as the init's last step, once the engine is registered, and dropped after the
 /// engine is unregistered. Its init must not wait for anything: the module's init may run
-/// under `request_module()` while IPVS holds its service mutex (`ipvsadm --pe sip`), and a
-/// failing init drops what it made, in that same context. So the engine must cope with its
-/// state not being there yet (the counters, a static, count nothing until they are
-/// registered). The other fields are those of [`module!`].
+/// under `request_module()` while IPVS holds its service mutex (`ipvsadm --pe sip`). Nor may
+/// it fail in practice: once the engine is registered, a service may already hold the module
+/// (`try_module_get()` succeeds on a module that is still loading), and a failing init frees
+/// the module regardless. The counters' init fails only if their table is already claimed,
+/// which a fresh load's statics never are. So the engine must cope with its state not being
+/// there yet (the counters, a static, count nothing until they are registered). The other
+/// fields are those of [`module!`].
 macro_rules! module_ipvs_pe {
     (engine: $engine:ty, data: $data:ty, $($f:tt)*) => {
         /// The module: the engine's registration, then its data.
