@@ -52,6 +52,7 @@ mod address;
 mod apply;
 mod definition;
 mod draft;
+mod drain;
 mod flag;
 mod legality;
 mod number;
@@ -62,6 +63,7 @@ mod usage;
 
 pub(crate) use apply::{apply_request, ApplyRequest};
 pub(crate) use definition::{command, generate_request, Generate};
+pub(crate) use drain::{drain_request, DrainRequest};
 pub(crate) use pe_stats::{pe_stats_request, PeStatsFormat, PeStatsRequest};
 pub(crate) use usage::usage;
 

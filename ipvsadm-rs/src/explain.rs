@@ -199,7 +199,7 @@ fn missing_engine_or_scheduler(sched: &str, pe: Option<&str>, host: &dyn Host) -
 }
 
 /// How ipvsadm names a service on its command line (`-t ADDR:PORT`, ...).
-fn service_option(key: &ServiceKey) -> String {
+pub(crate) fn service_option(key: &ServiceKey) -> String {
     match key {
         ServiceKey::Inet { protocol, addr } => {
             let opt = match protocol {

@@ -16,12 +16,14 @@
 //! `explain` adds what a failure means after ipvsadm's message (and warns
 //! about what a change sets up that IPVS cannot carry out), `offline`
 //! carries out what needs no kernel before connecting, and `pe_stats` is
-//! `--pe-stats`, the SIP engine's counters.
+//! `--pe-stats`, the SIP engine's counters; `drain` is `--drain`, which
+//! takes a real server out of a service without cutting a call.
 
 mod app;
 mod apply;
 mod cli;
 mod conn;
+mod drain;
 mod explain;
 mod json;
 mod kernel;

@@ -2,9 +2,9 @@
 //! program connects, so that they work on a machine without IPVS (a build
 //! host, a container, a user without `CAP_NET_ADMIN`): `--pe-stats`, and
 //! every line that ends before reaching the kernel, namely `-h`, `-v` and
-//! the lines refused as malformed (`--apply` lines included). `--apply`'s
-//! file is read and checked here too, so that a bad file is reported as
-//! such with or without IPVS.
+//! the lines refused as malformed (`--apply` and `--drain` lines
+//! included). `--apply`'s file is read and checked here too, so that a bad
+//! file is reported as such with or without IPVS.
 //!
 //! ipvsadm 1.31 connects first and so fails even `-h` without IPVS ("Can't
 //! initialize ipvs", status 2). With IPVS present the order makes no
@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 
 use ipvs::Table;
 
-use crate::cli::{self, ApplyRequest};
+use crate::cli::{self, ApplyRequest, DrainRequest};
 use crate::pe_stats;
 
 /// What is left for the kernel after the offline part of a command line.
@@ -25,6 +25,8 @@ pub(crate) enum Offline {
     Kernel,
     /// `--apply`, with the table its file describes.
     Apply(ApplyRequest, Table),
+    /// `--drain`, its line checked.
+    Drain(DrainRequest),
 }
 
 /// Carries out what `argv` needs no kernel for.
@@ -39,6 +41,13 @@ pub(crate) fn run(
             Ok(req) => pe_stats::run(std::fs::read_to_string(pe_stats::PROC_FILE), &req, out, err),
             Err(exit) => finish(&exit, out, err),
         });
+    }
+    // So has `--drain` (cli/drain.rs): a refused line touches nothing.
+    if let Some(req) = cli::drain_request(argv) {
+        return match req {
+            Ok(req) => Offline::Drain(req),
+            Err(exit) => Offline::Done(finish(&exit, out, err)),
+        };
     }
     // `--apply` has a command line of its own (cli/apply.rs), and a file.
     if let Some(req) = cli::apply_request(argv) {

@@ -12,6 +12,7 @@ use ipvs::{Client, Info};
 use crate::app::{self, Ctx};
 use crate::cli::{self, Generate};
 use crate::conn;
+use crate::drain::system::RealSystem;
 use crate::offline::Offline;
 use crate::render::SystemNames;
 
@@ -89,12 +90,13 @@ fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 
     // -h, -v, --pe-stats, refused lines and --apply's file need no kernel
-    // (offline.rs).
+    // (offline.rs); --drain's line is checked there too.
     let mut stdin = std::io::stdin().lock();
-    let apply = match crate::offline::run(argv, &mut stdin, out, err) {
+    let (apply, drain) = match crate::offline::run(argv, &mut stdin, out, err) {
         Offline::Done(code) => return code,
-        Offline::Kernel => None,
-        Offline::Apply(req, table) => Some((req, table)),
+        Offline::Kernel => (None, None),
+        Offline::Apply(req, table) => (Some((req, table)), None),
+        Offline::Drain(req) => (None, Some(req)),
     };
 
     let (mut client, info) = match connect() {
@@ -119,6 +121,10 @@ fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         err,
         read_conns: &read_conns,
     };
+    if let Some(req) = drain {
+        let mut sys = RealSystem::new(std::io::stdout().is_terminal());
+        return crate::drain::run(&mut ctx, &mut sys, &req);
+    }
     match apply {
         Some((req, table)) => app::apply_main(&mut ctx, cli::program_name(argv), &req, &table),
         None => app::main(&mut ctx, argv, &mut stdin),

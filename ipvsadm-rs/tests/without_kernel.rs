@@ -75,6 +75,7 @@ fn commands_that_need_ipvs_fail_in_this_set_up() {
         &["-A", "-t", "10.0.0.1:80"],
         &["-C"],
         &["--apply", "-", "--dry-run"],
+        &["--drain", "-u", "10.0.0.1:5060", "-r", "10.0.0.2"],
     ] {
         let o = run_without_ipvs(args);
         let err = text(&o.stderr);
@@ -131,7 +132,13 @@ fn the_man_page_works_without_ipvs() {
     assert!(out.starts_with(".ie \\n(.g .ds Aq"), "{out}");
     assert!(out.contains(".TH ipvsadm-rs 8"), "{out}");
     assert!(out.contains("pe\\-stats"), "{out}");
-    for option in ["\\-\\-format", "prometheus", "\\-\\-output"] {
+    for option in [
+        "\\-\\-format",
+        "prometheus",
+        "\\-\\-output",
+        "\\-\\-drain",
+        "\\-\\-force\\-delete",
+    ] {
         assert!(out.contains(option), "{option}: {out}");
     }
 }
@@ -158,6 +165,36 @@ fn refused_lines_say_why_without_ipvs() {
         text(&o.stderr),
         "--pe-stats takes no other option than --format, --json and --output\n"
     );
+}
+
+/// A bad `--drain` line says what is wrong before anything reaches the
+/// kernel, without IPVS too.
+#[test]
+fn bad_drain_lines_are_refused_without_ipvs() {
+    for (line, why) in [
+        ("--drain -u 10.0.0.1:5060", "--real-server"),
+        ("--drain -u 10.0.0.1:5060 -r 10.0.0.2 -w 0", "'-w'"),
+        (
+            "--drain -u 10.0.0.1:5060 -r 10.0.0.2 --force-delete",
+            "--timeout",
+        ),
+        (
+            "--drain -u 10.0.0.1:5060 -r 10.0.0.2 --timeout 1",
+            "at least",
+        ),
+        (
+            "--drain -u 10.0.0.1:99999 -r 10.0.0.2",
+            "illegal virtual server",
+        ),
+    ] {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let o = run_without_ipvs(&args);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{line}: {err}");
+        assert!(err.contains(why), "{line}: {err}");
+        assert!(!err.contains("Can't initialize ipvs"), "{line}: {err}");
+        assert!(o.stdout.is_empty(), "{line}");
+    }
 }
 
 /// `--json` with another `--format` is refused (status 2) before anything

@@ -92,7 +92,11 @@ pub(crate) fn arg(f: Flag) -> Arg {
         Connection => switch(f, Some('c'), "List connections"),
         McastInterface => value(f, None, "INTERFACE", "Multicast interface for sync"),
         SyncId => value(f, None, "SID", "Sync id"),
-        Timeout => switch(f, None, "List timeouts"),
+        Timeout => switch(
+            f,
+            None,
+            "List timeouts; with --drain, --timeout SECONDS bounds the wait (ipvsadm-rs extension)",
+        ),
         Daemon => switch(f, None, "List sync daemons"),
         Stats => switch(f, None, "List statistics"),
         Rate => switch(f, None, "List rates"),
@@ -136,6 +140,7 @@ pub(crate) fn command() -> ClapCommand {
         .args(Flag::ALL.iter().map(|f| arg(*f)))
         .args(super::apply::args())
         .args(super::pe_stats::args())
+        .args(super::drain::args())
         .args([
             Arg::new(COMPLETIONS)
                 .long(COMPLETIONS)
