@@ -18,8 +18,8 @@ import re
 import statistics
 import sys
 
-BEGIN = "<!-- results:begin (written by scripts/bench) -->"
-END = "<!-- results:end -->"
+BEGIN = "<!-- results:begin{kernel} (written by scripts/bench) -->"
+END = "<!-- results:end{kernel} -->"
 
 
 def records(path):
@@ -92,6 +92,8 @@ def summary(raw, out_txt, out_json, md):
     meta = {k: v for kv in by.get("meta", []) for k, v in kv.items()}
     data["meta"] = meta
     say(f"make bench, {meta.get('date', '?')}: {meta.get('machine', '?')}")
+    if "kernel" in meta:
+        say(f"kernel: {meta['kernel']} (perf flavour)")
     if "load_before" in meta:
         say(f"host load average (1 min) before/after: {meta.get('load_before')} / "
             f"{meta.get('load_after', '?')}; other guests on this host make every figure noisier")
@@ -273,12 +275,16 @@ def summary(raw, out_txt, out_json, md):
 
 
 def update_markdown(md, text, meta):
+    """Replaces the results block of META's kernel (one block per kernel series)."""
     with open(md, encoding="utf-8") as f:
         doc = f.read()
-    block = (f"{BEGIN}\nLatest run: {meta.get('date', '?')}, {meta.get('machine', '?')}; "
-             f"`make bench` took {meta.get('duration', '?')}.\n\n```text\n{text}```\n{END}")
-    if BEGIN in doc and END in doc:
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc,
+    series = meta.get("kernel", "").split(" ")[0]
+    begin = BEGIN.format(kernel=f" {series}" if series else "")
+    end = END.format(kernel=f" {series}" if series else "")
+    block = (f"{begin}\nLatest run: {meta.get('date', '?')}, {meta.get('machine', '?')}; "
+             f"`make bench` took {meta.get('duration', '?')}.\n\n```text\n{text}```\n{end}")
+    if begin in doc and end in doc:
+        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc,
                      flags=re.S)
     else:
         doc += "\n" + block + "\n"

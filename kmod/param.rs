@@ -77,7 +77,7 @@ macro_rules! bool_param {
             #[used(compiler)]
             static PARAM: $crate::param::KernelParam =
                 $crate::param::KernelParam(::kernel::bindings::kernel_param {
-                    name: ::kernel::c_str!($name).as_char_ptr(),
+                    name: concat!($name, "\0").as_ptr().cast(),
                     // SAFETY: Only the address of the module's own `struct module`, which the
                     // loader sets up before it reads this section, is taken.
                     mod_: unsafe { __this_module.get() },

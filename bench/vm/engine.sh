@@ -9,7 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 rounds=${BENCH_ENGINE_ROUNDS:-5}
 iterations=${BENCH_ITERATIONS:-20000}
-ko=$ROOT/target/bench/kmod/pe_sip_bench.ko
+# Built by scripts/bench for the kernel this guest boots (VM_KERNEL: SERIES-perf).
+ko=$ROOT/target/bench/kmod-${VM_KERNEL%-*}/pe_sip_bench.ko
 D=/sys/kernel/debug/pe_sip_bench
 
 modprobe -a ip_vs nf_conntrack_sip || exit 1

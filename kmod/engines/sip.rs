@@ -42,7 +42,7 @@ pe::module_ipvs_pe! {
     engine: Sip,
     data: stats::Registration,
     name: "ip_vs_pe_sip_rs",
-    author: "ipvs-pe-sip developers",
+    authors: ["ipvs-pe-sip developers"],
     description: "IPVS persistence engine for SIP (Call-ID), in Rust",
     license: "GPL",
     // IPVS loads engine NAME with `request_module("ip_vs_pe_NAME")`; a module named
@@ -148,10 +148,10 @@ impl Engine for Sip {
     }
 
     #[inline]
-    fn hashkey_raw(key: &HashKey, initval: u32, _inverse: bool) -> u32 {
+    fn hashkey_raw(key: &HashKey, seed: u32, _inverse: bool) -> u32 {
         match key.pe_data() {
             // As C: the Call-ID alone.
-            Some(id) if id != FALLBACK => jhash::jhash(id, initval),
+            Some(id) if id != FALLBACK => jhash::jhash(id, seed),
             // A fallback template: the masked client address, the protocol and the namespace,
             // as IPVS's own key of a template (`ip_vs_conn_hashkey()`), so that the fallback
             // templates of different clients, and of different namespaces with the same
@@ -163,7 +163,7 @@ impl Engine for Sip {
                 let addr = bytes.get(..n).unwrap_or_default();
                 jhash::jhash(
                     addr,
-                    initval ^ u32::from(key.protocol()) ^ key.namespace_salt(),
+                    seed ^ u32::from(key.protocol()) ^ key.namespace_salt(),
                 )
             }
         }

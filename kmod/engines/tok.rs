@@ -28,7 +28,7 @@ use pe::{Conn, ConnOut, Engine, HashKey, Lookup, NewConn, PeData, SkBuff};
 pe::module_ipvs_pe! {
     engine: Tok,
     name: "ip_vs_pe_tok_rs",
-    author: "ipvs-pe-sip developers",
+    authors: ["ipvs-pe-sip developers"],
     description: "IPVS test persistence engine keyed on a token (boot tests only)",
     license: "GPL",
     alias: ["ip_vs_pe_tok"],
@@ -70,9 +70,9 @@ impl Engine for Tok {
             && matches!((ct.pe_data(), p.pe_data()), (Some(a), Some(b)) if a == b)
     }
 
-    fn hashkey_raw(key: &HashKey, initval: u32, _inverse: bool) -> u32 {
+    fn hashkey_raw(key: &HashKey, seed: u32, _inverse: bool) -> u32 {
         let (addr, n) = key.caddr().bytes(key.af());
-        let seed = jhash::jhash(addr.get(..n).unwrap_or_default(), initval);
+        let seed = jhash::jhash(addr.get(..n).unwrap_or_default(), seed);
         jhash::jhash(key.pe_data().unwrap_or_default(), seed)
     }
 

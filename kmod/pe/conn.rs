@@ -189,10 +189,13 @@ impl Lookup {
 ///
 /// IPVS calls `hashkey_raw` from `ip_vs_conn_hashkey_param()` only when `pe_data` is set, and
 /// with two kinds of blocks: a lookup's (from `ip_vs_ct_in_get()`, see [`Lookup`]) and the
-/// one `ip_vs_conn_hashkey_conn()` builds from a connection to hash, unhash or rehash it, with
-/// `vaddr` NULL and `vport` 0. A key must be computed the same way from both, so this view
-/// offers only what both provide: the family, the protocol, the client address and port, and
-/// the engine data. In 6.12 `inverse` is always false when `pe_data` is set.
+/// one `ip_vs_conn_hashkey_conn()` builds from a connection to hash, unhash or rehash it (on
+/// Linux 6.12 with `vaddr` NULL and `vport` 0; since 7.1 also from the table's resize work).
+/// A key must be computed the same way from both, on every kernel, so this view offers only
+/// what all provide: the family, the protocol, the client address and port, and the engine
+/// data. `inverse` is false whenever `pe_data` is set: only templates carry engine data, and
+/// IPVS hashes a template in one direction only (7.1's second, reply-direction node is for
+/// NAT connections that are not templates, `ip_vs_conn_use_hash2()`).
 ///
 /// # Invariants
 ///
@@ -262,9 +265,12 @@ impl Conn {
     }
 
     /// Address family of the client side.
+    // A `u8` in Linux 7.1's `struct ip_vs_conn` (packed beside its hash nodes), a `u16`
+    // before; widened here, a no-op on the kernels where it is already a `u16`.
+    #[allow(clippy::useless_conversion)]
     pub(crate) fn af(&self) -> u16 {
         // SAFETY: By the type invariant the struct is valid to read.
-        unsafe { (*self.raw()).af }
+        u16::from(unsafe { (*self.raw()).af })
     }
 
     /// Client address.

@@ -11,6 +11,7 @@
 //! `ip_vs_conn_unlink()`, `ip_vs_ct_in_get()` before it takes the RCU lock), and
 //! `show_pe_data` from `/proc` readers. None of them may sleep: allocations use `GFP_ATOMIC`.
 
+use super::compat::{cstr_len, cstr_ptr, hash_seed, HashTable};
 use super::registration::engine_module_is_live;
 use super::{Conn, ConnOut, HashKey, Lookup, NewConn, PeData, SkBuff};
 use super::{PEDATA_MAXLEN, PENAME_MAXLEN, SHOW_BUF};
@@ -50,8 +51,12 @@ pub(crate) trait Engine: 'static {
     fn ct_match(param: &Lookup, ct: &Conn) -> bool;
 
     /// Hash of a template's key for the connection table; the same for a lookup and for the
-    /// template it must find (see [`HashKey`]).
-    fn hashkey_raw(key: &HashKey, initval: u32, inverse: bool) -> u32;
+    /// template it must find (see [`HashKey`]). `seed` is the table's random seed: one for
+    /// all of IPVS before Linux 7.1 (`ip_vs_conn_rnd`); since 7.1 each namespace's table has
+    /// its own key, a new one at each resize, and this is its low 32 bits, as the C engine
+    /// takes it. The hash must be well mixed in its low 31 bits: IPVS takes the bucket from
+    /// the low bits and, since 7.1, keeps bit 31 for the table's id.
+    fn hashkey_raw(key: &HashKey, seed: u32, inverse: bool) -> u32;
 
     /// What `/proc/net/ip_vs_conn` shows of a template's engine data `data` (called only for
     /// an entry that has some), after the engine's name; cut to [`Engine::SHOW_MAXLEN`] bytes.
@@ -64,7 +69,7 @@ pub(crate) trait Engine: 'static {
     /// as it is (`ip_vs_out_hook()` accepts it unchanged, so a NATed server's packet would
     /// leave with the server's own address).
     fn conn_out(_ctx: ConnOut<'_>) -> Option<NewConn> {
-        kernel::build_error(kernel::error::VTABLE_DEFAULT_ERROR)
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
     }
 }
 
@@ -133,14 +138,15 @@ impl<T: Engine> Adapter<T> {
     /// # Safety
     ///
     /// Called by IPVS's `ip_vs_conn_hashkey_param()` with a block that satisfies
-    /// [`HashKey`]'s invariant.
+    /// [`HashKey`]'s invariant and the table it hashes for (see [`hash_seed`]).
     unsafe extern "C" fn hashkey_raw(
         p: *const bindings::ip_vs_conn_param,
-        initval: u32,
+        t: HashTable,
         inverse: bool,
     ) -> u32 {
         // SAFETY: See the function's safety section.
-        T::hashkey_raw(unsafe { HashKey::from_raw(p) }, initval, inverse)
+        let (key, seed) = unsafe { (HashKey::from_raw(p), hash_seed(t)) };
+        T::hashkey_raw(key, seed, inverse)
     }
 
     /// # Safety
@@ -211,8 +217,9 @@ impl<T: Engine> PeTable<T> {
     /// Builds the table. Fails to compile if the name is empty or too long for IPVS, or if
     /// `" NAME "` and `SHOW_MAXLEN` bytes of text do not fit `ip_vs_conn_seq_show()`'s buffer.
     pub(crate) const fn new() -> Self {
-        assert!(!T::NAME.is_empty() && T::NAME.len() < PENAME_MAXLEN);
-        assert!(1 + T::NAME.len() + 1 + T::SHOW_MAXLEN < SHOW_BUF);
+        let name_len = cstr_len(T::NAME);
+        assert!(name_len > 0 && name_len < PENAME_MAXLEN);
+        assert!(1 + name_len + 1 + T::SHOW_MAXLEN < SHOW_BUF);
         Self {
             pe: Opaque::new(bindings::ip_vs_pe {
                 // Set to an empty list by `register`, which knows the final address.
@@ -221,7 +228,7 @@ impl<T: Engine> PeTable<T> {
                     prev: core::ptr::null_mut(),
                 },
                 // IPVS only reads the name.
-                name: T::NAME.as_char_ptr().cast_mut(),
+                name: cstr_ptr(T::NAME).cast_mut(),
                 refcnt: bindings::atomic_t { counter: 0 },
                 // Set by `register`.
                 module: core::ptr::null_mut(),

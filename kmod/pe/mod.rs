@@ -13,6 +13,7 @@
 use kernel::bindings;
 use kernel::types::Opaque;
 
+mod compat;
 mod conn;
 mod conn_out;
 mod data;
@@ -20,6 +21,7 @@ mod engine;
 mod registration;
 mod skb;
 
+pub(crate) use compat::kernel_module;
 pub(crate) use conn::{Conn, HashKey, Lookup};
 pub(crate) use conn_out::{ConnOut, NewConn};
 pub(crate) use data::PeData;

@@ -166,7 +166,7 @@ unsafe fn wait_for_late_references(module: *mut bindings::module) {
 /// the module regardless. The counters' init fails only if their table is already claimed,
 /// which a fresh load's statics never are. So the engine must cope with its state not being
 /// there yet (the counters, a static, count nothing until they are registered). The other
-/// fields are those of [`module!`].
+/// fields are those of [`module!`], with the authors as a list (`authors: [...]`).
 macro_rules! module_ipvs_pe {
     (engine: $engine:ty, data: $data:ty, $($f:tt)*) => {
         /// The module: the engine's registration, then its data.
@@ -185,7 +185,7 @@ macro_rules! module_ipvs_pe {
                 Ok(Self { _engine: engine, _data: data })
             }
         }
-        ::kernel::prelude::module! { type: __IpvsPeModule, $($f)* }
+        $crate::pe::kernel_module! { type: __IpvsPeModule, $($f)* }
     };
     (engine: $engine:ty, $($f:tt)*) => {
         $crate::pe::module_ipvs_pe! { engine: $engine, data: $crate::pe::NoData, $($f)* }

@@ -19,8 +19,10 @@ libc = ctypes.CDLL(None, use_errno=True)
 SYS_FINIT_MODULE, SYS_DELETE_MODULE = 313, 176
 EWOULDBLOCK = errno.EWOULDBLOCK
 ENGINE = "ip_vs_pe_sip_rs"
+# The kernel's C engine, the reference.
+C_ENGINE = "ip_vs_pe_sip"
 # Our engine and the kernel's C one: both register engine "sip".
-ENGINES = [ENGINE, "ip_vs_pe_sip"]
+ENGINES = [ENGINE, C_ENGINE]
 # The names of the engine's counters, in the order of its file: the one list, which the
 # module checks its own against when it builds (kmod/stats.rs).
 with open(os.path.join(os.path.dirname(__file__), "../../../kmod/stats-names.txt")) as f:
