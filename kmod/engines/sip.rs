@@ -153,11 +153,12 @@ impl Engine for Sip {
             // As C: the Call-ID alone.
             Some(id) if id != FALLBACK => jhash::jhash(id, seed),
             // A fallback template: the masked client address, the protocol and the namespace,
-            // as IPVS's own key of a template (`ip_vs_conn_hashkey()`), so that the fallback
+            // as 6.12's own key of a template (`ip_vs_conn_hashkey()`), so that the fallback
             // templates of different clients, and of different namespaces with the same
-            // addresses (every director namespace's mask-0 template of 0.0.0.0), do not share
-            // one hash chain. The service cannot be mixed in: `ip_vs_conn_hashkey_conn()`
-            // hashes a template without its virtual address (see docs/engine.md).
+            // addresses (every director namespace's mask-0 template of 0.0.0.0, in 6.12's one
+            // table), do not share one hash chain. The service cannot be mixed in: on 6.12
+            // `ip_vs_conn_hashkey_conn()` hashes a template without its virtual address (see
+            // docs/engine.md).
             _ => {
                 let (bytes, n) = key.caddr().bytes(key.af());
                 let addr = bytes.get(..n).unwrap_or_default();

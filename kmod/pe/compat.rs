@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What differs between the kernels this folder builds on, in one place.
+//! What differs between the kernels this folder builds on (but for a field's width, which
+//! its view widens where it reads it: `Conn::af`).
 //!
 //! `scripts/build-kmod` probes the kernel tree it builds against for each feature and passes a
 //! `--cfg` for those it has (never a version number: distributions backport):
@@ -55,8 +56,11 @@ pub(super) unsafe fn hash_seed(t: HashTable) -> u32 {
 #[cfg(ipvs_rht)]
 #[inline]
 pub(super) unsafe fn hash_seed(t: HashTable) -> u32 {
-    // SAFETY: As the caller guarantees, `t` is a live table; its key is written once, when the
-    // table is allocated, before IPVS publishes it.
+    // SAFETY: As the caller guarantees, `t` is a live table: IPVS reaches it with
+    // `rcu_dereference()` under `rcu_read_lock()` (`ip_vs_conn_hash()` relies on its caller's)
+    // or owns it in the resize work. Its key is written once, by `get_random_bytes()` in
+    // `ip_vs_rht_alloc()`, before `rcu_assign_pointer()` publishes the table, so a plain read
+    // sees it, as the C engine's does.
     let key = unsafe { core::ptr::addr_of!((*t).hash_key.key[0]).read() };
     // CAST: the low 32 bits, as C's `(u32)` cast.
     key as u32

@@ -217,8 +217,10 @@ impl HashKey {
     }
 
     /// A value that tells network namespaces apart, for a key that must not collide across
-    /// them: the address of the namespace's IPVS state, which IPVS's own generic key
-    /// (`ip_vs_conn_hashkey()`) mixes in the same way. Both kinds of block set `ipvs`.
+    /// them: the address of the namespace's IPVS state, which 6.12's generic key
+    /// (`ip_vs_conn_hashkey()`) mixes in the same way (one table holds every namespace's
+    /// entries there; since 7.1 each namespace has its own table, and this changes nothing).
+    /// Every kind of block sets `ipvs`.
     pub(crate) fn namespace_salt(&self) -> u32 {
         // SAFETY: By the type invariant the struct is valid to read; only the pointer's value
         // is used.

@@ -6,10 +6,13 @@
 //! C header: [`include/net/ip_vs.h`](srctree/include/net/ip_vs.h) (`struct ip_vs_pe`).
 //!
 //! IPVS calls `fill_param`, `ct_match` and `conn_out` from the packet path (softirq, or
-//! process context with bottom halves disabled, under `rcu_read_lock()`); `hashkey_raw` also
-//! from timers, the sync kthread and process context (`ip_vs_conn_hash()`,
-//! `ip_vs_conn_unlink()`, `ip_vs_ct_in_get()` before it takes the RCU lock), and
-//! `show_pe_data` from `/proc` readers. None of them may sleep: allocations use `GFP_ATOMIC`.
+//! process context with bottom halves disabled, under `rcu_read_lock()`), `ct_match` also
+//! from the sync kthread (`ip_vs_proc_conn()`, process context); `hashkey_raw` from lookups
+//! and from hashing a new entry, and also, on Linux 6.12, from timers and process context
+//! (`ip_vs_conn_unlink()`, `ip_vs_ct_in_get()` before it takes the RCU lock), on 7.x from the
+//! table's resize work (`conn_resize_work_handler()`, a workqueue with bottom halves disabled
+//! and bucket spinlocks held); `show_pe_data` from `/proc` readers. None of them may sleep:
+//! allocations use `GFP_ATOMIC`.
 
 use super::compat::{cstr_len, cstr_ptr, hash_seed, HashTable};
 use super::registration::engine_module_is_live;
@@ -210,7 +213,7 @@ pub(crate) struct PeTable<T: Engine> {
 
 // SAFETY: IPVS reads the table from any CPU; it is written only by `Registration::register`
 // and `unregister_ip_vs_pe()`, which the `registered` flag serialises, and by IPVS under its
-// own `ip_vs_pe_mutex` (`n_list`; IPVS 6.12 never touches `refcnt`).
+// own `ip_vs_pe_mutex` (`n_list`; IPVS never touches `refcnt`).
 unsafe impl<T: Engine> Sync for PeTable<T> {}
 
 impl<T: Engine> PeTable<T> {
