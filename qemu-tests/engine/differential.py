@@ -44,15 +44,10 @@ def run_engine(mod, col, label, index, payloads):
         ahead.append(ahead[-1] + p)
     step(f"{label} engine: topology, {mod}, service with --pe sip, {len(payloads)} datagrams")
     # The engine is loaded before the service names it: `--pe sip` alone would load the C one.
-    with Lab(engine=mod == modules.ENGINE) as lab:
-        if mod != modules.ENGINE:
-            subprocess.run(["modprobe", mod])
+    # Persistence 900 s: no template may expire before it is read, however slow the host
+    # (at 60 s, the first ones would go once sending took a minute on a busy host).
+    with Lab(engine=mod, rules=ipvs.service_rules(VIP, RS, persistence=900)) as lab:
         expect(f"{label} engine: module {mod} is loaded", modules.loaded(mod))
-        svc = f"{VIP}:5060"
-        # Persistence 900 s: no template may expire before it is read, however slow the host
-        # (at 60 s, the first ones would go once sending took a minute on a busy host).
-        ipvs.rules([DIR_NS], f"-A -u {svc} -s rr -p 900 -M 0.0.0.0 -o --pe sip\n" +
-                   "\n".join(f"-a -u {svc} -r {ip}:5060 -m" for ip in RS))
         with udp.Sinks(RS_NS) as sinks:
             tx = udp.Sender(CLI_NS, CLI)
 

@@ -16,7 +16,6 @@ orders of magnitude. The figures are printed."""
 import math
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -98,13 +97,8 @@ def homogeneity(a, b):
 def run_engine(mod, label, payloads):
     """The histogram of the table after PAYLOADS went through a --pe sip service of MOD."""
     step(f"{label} engine: {mod}, service with --pe sip, {len(payloads)} Call-IDs")
-    with Lab(engine=mod == modules.ENGINE):
-        if mod != modules.ENGINE:
-            subprocess.run(["modprobe", mod])
+    with Lab(engine=mod, rules=ipvs.service_rules(VIP, RS, persistence=900)):
         expect(f"{label} engine: module {mod} is loaded", modules.loaded(mod))
-        svc = f"{VIP}:5060"
-        ipvs.rules([DIR_NS], f"-A -u {svc} -s rr -p 900 -M 0.0.0.0 -o --pe sip\n" +
-                   "\n".join(f"-a -u {svc} -r {ip}:5060 -m" for ip in RS))
         with udp.Sinks(RS_NS) as sinks:
             tx = udp.Sender(CLI_NS, CLI)
             try:

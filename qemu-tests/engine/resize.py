@@ -70,8 +70,7 @@ def sysctl_lfactor(value):
 def run():
     svc = f"{VIP}:5060"
     held = [f"held-{i}" for i in range(1, HELD + 1)]
-    rules = f"-A -u {svc} -s rr -p 900 -M 0.0.0.0 -o --pe sip\n" + \
-        "\n".join(f"-a -u {svc} -r {ip}:5060 -m" for ip in RS[:2])
+    rules = ipvs.service_rules(VIP, RS[:2], persistence=900)
     step("topology, service with --pe sip on rs1 and rs2 (persistence 900 s), sinks on rs1-3")
     with Lab(rules=rules), udp.Sinks(RS_NS) as sinks:
         before = status()

@@ -16,11 +16,15 @@ class Lab:
     """with Lab(topo="standard"|"tun"|"failover", engine=True, sysctls={ns: {k: v}},
     rules=TEXT, uas=("v4",), uas_scenario=None) as lab: ...
 
+    ENGINE: True loads our engine (and waits for its counters), a module name (such as
+    modules.C_ENGINE, the kernel's C engine) loads that one, False none.
     TEXT goes to `ipvsadm-rs -R` in the director(s) (a line "@NS rule" to NS only)."""
 
     def __init__(self, topo="standard", engine=True, sysctls=None, rules=None, uas=(),
                  uas_scenario=None):
-        self.topo, self.engine, self.sysctls = topo, engine, sysctls or {}
+        if engine is True:
+            engine = modules.ENGINE
+        self.topo, self.engine, self.sysctls = topo, engine or None, sysctls or {}
         self.rules, self.uas, self.uas_scenario = rules, uas, uas_scenario
         self.directors = [topology.DIR_NS, topology.DIR2_NS] if topo == "failover" \
             else [topology.DIR_NS]
@@ -48,8 +52,8 @@ class Lab:
             # Loaded here rather than by `--pe sip`, whose module request would load the
             # kernel's C engine (a module of that very name wins over our alias).
             subprocess.run(["modprobe", "-a", "ip_vs", "ip_vs_rr"] +
-                           ([modules.ENGINE] if self.engine else []), check=True)
-            if self.engine and not modules.counting():
+                           ([self.engine] if self.engine else []), check=True)
+            if self.engine == modules.ENGINE and not modules.counting():
                 raise RuntimeError(f"{modules.ENGINE} loaded but its counters do not count")
             if self.topo == "failover":
                 for ns in self.directors:
