@@ -22,9 +22,10 @@
 //! `pernet_ops_rwsem` for reading while IPVS's exit for it waits for `__ip_vs_mutex`, so an
 //! init that registered would wait for the namespace, which waits for IPVS, which waits for
 //! the init. (Linux 7.3's mutex is the namespace's own, which the exit of another namespace
-//! never takes; the work item stays, for the kernels that have the global one.) The work item waits for the rwsem with no IPVS
-//! lock held. Until it has registered, nothing is counted and nothing calls `net_generic()`
-//! (our id does not exist yet); each namespace's file is empty until its counters count.
+//! never takes; the work item stays, for the kernels that have the global one.) The work item
+//! waits for the rwsem with no IPVS lock held. Until it has registered, nothing is counted and
+//! nothing calls `net_generic()` (our id does not exist yet); each namespace's file is empty
+//! until its counters count.
 
 use crate::pe::Net;
 use core::fmt::Write;
@@ -128,13 +129,12 @@ impl<C: Counters> Pernet<C> {
                 self.key.get(),
             )
         };
-        // SAFETY: `work` was initialised above; `system_dfl_wq` (the unbound system
-        // workqueue; Linux 7.x deprecates `system_unbound_wq`, its old name) exists from boot on.
+        // SAFETY: `work` was initialised above; the unbound system workqueue exists from boot on.
         unsafe {
             bindings::queue_work_on(
                 // CAST: WORK_CPU_UNBOUND is NR_CPUS, which fits in an `int`.
                 bindings::wq_misc_consts_WORK_CPU_UNBOUND as c_int,
-                bindings::system_dfl_wq,
+                crate::pe::unbound_wq(),
                 work,
             )
         };

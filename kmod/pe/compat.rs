@@ -9,13 +9,14 @@
 //! - `ipvs_rht`: IPVS's per-namespace, resizable connection tables (`struct ip_vs_rht`,
 //!   Linux 7.1). `hashkey_raw` then gets the table whose bucket it computes, instead of one
 //!   global seed (`ip_vs_conn_rnd`).
+//! - `system_dfl_wq`: the unbound system workqueue under its new name; without it, its old one
+//!   (`system_unbound_wq`, which Linux 7.x deprecates).
 //! - `kernel_cstr`: the kernel crate's own `CStr` type (before it became `core::ffi::CStr`).
 //! - `kernel_module_authors`: `module!` takes `authors: [...]` (before: `author: "..."`).
 //!
 //! The engines never see any of this: they get a hash seed, write `CStr` names with
 //! `c_str!`, and name their authors as a list.
 
-#[cfg(ipvs_rht)]
 use kernel::bindings;
 use kernel::ffi::c_char;
 use kernel::prelude::*;
@@ -64,6 +65,20 @@ pub(super) unsafe fn hash_seed(t: HashTable) -> u32 {
     let key = unsafe { core::ptr::addr_of!((*t).hash_key.key[0]).read() };
     // CAST: the low 32 bits, as C's `(u32)` cast.
     key as u32
+}
+
+/// The unbound system workqueue, for work that may wait for a sleeping lock.
+#[cfg(system_dfl_wq)]
+pub(crate) fn unbound_wq() -> *mut bindings::workqueue_struct {
+    // SAFETY: Set once by `workqueue_init_early()`, before any module loads; read only.
+    unsafe { bindings::system_dfl_wq }
+}
+
+/// The unbound system workqueue, for work that may wait for a sleeping lock.
+#[cfg(not(system_dfl_wq))]
+pub(crate) fn unbound_wq() -> *mut bindings::workqueue_struct {
+    // SAFETY: Set once by `workqueue_init_early()`, before any module loads; read only.
+    unsafe { bindings::system_unbound_wq }
 }
 
 /// Length of `s` without its NUL, in a const context.

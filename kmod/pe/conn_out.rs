@@ -132,9 +132,9 @@ impl ConnOut<'_> {
     /// `None` where `ip_vs_new_conn_out()` would refuse too (a firewall-mark service, no
     /// virtual or destination port: there is no virtual address and port to NAT to), when the
     /// allocation fails, or (Linux 7.x) when the namespace holds its most connections
-    /// (`conn_max`); the packet then leaves as it is. Unlike `ip_vs_new_conn_out()` it does not add to the service's
-    /// `Conns` counter (`ip_vs_conn_stats()` is static in `ip_vs_core.c`); the packet is
-    /// counted in the outgoing packets and bytes as any other.
+    /// (`conn_max`); the packet then leaves as it is. Unlike `ip_vs_new_conn_out()` it does not
+    /// add to the service's `Conns` counter (`ip_vs_conn_stats()` is static in `ip_vs_core.c`);
+    /// the packet is counted in the outgoing packets and bytes as any other.
     pub(crate) fn new_conn_without_template(&mut self) -> Option<NewConn> {
         let flags = self.svc_flags();
         let protocol = self.protocol()?;

@@ -147,7 +147,8 @@ impl<T: Engine> Adapter<T> {
         t: HashTable,
         inverse: bool,
     ) -> u32 {
-        // SAFETY: See the function's safety section.
+        // SAFETY: As the function's safety section says, `p` satisfies `HashKey`'s invariant
+        // and `t` is the live table IPVS hashes for, as `hash_seed` requires.
         let (key, seed) = unsafe { (HashKey::from_raw(p), hash_seed(t)) };
         T::hashkey_raw(key, seed, inverse)
     }
