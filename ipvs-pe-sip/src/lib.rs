@@ -25,6 +25,8 @@
 
 mod callid;
 mod jhash;
+pub mod maglev;
+pub mod siphash;
 
 pub use callid::*;
 pub use jhash::jhash;
