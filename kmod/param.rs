@@ -4,11 +4,12 @@
 //!
 //! C header: [`include/linux/moduleparam.h`](srctree/include/linux/moduleparam.h).
 //!
-//! [`bool_param!`] does what C's `module_param(name, bool, perm)` does: a `struct
-//! kernel_param` in the module's `__param` section, which the module loader reads to parse
-//! `modprobe NAME=VALUE` before the module's init runs, and from which sysfs makes
-//! `/sys/module/<module>/parameters/NAME`. The value is an `AtomicBool` (the layout of C's
-//! `bool`) that `param_ops_bool` writes and the module reads with `load`.
+//! [`bool_param!`] and [`charp_param!`] do what C's `module_param(name, bool|charp, perm)`
+//! does: a `struct kernel_param` in the module's `__param` section, which the module loader
+//! reads to parse `modprobe NAME=VALUE` before the module's init runs, and from which sysfs
+//! makes `/sys/module/<module>/parameters/NAME`. The value is an atomic of the C type's layout
+//! (`AtomicBool` for `bool`, `AtomicPtr` for `char *`) that the kernel's `param_ops_*` writes
+//! and the module reads with `load`.
 
 use kernel::bindings;
 
@@ -35,12 +36,42 @@ pub(crate) const fn modinfo<const N: usize>(text: &str) -> [u8; N] {
 
 /// `bool_param!(VALUE, "name", PERM, "description")`: declares `static VALUE: AtomicBool`
 /// (default false) as module parameter `name` with sysfs mode `PERM`.
+// Used by the modules that have a flag (this file is shared by every module).
+#[allow(unused_macros)]
 macro_rules! bool_param {
     ($value:ident, $name:literal, $perm:expr, $desc:literal) => {
         #[doc = $desc]
         static $value: ::core::sync::atomic::AtomicBool =
             ::core::sync::atomic::AtomicBool::new(false);
+        // `param_ops_bool` stores through this `bool *`; `AtomicBool` has the layout of `bool`.
+        $crate::param::kernel_param!($value, $name, "bool", param_ops_bool, $perm, $desc);
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use bool_param;
 
+/// `charp_param!(VALUE, "name", PERM, "description")`: declares `static VALUE: AtomicPtr<u8>`
+/// (default null: not given) as string parameter `name` with sysfs mode `PERM`. The loader
+/// points it at the NUL-terminated value (and frees a copy it made when the module goes).
+// Used by the modules that take a string (this file is shared by every module).
+#[allow(unused_macros)]
+macro_rules! charp_param {
+    ($value:ident, $name:literal, $perm:expr, $desc:literal) => {
+        #[doc = $desc]
+        static $value: ::core::sync::atomic::AtomicPtr<u8> =
+            ::core::sync::atomic::AtomicPtr::new(::core::ptr::null_mut());
+        // `param_ops_charp` stores through this `char **`; `AtomicPtr` has the layout of a
+        // pointer.
+        $crate::param::kernel_param!($value, $name, "charp", param_ops_charp, $perm, $desc);
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use charp_param;
+
+/// The descriptor and `.modinfo` strings of parameter `$name`, stored by the kernel's
+/// `$ops` in static `$value` (an atomic of the C type's layout).
+macro_rules! kernel_param {
+    ($value:ident, $name:literal, $type:literal, $ops:ident, $perm:expr, $desc:literal) => {
         // C's `VERIFY_OCTAL_PERMISSIONS()`: nobody but the owner may write a parameter, and
         // whoever may write it may read it.
         const _: () = assert!(
@@ -49,10 +80,10 @@ macro_rules! bool_param {
         );
 
         // What C's `module_param()` and `MODULE_PARM_DESC()` add to `.modinfo`, which
-        // `modinfo -p` lists: "parmtype=NAME:bool" and "parm=NAME:DESC", each ending in a NUL
+        // `modinfo -p` lists: "parmtype=NAME:TYPE" and "parm=NAME:DESC", each ending in a NUL
         // (a loadable module's strings carry no module prefix).
         const _: () = {
-            const TYPE: &str = concat!("parmtype=", $name, ":bool\0");
+            const TYPE: &str = concat!("parmtype=", $name, ":", $type, "\0");
             const DESC: &str = concat!("parm=", $name, ":", $desc, "\0");
             // `used(compiler)`, as `module!`'s own strings: a plain `#[used]` also marks the
             // section as retained, and modpost then sees a second `.modinfo` and none of the
@@ -82,17 +113,15 @@ macro_rules! bool_param {
                     // loader sets up before it reads this section, is taken.
                     mod_: unsafe { __this_module.get() },
                     // Only the address of the kernel's exported table is taken.
-                    ops: ::core::ptr::addr_of!(::kernel::bindings::param_ops_bool),
+                    ops: ::core::ptr::addr_of!(::kernel::bindings::$ops),
                     perm: $perm,
                     level: -1,
                     flags: 0,
                     __bindgen_anon_1: ::kernel::bindings::kernel_param__bindgen_ty_1 {
-                        // `param_ops_bool` stores through this `bool *`; `AtomicBool` has
-                        // the layout of `bool`.
                         arg: $value.as_ptr().cast(),
                     },
                 });
         };
     };
 }
-pub(crate) use bool_param;
+pub(crate) use kernel_param;

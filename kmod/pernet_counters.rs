@@ -134,7 +134,7 @@ impl<C: Counters> Pernet<C> {
             bindings::queue_work_on(
                 // CAST: WORK_CPU_UNBOUND is NR_CPUS, which fits in an `int`.
                 bindings::wq_misc_consts_WORK_CPU_UNBOUND as c_int,
-                crate::pe::unbound_wq(),
+                crate::compat::unbound_wq(),
                 work,
             )
         };

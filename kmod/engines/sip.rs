@@ -23,8 +23,10 @@ pub mod callid;
 /// The kernel's `jhash()`, inlined here (the `ipvs-pe-sip` crate).
 #[path = "../../ipvs-pe-sip/src/jhash.rs"]
 pub mod jhash;
-// Beside this folder: the abstraction (`pe/`, `pernet_counters.rs`, `param.rs`) and the
-// engine's counters (`stats.rs`).
+// Beside this folder: the abstraction (`pe/`, `pernet_counters.rs`, `param.rs`, and
+// `compat.rs` for what differs between kernels) and the engine's counters (`stats.rs`).
+#[path = "../compat.rs"]
+mod compat;
 #[path = "../param.rs"]
 mod param;
 #[path = "../pe/mod.rs"]

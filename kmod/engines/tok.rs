@@ -15,6 +15,8 @@ use kernel::bindings;
 use kernel::c_str;
 use kernel::prelude::*;
 
+#[path = "../compat.rs"]
+mod compat;
 /// The kernel's `jhash()` (the `ipvs-pe-sip` crate).
 #[path = "../../ipvs-pe-sip/src/jhash.rs"]
 pub mod jhash;

@@ -1,25 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What differs between the kernels this folder builds on (but for a field's width, which
-//! its view widens where it reads it: `Conn::af`).
+//! What differs between the kernels in IPVS's persistence-engine interface (the rest is in
+//! `kmod/compat.rs`).
 //!
-//! `scripts/build-kmod` probes the kernel tree it builds against for each feature and passes a
-//! `--cfg` for those it has (never a version number: distributions backport):
-//!
-//! - `ipvs_rht`: IPVS's per-namespace, resizable connection tables (`struct ip_vs_rht`,
-//!   Linux 7.1). `hashkey_raw` then gets the table whose bucket it computes, instead of one
-//!   global seed (`ip_vs_conn_rnd`).
-//! - `system_dfl_wq`: the unbound system workqueue under its new name; without it, its old one
-//!   (`system_unbound_wq`, which Linux 7.x deprecates).
-//! - `kernel_cstr`: the kernel crate's own `CStr` type (before it became `core::ffi::CStr`).
-//! - `kernel_module_authors`: `module!` takes `authors: [...]` (before: `author: "..."`).
-//!
-//! The engines never see any of this: they get a hash seed, write `CStr` names with
-//! `c_str!`, and name their authors as a list.
-
-use kernel::bindings;
-use kernel::ffi::c_char;
-use kernel::prelude::*;
+//! `scripts/build-kmod` probes the kernel tree for `ipvs_rht`: IPVS's per-namespace,
+//! resizable connection tables (`struct ip_vs_rht`, Linux 7.1). `hashkey_raw` then gets the
+//! table whose bucket it computes, instead of one global seed (`ip_vs_conn_rnd`). The engines
+//! never see it: they get a hash seed.
 
 /// The connection table argument IPVS passes to `hashkey_raw`: the table's random seed
 /// (`ip_vs_conn_rnd`).
@@ -30,7 +17,7 @@ pub(super) type HashTable = u32;
 /// hashed into or resized into. Each table has its own random key (`ip_vs_rht_alloc()`), and
 /// during a resize a lookup hashes once for the old table and once for the new.
 #[cfg(ipvs_rht)]
-pub(super) type HashTable = *mut bindings::ip_vs_rht;
+pub(super) type HashTable = *mut kernel::bindings::ip_vs_rht;
 
 /// The 32-bit seed of the hash an engine computes for table `t`.
 ///
@@ -66,64 +53,3 @@ pub(super) unsafe fn hash_seed(t: HashTable) -> u32 {
     // CAST: the low 32 bits, as C's `(u32)` cast.
     key as u32
 }
-
-/// The unbound system workqueue, for work that may wait for a sleeping lock.
-#[cfg(system_dfl_wq)]
-pub(crate) fn unbound_wq() -> *mut bindings::workqueue_struct {
-    // SAFETY: Set once by `workqueue_init_early()`, before any module loads; read only.
-    unsafe { bindings::system_dfl_wq }
-}
-
-/// The unbound system workqueue, for work that may wait for a sleeping lock.
-#[cfg(not(system_dfl_wq))]
-pub(crate) fn unbound_wq() -> *mut bindings::workqueue_struct {
-    // SAFETY: Set once by `workqueue_init_early()`, before any module loads; read only.
-    unsafe { bindings::system_unbound_wq }
-}
-
-/// Length of `s` without its NUL, in a const context.
-#[cfg(kernel_cstr)]
-pub(super) const fn cstr_len(s: &CStr) -> usize {
-    s.len()
-}
-
-/// Length of `s` without its NUL, in a const context.
-#[cfg(not(kernel_cstr))]
-pub(super) const fn cstr_len(s: &CStr) -> usize {
-    s.to_bytes().len()
-}
-
-/// The C string `s`, in a const context.
-#[cfg(kernel_cstr)]
-pub(super) const fn cstr_ptr(s: &'static CStr) -> *const c_char {
-    s.as_char_ptr()
-}
-
-/// The C string `s`, in a const context.
-#[cfg(not(kernel_cstr))]
-pub(super) const fn cstr_ptr(s: &'static CStr) -> *const c_char {
-    // Through the bytes: the kernel's `c_char` is `u8`, core's `CStr::as_ptr()` gives an `i8`
-    // pointer on x86 (and the kernel's lints forbid it), and `as_char_ptr()` is a trait
-    // method, which a const context cannot call.
-    s.to_bytes_with_nul().as_ptr()
-}
-
-/// `module!` with `authors: [...]`, on a kernel whose `module!` takes the list. (Its fields
-/// are passed on as plain tokens: the procedural macro `module!` cannot parse a `ty` or
-/// `literal` fragment of `macro_rules!`.)
-#[cfg(kernel_module_authors)]
-macro_rules! kernel_module {
-    (type: $t:ident, name: $n:tt, authors: [$($a:tt),+ $(,)?], $($rest:tt)*) => {
-        ::kernel::prelude::module! { type: $t, name: $n, authors: [$($a),+], $($rest)* }
-    };
-}
-
-/// `module!` with `authors: [...]`, on a kernel whose `module!` takes one `author:` string
-/// literal: one author only.
-#[cfg(not(kernel_module_authors))]
-macro_rules! kernel_module {
-    (type: $t:ident, name: $n:tt, authors: [$a:tt $(,)?], $($rest:tt)*) => {
-        ::kernel::prelude::module! { type: $t, name: $n, author: $a, $($rest)* }
-    };
-}
-pub(crate) use kernel_module;

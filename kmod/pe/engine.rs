@@ -14,10 +14,11 @@
 //! and bucket spinlocks held); `show_pe_data` from `/proc` readers. None of them may sleep:
 //! allocations use `GFP_ATOMIC`.
 
-use super::compat::{cstr_len, cstr_ptr, hash_seed, HashTable};
+use super::compat::{hash_seed, HashTable};
 use super::registration::engine_module_is_live;
 use super::{Conn, ConnOut, HashKey, Lookup, NewConn, PeData, SkBuff};
 use super::{PEDATA_MAXLEN, PENAME_MAXLEN, SHOW_BUF};
+use crate::compat::{cstr_len, cstr_ptr};
 use core::marker::PhantomData;
 use core::sync::atomic::AtomicBool;
 use kernel::bindings;

@@ -21,10 +21,6 @@ mod engine;
 mod registration;
 mod skb;
 
-pub(crate) use compat::kernel_module;
-// Used by the engines that count (this folder is shared by several modules).
-#[allow(unused_imports)]
-pub(crate) use compat::unbound_wq;
 pub(crate) use conn::{Conn, HashKey, Lookup};
 pub(crate) use conn_out::{ConnOut, NewConn};
 pub(crate) use data::PeData;

@@ -185,7 +185,7 @@ macro_rules! module_ipvs_pe {
                 Ok(Self { _engine: engine, _data: data })
             }
         }
-        $crate::pe::kernel_module! { type: __IpvsPeModule, $($f)* }
+        $crate::compat::kernel_module! { type: __IpvsPeModule, $($f)* }
     };
     (engine: $engine:ty, $($f:tt)*) => {
         $crate::pe::module_ipvs_pe! { engine: $engine, data: $crate::pe::NoData, $($f)* }
