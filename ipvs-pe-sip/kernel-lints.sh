@@ -65,7 +65,8 @@ pub use callid::{call_id, CallIdError, PEDATA_MAXLEN};
 pub use jhash::jhash;
 pub use maglev::{
     call_id_hash, choose, fallback, lookup, populate, source_hash, Backend, BackendId,
-    PopulateError, Scratch, AF_INET, AF_INET6, EMPTY, MAX_BACKENDS, TABLE_SIZE,
+    PopulateError, Scratch, AF_INET, AF_INET6, DEFAULT_KEY_BYTES, EMPTY, MAX_BACKENDS,
+    TABLE_SIZE,
 };
 pub use siphash::{siphash, Hasher, SipKey};
 

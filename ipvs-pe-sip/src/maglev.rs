@@ -24,6 +24,11 @@ pub const TABLE_SIZE: usize = 65_521;
 /// is more than 1 % of a share, the balance the table size was chosen for.
 pub const MAX_BACKENDS: usize = TABLE_SIZE / 100;
 
+/// The module's default key (its parameter `hash_key` unset): the 16 ASCII bytes
+/// `ipvs-pe-sip:mh:1`. Public, so it spreads calls but does not stop a client who aims
+/// Call-IDs at one server; directors set a secret key of their own.
+pub const DEFAULT_KEY_BYTES: [u8; 16] = *b"ipvs-pe-sip:mh:1";
+
 /// A slot that no server holds: the table of a service with no server of weight > 0.
 pub const EMPTY: u16 = u16::MAX;
 

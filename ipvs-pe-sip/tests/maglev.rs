@@ -4,12 +4,12 @@
 
 use ipvs_pe_sip::maglev::{
     call_id_hash, choose, fallback, lookup, populate, source_hash, Backend, BackendId,
-    PopulateError, Scratch, EMPTY, MAX_BACKENDS, TABLE_SIZE,
+    PopulateError, Scratch, DEFAULT_KEY_BYTES, EMPTY, MAX_BACKENDS, TABLE_SIZE,
 };
 use ipvs_pe_sip::siphash::SipKey;
 use proptest::prelude::*;
 
-const KEY: SipKey = SipKey::from_bytes(*b"ipvs-pe-sip:mh:1");
+const KEY: SipKey = SipKey::from_bytes(DEFAULT_KEY_BYTES);
 
 /// The `i`-th server of a test platform: 10.4.(i / 200).(i % 200 + 11):5060, or an IPv6
 /// one for every third.
