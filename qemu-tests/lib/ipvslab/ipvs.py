@@ -40,17 +40,20 @@ def rules(namespaces, text):
             raise RuntimeError(f"ipvsadm-rs -R in {ns}: exit {p.returncode}")
 
 
-def service_rules(vip, servers, fwd="-m", pe="sip", v6=False, port=5060, persistence=60):
-    """The rules of a one-packet UDP service on VIP:PORT with PERSISTENCE seconds (mask
-    0.0.0.0 in IPv4; in IPv6 the default /128, which with one client keys the templates on
-    the Call-ID as 0.0.0.0 does in IPv4), engine PE (None: none), to SERVERS with FWD.
+def service_rules(vip, servers, fwd="-m", pe="sip", v6=False, port=5060, persistence=60,
+                  sched="rr"):
+    """The rules of a one-packet UDP service on VIP:PORT with scheduler SCHED and PERSISTENCE
+    seconds (None: not persistent; mask 0.0.0.0 in IPv4; in IPv6 the default /128, which with
+    one client keys the templates on the Call-ID as 0.0.0.0 does in IPv4), engine PE (None:
+    none), to SERVERS with FWD.
 
     A template lives PERSISTENCE seconds after its call's last datagram: a scenario that
     counts templates after a wait of unbounded length (calls held, a slow host) needs one
     longer than any such wait."""
     a = (lambda ip: f"[{ip}]:{port}") if v6 else (lambda ip: f"{ip}:{port}")
-    head = f"-A -u {a(vip)} -s rr -p {persistence}" + ("" if v6 else " -M 0.0.0.0") + " -o" + \
-        (f" --pe {pe}" if pe else "")
+    persist = "" if persistence is None else \
+        f" -p {persistence}" + ("" if v6 else " -M 0.0.0.0")
+    head = f"-A -u {a(vip)} -s {sched}{persist} -o" + (f" --pe {pe}" if pe else "")
     return "\n".join([head] + [f"-a -u {a(vip)} -r {a(s)} {fwd}" for s in servers])
 
 
