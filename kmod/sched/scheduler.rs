@@ -146,7 +146,7 @@ impl<T: Scheduler> Adapter<T> {
             // SAFETY: As IPVS guarantees.
             let node = unsafe { state::build::<T>(svc) }?;
             // SAFETY: As IPVS guarantees; the service is being bound to `T`.
-            unsafe { state::publish::<T>(svc, Some(node)) };
+            unsafe { state::install::<T>(svc, node) };
             Ok(0)
         })
     }

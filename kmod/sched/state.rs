@@ -108,13 +108,31 @@ pub(super) unsafe fn build<T: Scheduler>(
     Ok(node)
 }
 
+/// Makes `node` the state of a service being bound to scheduler `T` (`init_service`).
+///
+/// Whatever `sched_data` holds is not ours and is left alone: IPVS does not clear it when it
+/// unbinds a scheduler, and the one before may have stored anything there (`rr` stores a
+/// pointer into the service itself). No packet reads it meanwhile: IPVS binds a scheduler
+/// before it publishes it in `svc->scheduler`, and clears that and waits for a grace period
+/// when it unbinds one (`ip_vs_edit_service()`).
+///
+/// # Safety
+///
+/// `svc` must be a live service being bound to `T`, and the caller must hold the service
+/// mutex.
+pub(super) unsafe fn install<T: Scheduler>(svc: *mut bindings::ip_vs_service, node: KBox<Node<T>>) {
+    // SAFETY: As the caller guarantees. Release: a reader that sees the pointer sees the
+    // node's contents (`rcu_assign_pointer()`).
+    unsafe { sched_data(svc) }.store(KBox::into_raw(node).cast(), Ordering::Release);
+}
+
 /// Makes `node` (or nothing) the service's state and frees the one before after a grace
 /// period.
 ///
 /// # Safety
 ///
-/// `svc` must be a live service bound to scheduler `T` (or being bound or unbound) and the
-/// caller must hold the service mutex.
+/// `svc` must be a live service bound to scheduler `T` (or being unbound from it), whose
+/// `sched_data` is therefore ours, and the caller must hold the service mutex.
 pub(super) unsafe fn publish<T: Scheduler>(
     svc: *mut bindings::ip_vs_service,
     node: Option<KBox<Node<T>>>,

@@ -31,7 +31,7 @@ reset_system() {
   ((master)) && ipvsadm --stop-daemon master 2>/dev/null
   ((backup)) && ipvsadm --stop-daemon backup 2>/dev/null
   compgen -G '/run/netns/*' >/dev/null && ip -all netns delete 2>/dev/null
-  for m in ip_vs_pe_sip_rs ip_vs_pe_tok_rs ip_vs_pe_sip; do loaded "$m" && busy+=("$m"); done
+  for m in ip_vs_pe_sip_rs ip_vs_pe_tok_rs ip_vs_pe_sip ip_vs_sipmh; do loaded "$m" && busy+=("$m"); done
   # Namespaces are torn down asynchronously, and their templates hold the engine: unloaded
   # once free, by ipvslab (a Python start costs seconds here, so only when one is loaded).
   ((${#busy[@]})) && PYTHONPATH=$ROOT/qemu-tests/lib python3 -S -m ipvslab.modules unload \

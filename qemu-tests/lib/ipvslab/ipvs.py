@@ -14,6 +14,10 @@ from .rtnl import Netlink, attrs, nla
 
 GENL_ID_CTRL, CTRL_CMD_GETFAMILY, CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 0x10, 3, 1, 2
 IPVS_CMD_SET_SERVICE, IPVS_CMD_GET_SERVICE, IPVS_CMD_ATTR_SERVICE = 2, 4, 1
+IPVS_CMD_NEW_SERVICE, IPVS_CMD_DEL_SERVICE = 1, 3
+IPVS_CMD_NEW_DEST, IPVS_CMD_SET_DEST, IPVS_CMD_DEL_DEST, IPVS_CMD_ATTR_DEST = 5, 6, 7, 2
+DEST_ADDR, DEST_PORT, DEST_FWD, DEST_WEIGHT, DEST_U_THRESH, DEST_L_THRESH = 1, 2, 3, 4, 5, 6
+FWD_MASQ = 0
 IPVS_CMD_GET_DAEMON, IPVS_CMD_ATTR_DAEMON = 11, 3
 IPVS_CMD_FLUSH = 17
 DAEMON_STATE, DAEMON_MCAST_IFN, DAEMON_SYNC_ID = 1, 2, 3
@@ -79,6 +83,42 @@ class Ipvs(Netlink):
             svc += nla(SVC_PE, pe.encode() + b"\0")
         self.request(self.family, struct.pack("=BBH", IPVS_CMD_SET_SERVICE, 1, 0) +
                      nla(IPVS_CMD_ATTR_SERVICE, svc))
+
+    def _service_id(self, addr, port):
+        return nla(SVC_AF, struct.pack("=H", socket.AF_INET)) + \
+            nla(SVC_PROTO, struct.pack("=H", socket.IPPROTO_UDP)) + \
+            nla(SVC_ADDR, socket.inet_aton(addr) + b"\0" * 12) + \
+            nla(SVC_PORT, struct.pack("!H", port))
+
+    def new_service(self, addr, port, sched, timeout=None, pe=None):
+        """`ipvsadm -A -u ADDR:PORT -s SCHED -o [-p TIMEOUT -M 0.0.0.0] [--pe PE]` (IPv4)."""
+        flags = SVC_F_ONEPACKET | (SVC_F_PERSISTENT if timeout else 0)
+        svc = self._service_id(addr, port) + nla(SVC_SCHED, sched.encode() + b"\0") + \
+            nla(SVC_FLAGS, struct.pack("=II", flags, 0xffffffff)) + \
+            nla(SVC_TIMEOUT, struct.pack("=I", timeout or 0)) + nla(SVC_NETMASK, b"\0" * 4)
+        if pe:
+            svc += nla(SVC_PE, pe.encode() + b"\0")
+        self.request(self.family, struct.pack("=BBH", IPVS_CMD_NEW_SERVICE, 1, 0) +
+                     nla(IPVS_CMD_ATTR_SERVICE, svc))
+
+    def del_service(self, addr, port):
+        """`ipvsadm -D -u ADDR:PORT` (IPv4)."""
+        self.request(self.family, struct.pack("=BBH", IPVS_CMD_DEL_SERVICE, 1, 0) +
+                     nla(IPVS_CMD_ATTR_SERVICE, self._service_id(addr, port)))
+
+    def dest(self, cmd, addr, port, server, weight=1, dport=None):
+        """`ipvsadm -a|-e|-d -u ADDR:PORT -r SERVER:DPORT -m -w WEIGHT` (IPv4; DPORT: PORT if
+        None): CMD is "add", "edit" or "delete"."""
+        d = nla(DEST_ADDR, socket.inet_aton(server) + b"\0" * 12) + \
+            nla(DEST_PORT, struct.pack("!H", dport or port))
+        if cmd != "delete":
+            d += nla(DEST_FWD, struct.pack("=I", FWD_MASQ)) + \
+                nla(DEST_WEIGHT, struct.pack("=i", weight)) + \
+                nla(DEST_U_THRESH, struct.pack("=I", 0)) + nla(DEST_L_THRESH, struct.pack("=I", 0))
+        op = {"add": IPVS_CMD_NEW_DEST, "edit": IPVS_CMD_SET_DEST, "delete": IPVS_CMD_DEL_DEST}
+        self.request(self.family, struct.pack("=BBH", op[cmd], 1, 0) +
+                     nla(IPVS_CMD_ATTR_SERVICE, self._service_id(addr, port)) +
+                     nla(IPVS_CMD_ATTR_DEST, d))
 
     def services(self):
         """Every service with its packet counters: dicts addr, port, proto, conns, inpkts,
