@@ -8,8 +8,7 @@
 //! weights and key builds the same table, whatever order the servers were added in, so
 //! directors behind ECMP send each call to the same server without sharing any state; adding
 //! or removing a server moves few calls. A datagram without a usable Call-ID is scheduled by
-//! its source address and port. The rules, the table's size and the key are in
-//! `docs/active-active.md`.
+//! its source address and port. The rules, the table's size and the key are in `docs/sipmh.md`.
 
 use kernel::alloc::{flags, KVVec, KVec};
 use kernel::c_str;
