@@ -263,6 +263,29 @@ def summary(raw, out_txt, out_json, md):
         data["control"] = {"settings": settings, "tools": tools,
                            "ratio_rs_over_ipvsadm": ratios}
 
+    # 5. Schedulers.
+    sc = [kv for kv in by.get("scheduler", []) if "sched" in kv and "pps" in kv]
+    if sc:
+        settings = next((kv for kv in by["scheduler"] if "rounds" in kv), {})
+        say("")
+        say("5. Schedulers: a new connection per datagram (-o, no persistence, no engine, NAT, "
+            "3 real servers), packets per second received by the real servers")
+        say(f"   {settings.get('rounds', '?')} rounds of rr/mh/sipmh, "
+            f"{settings.get('seconds', '?')} s each, {settings.get('calls', '?')} Call-IDs")
+        res = {}
+        for s in ("rr", "mh", "sipmh"):
+            xs = [num(kv["pps"]) for kv in sc if kv["sched"] == s]
+            if xs:
+                res[s] = spread(xs)
+                say(f"   {s:6} median {res[s]['median']:8.0f} pps   min {res[s]['min']:.0f}  "
+                    f"max {res[s]['max']:.0f}  (n={res[s]['n']})")
+        ratios = {}
+        for den in ("rr", "mh"):
+            if "sipmh" in res and den in res and res[den]["median"]:
+                ratios[f"sipmh/{den}"] = res["sipmh"]["median"] / res[den]["median"]
+                say(f"   sipmh/{den:3} {ratios[f'sipmh/{den}']:.3f} (ratio of medians)")
+        data["scheduler"] = {"settings": settings, "schedulers": res, "ratios": ratios}
+
     text = "\n".join(lines) + "\n"
     print(text, end="")
     with open(out_txt, "w") as f:
