@@ -38,6 +38,7 @@ mod family;
 pub mod maglev;
 mod netns;
 mod plan;
+pub mod proc;
 mod service;
 mod stats;
 
