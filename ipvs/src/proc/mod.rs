@@ -2,17 +2,20 @@
 //! connections, nor one for 7.x's table statistics.
 //!
 //! One module per file: [`conn`] (`/proc/net/ip_vs_conn`, connections and persistence
-//! templates with the engine's data) and [`status`] (`/proc/net/ip_vs_status`, Linux 7.1 and
-//! later). Each parses the kernel's own format (`net/netfilter/ipvs/ip_vs_conn.c`,
+//! templates with the engine's data), [`conn_sync`] (`/proc/net/ip_vs_conn_sync`, the same
+//! entries with their origin: made here or by the sync daemon) and [`status`]
+//! (`/proc/net/ip_vs_status`, Linux 7.1 and later). Each parses the kernel's own format (`net/netfilter/ipvs/ip_vs_conn.c`,
 //! `ip_vs_ctl.c`), reads from any [`BufRead`], from the calling thread's namespace or from
 //! another one, and reports a line it cannot read by its number and field, never a panic.
 
 pub mod conn;
+pub mod conn_sync;
+mod fields;
 pub mod status;
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 /// Longest line read whole: the kernel's lines are under 450 bytes (three IPv6 addresses, a
@@ -144,14 +147,57 @@ impl<R: BufRead> Lines<R> {
     }
 }
 
-/// Opens `/proc/net/NAME` of the calling thread's namespace, or of `netns` from a helper
-/// thread that enters it (the file keeps the namespace it was opened in, and the caller's
-/// thread never changes namespace).
-pub(crate) fn open(name: &str, netns: Option<BorrowedFd<'_>>) -> io::Result<File> {
+/// The entries of a file that has one per line, as they are read: one result per line, a
+/// line that cannot be read an error and the next ones still read. The heading and blank
+/// lines are skipped.
+pub struct Entries<R, T> {
+    lines: Lines<R>,
+    parse: fn(&[u8], usize) -> Result<T, ProcError>,
+}
+
+impl<R: BufRead, T> Entries<R, T> {
+    pub(crate) fn new(
+        reader: R,
+        file: &'static str,
+        parse: fn(&[u8], usize) -> Result<T, ProcError>,
+    ) -> Self {
+        Entries {
+            lines: Lines::new(reader, file),
+            parse,
+        }
+    }
+}
+
+impl<R: BufRead, T> Iterator for Entries<R, T> {
+    type Item = Result<T, ProcError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let (number, line) = match self.lines.next_line()? {
+                Ok(l) => l,
+                Err(e) => return Some(Err(e)),
+            };
+            // Both connection files' headings start so.
+            if line.iter().all(u8::is_ascii_whitespace) || line.starts_with(b"Pro FromIP") {
+                continue;
+            }
+            return Some((self.parse)(line, number));
+        }
+    }
+}
+
+/// Opens `path` (`/proc/net/NAME`) of the calling thread's namespace, or of `netns` from a
+/// helper thread that enters it (the file keeps the namespace it was opened in, and the
+/// caller's thread never changes namespace), buffered.
+pub(crate) fn open(
+    path: &'static str,
+    netns: Option<BorrowedFd<'_>>,
+) -> Result<BufReader<File>, ProcError> {
+    let io = |source| ProcError::Io { file: path, source };
     // The thread's own namespace: `/proc/net` is the process's, which may differ.
-    let path = format!("/proc/thread-self/net/{name}");
+    let own = path.replacen("/proc/net/", "/proc/thread-self/net/", 1);
     let Some(netns) = netns else {
-        return File::open(path);
+        return File::open(own).map(BufReader::new).map_err(io);
     };
     std::thread::scope(|scope| {
         scope
@@ -161,9 +207,11 @@ pub(crate) fn open(name: &str, netns: Option<BorrowedFd<'_>>) -> io::Result<File
                 if unsafe { libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
                     return Err(io::Error::last_os_error());
                 }
-                File::open(&path)
+                File::open(&own)
             })
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the namespace thread panicked")))
     })
+    .map(BufReader::new)
+    .map_err(io)
 }

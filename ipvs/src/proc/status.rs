@@ -24,7 +24,7 @@
 //! all buckets, the others of the non-empty ones.
 
 use std::fmt::Write as _;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead};
 use std::os::fd::BorrowedFd;
 
 use super::{Lines, ProcError};
@@ -102,10 +102,10 @@ pub fn read_in_netns(netns: BorrowedFd<'_>) -> Result<Option<Status>, ProcError>
 }
 
 fn read_in(netns: Option<BorrowedFd<'_>>) -> Result<Option<Status>, ProcError> {
-    match super::open("ip_vs_status", netns) {
-        Ok(f) => Status::parse(BufReader::new(f)).map(Some),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ProcError::Io { file: PATH, source }),
+    match super::open(PATH, netns) {
+        Ok(f) => Status::parse(f).map(Some),
+        Err(ProcError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
