@@ -72,8 +72,8 @@ pub(crate) use charp_param;
 /// `$ops` in static `$value` (an atomic of the C type's layout).
 macro_rules! kernel_param {
     ($value:ident, $name:literal, $type:literal, $ops:ident, $perm:expr, $desc:literal) => {
-        // C's `VERIFY_OCTAL_PERMISSIONS()`: nobody but the owner may write a parameter, and
-        // whoever may write it may read it.
+        // Stricter than C's `VERIFY_OCTAL_PERMISSIONS()`: only the owner may write a
+        // parameter (C also lets the group), and no mode beyond 0777.
         const _: () = assert!(
             ($perm) & 0o002 == 0 && ($perm) & 0o020 == 0 && ($perm) <= 0o777,
             "module parameter permissions must not let others or the group write it"

@@ -99,11 +99,17 @@ impl Dest {
 ///
 /// Every non-null pointer is a destination that is alive while a reader holds the slice, and
 /// only the abstraction makes or changes the pointers. A state is built from the service's
-/// list under the service mutex; IPVS unlinks a destination from the list and calls the
-/// scheduler's `del_dest` (which replaces the state, or nulls the destination here) before it
-/// can free it (`__ip_vs_unlink_dest()`, then `__ip_vs_del_dest()`), and frees it with
-/// `call_rcu()` (`ip_vs_dest_free()`). A reader reached the slice through the state that was
-/// published when it took `rcu_read_lock()`, so the destination's grace period waits for it.
+/// list under the service mutex. A destination leaves the service in one of two ways, and in
+/// both the state stops pointing at it before IPVS can free it:
+/// - deleted alone: IPVS unlinks it and calls the scheduler's `del_dest`, which replaces the
+///   state or nulls the destination here (`__ip_vs_unlink_dest()`);
+/// - with its service: IPVS calls `done_service`, which unpublishes the state, before it
+///   unlinks the destinations without `del_dest` (`__ip_vs_del_service()`).
+///
+/// Only then does the destination go to IPVS's trash (`__ip_vs_del_dest()`), and it is freed
+/// from there through `call_rcu()` (`ip_vs_dest_free()`, then `ip_vs_dest_put_and_free()`
+/// once unreferenced). A reader that can still see the pointer took `rcu_read_lock()` before
+/// it was unpublished, hence before that `call_rcu()`, whose grace period waits for it.
 #[derive(Clone, Copy)]
 pub(crate) struct Dests<'a>(pub(super) &'a [AtomicPtr<bindings::ip_vs_dest>]);
 

@@ -53,7 +53,7 @@ impl<T: Scheduler> Registration<T> {
                 T::NAME,
                 ret
             );
-            return Err(if ret == -(bindings::EINVAL as i32) {
+            return Err(if ret == EINVAL.to_errno() {
                 EBUSY
             } else {
                 Error::from_errno(ret)
@@ -66,8 +66,10 @@ impl<T: Scheduler> Registration<T> {
 
 impl<T: Scheduler> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant the table is registered. No service uses it: each
-        // holds a reference to the module, and the module is being removed.
+        // SAFETY: By the type invariant the table is registered. The value lives in the module
+        // (`module_ipvs_scheduler!`), whose init does nothing that can fail after registering,
+        // so it is dropped only by the module's exit, which the loader runs once no service
+        // holds the module (each bound service holds a reference: `ip_vs_scheduler_get()`).
         unsafe { bindings::unregister_ip_vs_scheduler(self.table.sched.get()) };
         // SAFETY: Plain FFI call; waits for packets still in `schedule` on a service that has
         // just been unbound (IPVS runs it under `rcu_read_lock()`).

@@ -93,12 +93,12 @@ impl<T: Scheduler> SchedTable<T> {
                 refcnt: bindings::atomic_t { counter: 0 },
                 // Set by `register`.
                 module: null_mut(),
-                init_service: Some(Adapter::<T>::init_service),
-                done_service: Some(Adapter::<T>::done_service),
-                add_dest: Some(Adapter::<T>::add_dest),
-                del_dest: Some(Adapter::<T>::del_dest),
-                upd_dest: Some(Adapter::<T>::upd_dest),
-                schedule: Some(Adapter::<T>::schedule),
+                init_service: Some(Adapter::<T>::init_service_callback),
+                done_service: Some(Adapter::<T>::done_service_callback),
+                add_dest: Some(Adapter::<T>::add_dest_callback),
+                del_dest: Some(Adapter::<T>::del_dest_callback),
+                upd_dest: Some(Adapter::<T>::upd_dest_callback),
+                schedule: Some(Adapter::<T>::schedule_callback),
             }),
             registered: AtomicBool::new(false),
             _p: PhantomData,
@@ -141,7 +141,7 @@ impl<T: Scheduler> Adapter<T> {
     ///
     /// Called by IPVS (`ip_vs_bind_scheduler()`) with a live service and the service mutex
     /// held.
-    unsafe extern "C" fn init_service(svc: *mut bindings::ip_vs_service) -> c_int {
+    unsafe extern "C" fn init_service_callback(svc: *mut bindings::ip_vs_service) -> c_int {
         from_result(|| {
             // SAFETY: As IPVS guarantees.
             let node = unsafe { state::build::<T>(svc) }?;
@@ -156,7 +156,7 @@ impl<T: Scheduler> Adapter<T> {
     /// Called by IPVS (`ip_vs_unbind_scheduler()`) with a live service and the service mutex
     /// held. Packets may still schedule on the service until the caller's grace period: they
     /// find no state and get no destination.
-    unsafe extern "C" fn done_service(svc: *mut bindings::ip_vs_service) {
+    unsafe extern "C" fn done_service_callback(svc: *mut bindings::ip_vs_service) {
         // SAFETY: As IPVS guarantees.
         unsafe { state::publish::<T>(svc, None) };
     }
@@ -165,7 +165,7 @@ impl<T: Scheduler> Adapter<T> {
     ///
     /// Called by IPVS (`__ip_vs_update_dest()`) once `dest` is linked on the live service `svc`,
     /// with the service mutex held.
-    unsafe extern "C" fn add_dest(
+    unsafe extern "C" fn add_dest_callback(
         svc: *mut bindings::ip_vs_service,
         _dest: *mut bindings::ip_vs_dest,
     ) -> c_int {
@@ -179,7 +179,7 @@ impl<T: Scheduler> Adapter<T> {
     ///
     /// Called by IPVS (`__ip_vs_update_dest()`) after it changed `dest`'s settings, with the
     /// service mutex held.
-    unsafe extern "C" fn upd_dest(
+    unsafe extern "C" fn upd_dest_callback(
         svc: *mut bindings::ip_vs_service,
         _dest: *mut bindings::ip_vs_dest,
     ) -> c_int {
@@ -192,7 +192,7 @@ impl<T: Scheduler> Adapter<T> {
     ///
     /// Called by IPVS (`__ip_vs_unlink_dest()`) once `dest` is unlinked from the live service
     /// `svc`, before it may free it, with the service mutex held.
-    unsafe extern "C" fn del_dest(
+    unsafe extern "C" fn del_dest_callback(
         svc: *mut bindings::ip_vs_service,
         dest: *mut bindings::ip_vs_dest,
     ) -> c_int {
@@ -204,14 +204,16 @@ impl<T: Scheduler> Adapter<T> {
     /// # Safety
     ///
     /// Called by IPVS (`ip_vs_schedule()`, `ip_vs_sched_persist()`) under `rcu_read_lock()`
-    /// with a live service bound to `T`, the packet it owns, and what it found in the
-    /// packet's network header.
-    unsafe extern "C" fn schedule(
+    /// with a live service that was bound to `T` when IPVS read `svc->scheduler` (it may have
+    /// been unbound since: `done_service` left no state, and no destination is chosen), the
+    /// packet it owns, and what it found in the packet's network header.
+    unsafe extern "C" fn schedule_callback(
         svc: *mut bindings::ip_vs_service,
         skb: *const bindings::sk_buff,
         iph: *mut bindings::ip_vs_iphdr,
     ) -> *mut bindings::ip_vs_dest {
-        // SAFETY: As IPVS guarantees; the read section lasts the whole call.
+        // SAFETY: As IPVS guarantees (see `state::current`); the read section lasts the whole
+        // call.
         let Some(node): Option<&Node<T>> = (unsafe { state::current::<T>(svc) }) else {
             return null_mut();
         };

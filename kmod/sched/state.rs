@@ -43,8 +43,12 @@ pub(super) struct Node<T: Scheduler> {
 ///
 /// `svc` must be a live service.
 unsafe fn sched_data<'a>(svc: *mut bindings::ip_vs_service) -> &'a AtomicPtr<c_void> {
-    // SAFETY: As the caller guarantees, the field is alive; it is aligned for a pointer, and
-    // IPVS core never touches it: only this scheduler's operations, all through this atomic.
+    // SAFETY: As the caller guarantees, the field is alive, and it is aligned for a pointer.
+    // IPVS core never touches it; while the service is bound to this scheduler only its
+    // operations do, all through this atomic. The scheduler bound before may have written it
+    // with plain stores (`rr` does), but IPVS unbinds one scheduler and binds the next with
+    // the service mutex held and a grace period between (`ip_vs_edit_service()`), so no
+    // access of ours overlaps one of theirs.
     unsafe { AtomicPtr::from_ptr(addr_of_mut!((*svc).sched_data).cast()) }
 }
 
@@ -59,8 +63,12 @@ pub(super) unsafe fn current<'a, T: Scheduler>(
 ) -> Option<&'a Node<T>> {
     // SAFETY: As the caller guarantees.
     let p = unsafe { sched_data(svc) }.load(Ordering::Acquire);
-    // SAFETY: A non-null pointer was published by `publish::<T>` from a whole `Node<T>`, and
-    // is freed only after a grace period that the caller's read section holds off.
+    // SAFETY: The value is ours, not the previous scheduler's: `install` stored it before IPVS
+    // published the binding (`rcu_assign_pointer(svc->scheduler)`), and a packet reads
+    // `svc->scheduler` and then, after `smp_rmb()`, calls our `schedule` (`ip_vs_schedule()`,
+    // `ip_vs_sched_persist()`). A non-null value was stored by `install` or `publish` from a
+    // whole `Node<T>`, and is freed only after a grace period that the caller's read section
+    // holds off (`publish` unpublishes before it retires).
     unsafe { p.cast::<Node<T>>().as_ref() }
 }
 

@@ -90,8 +90,10 @@ fn key_param(out: &mut [u8; KEY_HEX_MAX]) -> Option<&[u8]> {
     }
     let mut n = 0;
     while n < KEY_HEX_MAX {
-        // SAFETY: The loader set `p` to a NUL-terminated string (the command line's, or its
-        // copy) that stays while the module is loaded; the loop stops at its NUL.
+        // SAFETY: The loader set `p` to a NUL-terminated copy of the value (`param_set_charp()`)
+        // that stays until the module is unloaded: the parameter's mode (0400) lets no one
+        // write it through sysfs, which would free it while this reads. The loop stops at its
+        // NUL.
         let b = unsafe { p.add(n).read() };
         if b == 0 {
             break;
@@ -192,6 +194,9 @@ impl Scheduler for SipMh {
         let hash = packet_hash(&table.key, packet);
         let available = |i: usize| dests.get(i).is_some_and(Dest::is_available);
         let i = maglev::choose(&table.key, &table.slots, hash, &table.backends, available)?;
+        // A second read of the slot: only a `del_dest` that could not rebuild the state nulls
+        // it, and if that happened in between, this packet gets no destination and IPVS drops
+        // it, as it does when a service has none.
         dests.get(i)
     }
 }
