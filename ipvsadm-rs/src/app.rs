@@ -5,11 +5,12 @@ use std::io::{BufRead, Write};
 
 use ipvs::{Change, Destination, Error, Info, Op, ServiceKey};
 
-use crate::cli::{self, Command, Exit, ListWhat};
+use crate::cli::{self, Command, Exit, ListWhat, Request, Run};
 use crate::conn;
 use crate::explain::fwmark_nat::Touched;
+use crate::explain::wording;
 use crate::json;
-use crate::kernel::{self, Ipvs};
+use crate::kernel::Ipvs;
 use crate::render::{self, Format, Names};
 
 /// Lowest kernel IPVS version ipvsadm 1.31 works with (1.1.4).
@@ -63,36 +64,50 @@ pub(crate) fn version_warning(info: &Info) -> Option<String> {
     })
 }
 
-/// Runs a whole command line; returns the exit status.
-pub fn main(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) -> i32 {
+/// Runs a whole command line against `ctx` (not the program's own kernel
+/// and streams, which `program.rs` sets up): its ipvsadm lines and
+/// `--apply`; returns the exit status. What needs more of the system
+/// (`--drain`'s clock and signals, `--pe-stats`'s files, the generators) is
+/// refused.
+pub fn run(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) -> i32 {
     let program = cli::program_name(argv);
-    let r = if let Some(req) = cli::apply_request(argv) {
-        req.and_then(|req| {
-            let desired = crate::apply::desired(program, &req, stdin)?;
-            crate::apply::run(ctx, program, &req, &desired)
-        })
-    } else if argv.len() <= 1 {
-        list_all(ctx, &Format::default(), false).map(|()| 0)
-    } else {
-        process(ctx, argv, false, stdin)
+    let r = match cli::recognise(argv) {
+        Ok(Run::Ipvsadm(req)) => return carry_out(ctx, program, req, stdin),
+        Ok(Run::Apply(req)) => crate::apply::desired(program, &req, stdin)
+            .and_then(|table| crate::apply::carry_out(ctx, program, &req, &table)),
+        Ok(_) => Err(Exit::fail(format!(
+            "{program}: this line needs the program's own system, not a given IPVS"
+        ))),
+        Err(exit) => Err(exit),
     };
     finish(ctx, r)
 }
 
-/// Runs `--apply` with its file already read and checked (`program.rs`
-/// does that before connecting); returns the exit status.
-pub(crate) fn apply_main(
+/// Carries out an ipvsadm command line, recognised and checked; returns the
+/// exit status.
+pub(crate) fn carry_out(
     ctx: &mut Ctx<'_>,
     program: &str,
-    req: &cli::ApplyRequest,
-    desired: &ipvs::Table,
+    req: Request,
+    stdin: &mut dyn std::io::Read,
 ) -> i32 {
-    let r = crate::apply::run(ctx, program, req, desired);
+    let r = match req.command {
+        Command::Change(c) => {
+            let r = make_change(ctx, &c);
+            let mut touched = Touched::default();
+            let status = report(ctx, r, &c, &mut touched);
+            warn(ctx, &mut touched);
+            Ok(status)
+        }
+        Command::List(what) => list(ctx, what, &req.format, req.json).map(|()| 0),
+        Command::Restore => restore(ctx, program, stdin),
+        Command::Save => list_all(ctx, &req.format, false).map(|()| 0),
+    };
     finish(ctx, r)
 }
 
 /// The exit status of a run, its last words written.
-fn finish(ctx: &mut Ctx<'_>, r: Result<i32, Exit>) -> i32 {
+pub(crate) fn finish(ctx: &mut Ctx<'_>, r: Result<i32, Exit>) -> i32 {
     match r {
         Ok(code) => code,
         Err(exit) => {
@@ -104,32 +119,10 @@ fn finish(ctx: &mut Ctx<'_>, r: Result<i32, Exit>) -> i32 {
     }
 }
 
-/// One command line; `Err` ends the whole program (as ipvsadm's `exit()`).
-fn process(
-    ctx: &mut Ctx<'_>,
-    argv: &[String],
-    reading_stdin: bool,
-    stdin: &mut dyn std::io::Read,
-) -> Result<i32, Exit> {
-    let req = cli::parse(argv, reading_stdin)?;
-    match req.command {
-        Command::Change(c) => {
-            let r = apply(ctx, &c);
-            let mut touched = Touched::default();
-            let status = report(ctx, r, &c, &mut touched);
-            warn(ctx, &mut touched);
-            Ok(status)
-        }
-        Command::List(what) => list(ctx, what, &req.format, req.json).map(|()| 0),
-        Command::Restore => restore(ctx, argv, stdin),
-        Command::Save => list_all(ctx, &req.format, false).map(|()| 0),
-    }
-}
-
 /// Carries out one change.
-fn apply(ctx: &mut Ctx<'_>, c: &Change) -> Result<(), Error> {
+fn make_change(ctx: &mut Ctx<'_>, c: &Change) -> Result<(), Error> {
     ctx.ipvs
-        .apply_all(std::slice::from_ref(c))
+        .make_changes(std::slice::from_ref(c))
         .pop()
         .unwrap_or(Ok(()))
 }
@@ -170,7 +163,7 @@ fn flush_changes(
     if batch.is_empty() {
         return;
     }
-    for (r, c) in ctx.ipvs.apply_all(batch).into_iter().zip(batch.iter()) {
+    for (r, c) in ctx.ipvs.make_changes(batch).into_iter().zip(batch.iter()) {
         *status = report(ctx, r, c, touched);
     }
     batch.clear();
@@ -194,9 +187,9 @@ pub(crate) fn restore_words(line: &str) -> impl Iterator<Item = &str> {
 /// the restore, sends what was gathered first. Warnings about the services
 /// the restore changed end it (however it ends), once each, about the table
 /// as it left them.
-fn restore(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) -> Result<i32, Exit> {
+fn restore(ctx: &mut Ctx<'_>, program: &str, stdin: &mut dyn std::io::Read) -> Result<i32, Exit> {
     let mut touched = Touched::default();
-    let r = restore_lines(ctx, argv, stdin, &mut touched);
+    let r = restore_lines(ctx, program, stdin, &mut touched);
     let warnings = touched.warnings(ctx.ipvs);
     match r {
         Ok(status) => {
@@ -214,7 +207,7 @@ fn restore(ctx: &mut Ctx<'_>, argv: &[String], stdin: &mut dyn std::io::Read) ->
 /// The lines of a `-R` restore, each change made noted in `touched`.
 fn restore_lines(
     ctx: &mut Ctx<'_>,
-    argv: &[String],
+    program: &str,
     stdin: &mut dyn std::io::Read,
     touched: &mut Touched,
 ) -> Result<i32, Exit> {
@@ -224,7 +217,6 @@ fn restore_lines(
         return Ok(255);
     }
     let text = String::from_utf8_lossy(&input);
-    let program = argv.first().map_or("ipvsadm", String::as_str);
     let mut status = 0;
     let mut batch = Vec::new();
     // One argument vector for every line: the program name, then the line's
@@ -403,7 +395,7 @@ fn list_all(ctx: &mut Ctx<'_>, format: &Format, json: bool) -> Result<(), Exit> 
 pub(crate) fn init_failure(e: &Error) -> String {
     format!(
         "Can't initialize ipvs: {}\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
-        kernel::describe(Op::Connect, kernel::errno(e))
+        wording::describe(Op::Connect, wording::errno(e))
     )
 }
 

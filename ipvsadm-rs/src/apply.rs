@@ -33,7 +33,7 @@ use ipvs::{Change, Destination, Family, Scheduler, Service, ServiceKey, Table};
 use crate::app::{restore_words, Ctx};
 use crate::cli::{self, ApplyRequest, Command, Exit};
 use crate::explain::fwmark_nat;
-use crate::kernel;
+use crate::explain::wording;
 use crate::render::{self, Format};
 
 /// The status of a file that cannot be read or is rejected (nothing done):
@@ -58,9 +58,9 @@ pub(crate) fn desired(
     parse_table(program, &name, &text)
 }
 
-/// Runs `--apply` towards `desired` (from [`desired`]); returns the exit
-/// status.
-pub(crate) fn run(
+/// Carries out `--apply` towards `desired` (from [`desired`]); returns the
+/// exit status.
+pub(crate) fn carry_out(
     ctx: &mut Ctx<'_>,
     program: &str,
     req: &ApplyRequest,
@@ -85,7 +85,7 @@ pub(crate) fn run(
     for (i, c) in changes.iter().enumerate() {
         let result = ctx
             .ipvs
-            .apply_all(std::slice::from_ref(c))
+            .make_changes(std::slice::from_ref(c))
             .pop()
             .unwrap_or(Ok(()));
         if let Err(e) = result {
@@ -94,7 +94,7 @@ pub(crate) fn run(
                 i + 1,
                 changes.len(),
                 String::from_utf8_lossy(&command_line(c, ctx)),
-                kernel::message(&e),
+                wording::message(&e),
             );
             let done = changes.get(..i).unwrap_or_default();
             if done.is_empty() {
@@ -242,7 +242,7 @@ fn read_table(ctx: &mut Ctx<'_>) -> Result<Table, Exit> {
     let fail = |e: &ipvs::Error| {
         Exit::status(
             LIST_FAILED,
-            format!("{}; nothing was changed\n", kernel::message(e)),
+            format!("{}; nothing was changed\n", wording::message(e)),
         )
     };
     let services = ctx.ipvs.services().map_err(|e| fail(&e))?;

@@ -1,26 +1,29 @@
-//! The ipvsadm 1.31 command line: what a line asks for, as a typed
-//! [`Request`], or how it ends ([`Exit`]).
+//! The command line: what kind of run a line asks for ([`recognise()`], once
+//! per run), and for an ipvsadm line the typed [`Request`], or how the line
+//! ends ([`Exit`]).
 //!
-//! ipvsadm parses with popt and then interprets the options strictly in the
-//! order given. The clap definition (`cli/definition.rs`) accepts the same
-//! spellings; the option occurrences, each named by one `Flag`
-//! (`cli/flag.rs`), are then replayed in command-line order
-//! (`cli/replay.rs`) through the same checks (`cli/legality.rs`,
-//! `cli/number.rs`, `cli/address.rs`), with ipvsadm's messages and exit
-//! codes. Lines written plainly, as `-R` input is, are split into the same
-//! occurrences without clap (`cli/plain.rs`).
+//! Each option is defined once (`cli/defs/`): its names, help, legality
+//! class and what it sets. ipvsadm parses with popt and then interprets the
+//! options strictly in the order given; the clap definition made from the
+//! definitions (`cli/definition.rs`) accepts the same spellings, and each
+//! line's option occurrences are replayed in command-line order
+//! (`cli/replay.rs`) through ipvsadm's checks on the whole line
+//! (`cli/checks.rs`, `cli/legality.rs`) into the command (`cli/build.rs`),
+//! with ipvsadm's messages and exit codes. Lines written plainly, as `-R`
+//! input is, are split into the same occurrences without clap
+//! (`cli/plain.rs`). ipvsadm-rs's own runs (`--apply`, `--pe-stats`,
+//! `--drain`, the generators) are read in `cli/recognise.rs` and checked
+//! in `cli/apply.rs`, `cli/pe_stats.rs` and `cli/drain.rs`.
 
 use std::borrow::Cow;
 
-use clap::ArgMatches;
 use ipvs::Change;
 
 use crate::render::Format;
 
 /// Declares a fieldless enum whose variants each have a name, with `ALL`
 /// (every variant, in order) and a `const fn` giving the name, all from one
-/// list, so neither can miss a variant. [`flag::Flag`] and
-/// [`legality::Opt`] are declared by it.
+/// list, so neither can miss a variant. [`legality::Opt`] is declared by it.
 macro_rules! named_enum {
     (
         $(#[$meta:meta])*
@@ -50,27 +53,31 @@ macro_rules! named_enum {
 
 mod address;
 mod apply;
+mod build;
+mod checks;
 mod definition;
+mod defs;
 mod draft;
 mod drain;
-mod flag;
 mod legality;
 mod number;
 mod pe_stats;
 mod plain;
+mod recognise;
 mod replay;
 mod usage;
 
-pub(crate) use apply::{apply_request, ApplyRequest};
-pub(crate) use definition::{command, generate_request, Generate};
-pub(crate) use drain::{drain_request, DrainRequest};
-pub(crate) use pe_stats::{pe_stats_request, PeStatsFormat, PeStatsRequest};
+pub(crate) use apply::ApplyRequest;
+pub(crate) use definition::command;
+pub(crate) use drain::DrainRequest;
+pub(crate) use pe_stats::{PeStatsFormat, PeStatsRequest};
+pub(crate) use recognise::{recognise, Generate, Run};
 pub(crate) use usage::usage;
 
 /// The name the program was run as (`argv[0]`), which ipvsadm's messages
 /// start with.
-pub(crate) fn program_name(argv: &[String]) -> &str {
-    argv.first().map_or("ipvsadm-rs", String::as_str)
+pub(crate) fn program_name<S: AsRef<str>>(argv: &[S]) -> &str {
+    argv.first().map_or("ipvsadm-rs", AsRef::as_ref)
 }
 
 /// Scheduler used when `-s` is not given.
@@ -149,42 +156,38 @@ impl Exit {
 pub(crate) struct Event<'a> {
     /// Its position among the line's occurrences (clap's index).
     pub(crate) index: usize,
-    pub(crate) flag: flag::Flag,
+    pub(crate) def: &'static defs::Def,
     /// Its value; `None` when it takes none or was given none (`-p`).
     pub(crate) value: Option<Cow<'a, str>>,
 }
 
-/// Parses one ipvsadm command line (`argv[0]` is the program name).
-/// `reading_stdin` is set for lines read by `-R`, which may not restore again.
+/// Parses one ipvsadm command line (`argv[0]` is the program name), as
+/// `-R` reads each of its lines: ipvsadm's grammar only. `reading_stdin` is
+/// set for lines read by `-R`, which may not restore again.
 pub(crate) fn parse<S: AsRef<str>>(argv: &[S], reading_stdin: bool) -> Result<Request, Exit> {
+    let program = program_name(argv);
     match plain::plain_events(argv) {
-        Some(evs) => replay::meaning(argv, &evs, Vec::new(), reading_stdin),
-        None => interpret(argv, definition::matches(argv), reading_stdin),
+        Some(evs) => replay::meaning(program, &evs, Vec::new(), reading_stdin),
+        None => {
+            let m = definition::matches(argv).map_err(clap_refusal)?;
+            replay::meaning(
+                program,
+                &definition::events(&m),
+                definition::rest(&m),
+                reading_stdin,
+            )
+        }
     }
 }
 
-/// What a command line means, once clap has matched it (or failed to).
-fn interpret<S: AsRef<str>>(
-    argv: &[S],
-    matched: clap::error::Result<ArgMatches>,
-    reading_stdin: bool,
-) -> Result<Request, Exit> {
-    let m = match matched {
-        Ok(m) => m,
-        Err(e) => {
-            let mut stderr = e.render().to_string();
-            if !stderr.ends_with('\n') {
-                stderr.push('\n');
-            }
-            return Err(Exit::status(255, stderr));
-        }
-    };
-    replay::meaning(
-        argv,
-        &definition::events(&m),
-        definition::rest(&m),
-        reading_stdin,
-    )
+/// A line clap refuses: its message, with popt's status for a line it
+/// cannot read.
+pub(crate) fn clap_refusal(e: clap::Error) -> Exit {
+    let mut stderr = e.render().to_string();
+    if !stderr.ends_with('\n') {
+        stderr.push('\n');
+    }
+    Exit::status(255, stderr)
 }
 
 #[cfg(test)]

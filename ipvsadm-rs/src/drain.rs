@@ -305,7 +305,7 @@ fn signal_name(sig: i32) -> String {
 }
 
 /// Carries out `--drain`; returns the exit status.
-pub(crate) fn run(ctx: &mut Ctx<'_>, sys: &mut dyn System, req: &DrainRequest) -> i32 {
+pub(crate) fn carry_out(ctx: &mut Ctx<'_>, sys: &mut dyn System, req: &DrainRequest) -> i32 {
     let mut d = match Drain::start(ctx, sys, req) {
         Ok(d) => d,
         Err(code) => return code,
@@ -394,7 +394,7 @@ impl<'r> Drain<'r> {
                     ..before.clone()
                 },
             );
-            if let Some(Err(e)) = ctx.ipvs.apply_all(std::slice::from_ref(&zero)).pop() {
+            if let Some(Err(e)) = ctx.ipvs.make_changes(std::slice::from_ref(&zero)).pop() {
                 say_err(ctx, &explain::message(&e, Some(&zero)));
                 say_err(ctx, "--drain: the server's weight is unchanged\n");
                 return Err(EXIT_FAILED);
@@ -538,7 +538,7 @@ impl<'r> Drain<'r> {
     /// status of a failed delete.
     fn delete(&mut self, ctx: &mut Ctx<'_>) -> Result<u32, i32> {
         let del = Change::DeleteDestination(self.req.service, self.req.server);
-        if let Some(Err(e)) = ctx.ipvs.apply_all(std::slice::from_ref(&del)).pop() {
+        if let Some(Err(e)) = ctx.ipvs.make_changes(std::slice::from_ref(&del)).pop() {
             let msg = format!(
                 "{}--drain: {} is left at weight 0, not deleted\n",
                 explain::message(&e, Some(&del)),
@@ -580,7 +580,7 @@ impl<'r> Drain<'r> {
             },
         );
         self.end_line(ctx);
-        if let Some(Err(e)) = ctx.ipvs.apply_all(std::slice::from_ref(&add)).pop() {
+        if let Some(Err(e)) = ctx.ipvs.make_changes(std::slice::from_ref(&add)).pop() {
             let msg = format!(
                 "{}--drain: {} was deleted while {} pointed at it (made between the last \
                  reading and the delete), and putting it back failed: the calls they hold \
@@ -653,7 +653,7 @@ impl<'r> Drain<'r> {
         let svc = explain::service_option(&self.req.service);
         if self.req.force_delete {
             let del = Change::DeleteDestination(self.req.service, self.req.server);
-            if let Some(Err(e)) = ctx.ipvs.apply_all(std::slice::from_ref(&del)).pop() {
+            if let Some(Err(e)) = ctx.ipvs.make_changes(std::slice::from_ref(&del)).pop() {
                 let msg = format!(
                     "{}--drain: timed out after {waited} s ({left}); the delete failed: it is \
                      left at weight 0\n",

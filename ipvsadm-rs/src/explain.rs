@@ -1,6 +1,6 @@
 //! What a failure means, on the lines after ipvsadm's own message.
 //!
-//! ipvsadm's messages are kept word for word as the first line (scripts
+//! ipvsadm's messages (`explain/wording.rs`) are kept word for word as the first line (scripts
 //! match them, and `qemu-tests/ipvsadm/compare.sh` compares the tools), with
 //! the same exit status; but "Scheduler or persistence engine not found"
 //! does not say which of the two is missing, nor "No such destination"
@@ -20,9 +20,8 @@ use std::collections::BTreeSet;
 
 use ipvs::{Change, Error, Family, Object, Op, Protocol, ServiceKey};
 
-use crate::kernel;
-
 pub(crate) mod fwmark_nat;
+pub(crate) mod wording;
 
 /// This project's engine module, which registers the engine `sip`.
 const OUR_ENGINE_MODULE: &str = "ip_vs_pe_sip_rs";
@@ -303,7 +302,7 @@ pub(crate) fn message(e: &Error, change: Option<&Change>) -> String {
 
 /// [`message`] on the given host.
 pub(crate) fn message_on(e: &Error, change: Option<&Change>, host: &dyn Host) -> String {
-    let mut s = kernel::message(e);
+    let mut s = wording::message(e);
     s.push('\n');
     s.push_str(&explanation(e, change, host));
     s

@@ -7,17 +7,18 @@
 //! everything): [`run`] with a [`Ctx`] over an [`Ipvs`]. Everything else is
 //! internal and may change with the program.
 //!
-//! Inside: `cli` turns an ipvsadm command line into a typed request,
-//! `kernel` is what the commands need from IPVS (and ipvsadm's wording of
-//! its errors), `render` produces ipvsadm's exact text (and `json` a stable
-//! JSON form), `conn` reads `/proc/net/ip_vs_conn`, `app` carries out a
-//! request (`apply` the `--apply` extension, on [`ipvs::plan`]), and
-//! `program` sets up the streams and the kernel connection.
-//! `explain` adds what a failure means after ipvsadm's message (and warns
-//! about what a change sets up that IPVS cannot carry out), `offline`
-//! carries out what needs no kernel before connecting, and `pe_stats` is
-//! `--pe-stats`, the SIP engine's counters; `drain` is `--drain`, which
-//! takes a real server out of a service without cutting a call.
+//! Inside: `cli` reads a command line once into the kind of run it asks
+//! for (each option defined once, in `cli/defs/`), `kernel` is what the
+//! commands need from IPVS, `render` produces ipvsadm's exact text (and
+//! `json` a stable JSON form), `conn` reads `/proc/net/ip_vs_conn`, `app`
+//! carries out an ipvsadm request, and `program` sets up the streams and the
+//! kernel connection, doing first what needs no kernel. `explain` holds
+//! ipvsadm's wording of errors and adds what a failure means (and warns
+//! about what a change sets up that IPVS cannot carry out). ipvsadm-rs's
+//! own runs: `apply` is `--apply` (on [`ipvs::plan`]), `pe_stats` is
+//! `--pe-stats` (the SIP engine's counters, the calls held per server), and
+//! `drain` is `--drain`, which takes a real server out of a service without
+//! cutting a call.
 
 mod app;
 mod apply;
@@ -27,13 +28,12 @@ mod drain;
 mod explain;
 mod json;
 mod kernel;
-mod offline;
 mod pe_stats;
 mod program;
 mod render;
 mod sys;
 
-pub use app::{main as run, Ctx};
+pub use app::{run, Ctx};
 pub use kernel::Ipvs;
 pub use program::main;
 pub use render::{Names, SystemNames};

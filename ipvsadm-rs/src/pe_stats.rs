@@ -16,7 +16,7 @@
 //! output (`pe_stats/textfile.rs`).
 //!
 //! Reading the file needs no IPVS connection: the program handles
-//! `--pe-stats` before it connects (`offline.rs`).
+//! `--pe-stats` before it connects (`program.rs`).
 
 use std::fmt;
 use std::io::{self, Write};
@@ -198,11 +198,16 @@ pub(crate) fn not_counting_yet() -> String {
     )
 }
 
+/// Carries out `--pe-stats`; returns the exit status.
+pub(crate) fn show(req: &PeStatsRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    show_text(std::fs::read_to_string(PROC_FILE), req, out, err)
+}
+
 /// Carries out `--pe-stats` on the text read from the file (or why it could
 /// not be read); returns the exit status. Only a good file is shown: with
 /// `--output`, when there is nothing to show (no engine, no counters yet, a
 /// file that cannot be read or understood) FILE is left as it was.
-pub(crate) fn run(
+pub(crate) fn show_text(
     read: io::Result<String>,
     req: &PeStatsRequest,
     out: &mut dyn Write,

@@ -1,6 +1,16 @@
-//! The program around [`app`]: the real standard streams, the kernel's
-//! IPVS (loading its module once, as ipvsadm does), and the generated man
-//! page and completions, which need no kernel.
+//! The program around [`app`]: the line recognised once, the real standard
+//! streams, the kernel's IPVS (loading its module once, as ipvsadm does),
+//! and the runs that need no kernel.
+//!
+//! What needs no IPVS connection is done before connecting, so that it
+//! works on a machine without IPVS (a build host, a container, a user
+//! without `CAP_NET_ADMIN`): the generated man page and completions,
+//! `--pe-stats`, `--apply`'s file (read and checked, so that a bad file is
+//! reported as such with or without IPVS) and every line that ends before
+//! reaching the kernel (`-h`, `-v`, refusals). ipvsadm 1.31 connects first
+//! and so fails even `-h` without IPVS ("Can't initialize ipvs", status 2);
+//! with IPVS present the order makes no difference: such lines print
+//! exactly what they printed after connecting.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
@@ -10,10 +20,9 @@ use clap_complete::generate;
 use ipvs::{Client, Info};
 
 use crate::app::{self, Ctx};
-use crate::cli::{self, Generate};
+use crate::cli::{self, Generate, Run};
 use crate::conn;
 use crate::drain::system::RealSystem;
-use crate::offline::Offline;
 use crate::render::SystemNames;
 
 /// Connects and asks for the IPVS version, loading the module once if the
@@ -71,32 +80,50 @@ pub fn main() -> ExitCode {
     exit_code(code)
 }
 
+/// Prints how a line ends without being carried out; returns its status.
+fn ended(exit: &cli::Exit, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    // The run ends here whether or not these can be written.
+    let _ = out.write_all(&exit.stdout);
+    let _ = err.write_all(exit.stderr.as_bytes());
+    exit.code
+}
+
+/// Writes the man page or a completion script.
+fn generate_doc(g: Generate, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let mut cmd = cli::command();
+    let written = match g {
+        Generate::Completions(shell) => {
+            generate(shell, &mut cmd, "ipvsadm-rs", out);
+            Ok(())
+        }
+        Generate::Man => clap_mangen::Man::new(cmd).section("8").render(out),
+    };
+    match written {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(err, "cannot render the man page: {e}");
+            1
+        }
+    }
+}
+
 /// The whole program but for its standard streams; returns the exit status.
 fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    if let Some(g) = cli::generate_request(argv) {
-        let mut cmd = cli::command();
-        let written = match g {
-            Generate::Completions(shell) => {
-                generate(shell, &mut cmd, "ipvsadm-rs", out);
-                Ok(())
-            }
-            Generate::Man => clap_mangen::Man::new(cmd).section("8").render(out),
-        };
-        if let Err(e) = written {
-            let _ = writeln!(err, "cannot render the man page: {e}");
-            return 1;
-        }
-        return 0;
-    }
-
-    // -h, -v, --pe-stats, refused lines and --apply's file need no kernel
-    // (offline.rs); --drain's line is checked there too.
+    let program = cli::program_name(argv);
     let mut stdin = std::io::stdin().lock();
-    let (apply, drain) = match crate::offline::run(argv, &mut stdin, out, err) {
-        Offline::Done(code) => return code,
-        Offline::Kernel => (None, None),
-        Offline::Apply(req, table) => (Some((req, table)), None),
-        Offline::Drain(req) => (None, Some(req)),
+    let run = match cli::recognise(argv) {
+        Ok(run) => run,
+        Err(exit) => return ended(&exit, out, err),
+    };
+    let run = match run {
+        Run::Generate(g) => return generate_doc(g, out, err),
+        Run::PeStats(req) => return crate::pe_stats::show(&req, out, err),
+        Run::Apply(req) => match crate::apply::desired(program, &req, &mut stdin) {
+            Ok(table) => KernelRun::Apply(req, table),
+            Err(exit) => return ended(&exit, out, err),
+        },
+        Run::Drain(req) => KernelRun::Drain(req),
+        Run::Ipvsadm(req) => KernelRun::Ipvsadm(req),
     };
 
     let (mut client, info) = match connect() {
@@ -121,12 +148,22 @@ fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         err,
         read_conns: &read_conns,
     };
-    if let Some(req) = drain {
-        let mut sys = RealSystem::new(std::io::stdout().is_terminal());
-        return crate::drain::run(&mut ctx, &mut sys, &req);
+    match run {
+        KernelRun::Drain(req) => {
+            let mut sys = RealSystem::new(std::io::stdout().is_terminal());
+            crate::drain::carry_out(&mut ctx, &mut sys, &req)
+        }
+        KernelRun::Apply(req, table) => {
+            let r = crate::apply::carry_out(&mut ctx, program, &req, &table);
+            app::finish(&mut ctx, r)
+        }
+        KernelRun::Ipvsadm(req) => app::carry_out(&mut ctx, program, req, &mut stdin),
     }
-    match apply {
-        Some((req, table)) => app::apply_main(&mut ctx, cli::program_name(argv), &req, &table),
-        None => app::main(&mut ctx, argv, &mut stdin),
-    }
+}
+
+/// A run that needs the kernel, with what was read before connecting.
+enum KernelRun {
+    Ipvsadm(cli::Request),
+    Apply(cli::ApplyRequest, ipvs::Table),
+    Drain(cli::DrainRequest),
 }

@@ -119,7 +119,7 @@ impl Ipvs for Fake {
     fn daemons(&mut self) -> Result<Vec<SyncDaemon>, Error> {
         Ok(self.daemons.clone())
     }
-    fn apply_all(&mut self, changes: &[Change]) -> Vec<Result<(), Error>> {
+    fn make_changes(&mut self, changes: &[Change]) -> Vec<Result<(), Error>> {
         changes.iter().map(|c| self.apply(c)).collect()
     }
 }
@@ -158,7 +158,7 @@ fn run_with(fake: &mut Fake, line: &str, stdin: &str) -> (i32, String, String) {
         err: &mut err,
         read_conns: &conns,
     };
-    let code = main(&mut ctx, &argv, &mut stdin.as_bytes());
+    let code = super::run(&mut ctx, &argv, &mut stdin.as_bytes());
     (
         code,
         String::from_utf8_lossy(&out).into_owned(),
@@ -430,7 +430,7 @@ fn restore_errors_come_between_the_listings_around_them() {
     };
     let argv = ["ipvsadm".to_string(), "-R".to_string()];
     let rules = "-L -n\n-D -t 10.0.0.9:80\n-L -n\n";
-    assert_eq!(main(&mut ctx, &argv, &mut rules.as_bytes()), 0);
+    assert_eq!(super::run(&mut ctx, &argv, &mut rules.as_bytes()), 0);
     let streams: String = log.borrow().iter().map(|(s, _)| *s).collect();
     let first_err = streams.find('e').expect("an error");
     assert!(

@@ -56,7 +56,7 @@ impl Ipvs for Model {
     fn daemons(&mut self) -> Result<Vec<SyncDaemon>, Error> {
         Ok(Vec::new())
     }
-    fn apply_all(&mut self, changes: &[Change]) -> Vec<Result<(), Error>> {
+    fn make_changes(&mut self, changes: &[Change]) -> Vec<Result<(), Error>> {
         changes
             .iter()
             .map(|c| {
@@ -114,7 +114,7 @@ fn run(model: &mut Model, line: &str, stdin: &str) -> (i32, String, String) {
         err: &mut err,
         read_conns: &conns,
     };
-    let code = crate::app::main(&mut ctx, &argv, &mut stdin.as_bytes());
+    let code = crate::app::run(&mut ctx, &argv, &mut stdin.as_bytes());
     (
         code,
         String::from_utf8_lossy(&out).into_owned(),

@@ -4,7 +4,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::draft::{ServiceKey, AF_INET, AF_INET6};
+use ipvs::Family;
+
+use super::draft::ServiceKey;
 use super::number::number;
 use super::Exit;
 use crate::sys;
@@ -50,7 +52,7 @@ pub(crate) fn parse_service(buf: &str, key: &mut ServiceKey, netmask: &mut u32) 
     }
     if let Some(a6) = sys::parse_inet6(host) {
         key.addr = IpAddr::V6(a6);
-        key.af = AF_INET6;
+        key.af = Family::Inet6;
         *netmask = 128;
     } else {
         // A bracketed non-IPv6 host loses its port here, exactly as in
@@ -63,7 +65,7 @@ pub(crate) fn parse_service(buf: &str, key: &mut ServiceKey, netmask: &mut u32) 
         match sys::parse_inet_aton(host).or_else(|| sys::host_to_ipv4(host)) {
             Some(a) => {
                 key.addr = IpAddr::V4(a);
-                key.af = AF_INET;
+                key.af = Family::Inet;
             }
             None => return Parsed::None,
         }
@@ -71,7 +73,7 @@ pub(crate) fn parse_service(buf: &str, key: &mut ServiceKey, netmask: &mut u32) 
     let Some(p) = port else {
         return Parsed::Addr;
     };
-    match number(p, 0, 65535).or_else(|| sys::service_to_port(p, key.protocol)) {
+    match number(p, 0, 65535).or_else(|| sys::service_to_port(p, key.protocol.to_raw())) {
         Some(n) => {
             key.port = n;
             Parsed::AddrPort

@@ -1,46 +1,12 @@
-//! `--apply FILE [--dry-run]` (an ipvsadm-rs extension): its clap
-//! arguments, and the recognition of a command line that asks for it. What
-//! it does is in `crate::apply`.
+//! `--apply FILE [--dry-run]` (an ipvsadm-rs extension): what a line that
+//! asks for it asks, checked. Its options are defined in `defs/ours.rs`;
+//! what it does is in `crate::apply`.
 
-use clap::{Arg, ArgAction};
+use clap::ArgMatches;
 
-use super::definition::{events, matches, rest};
-use super::flag::Flag;
+use super::definition::{events, rest};
+use super::defs::ours::{APPLY, DRY_RUN};
 use super::Exit;
-
-/// The id and long name of `--apply FILE`.
-const APPLY: &str = "apply";
-/// The id and long name of `--dry-run`.
-const DRY_RUN: &str = "dry-run";
-
-/// The clap arguments of `--apply` and `--dry-run`. `--apply` conflicts with
-/// every ipvsadm option, so that a line mixing them (on the command line or
-/// in `-R` input) is rejected rather than half understood.
-pub(crate) fn args() -> [Arg; 2] {
-    [
-        Arg::new(APPLY)
-            .long(APPLY)
-            .value_name("FILE")
-            .help(
-                "Change the table into the one FILE describes (in -S format; - reads standard \
-                 input) with the fewest changes, editing what an edit can change, so that \
-                 services that stay keep their connections and persistence templates; prints \
-                 nothing if the table is already so (ipvsadm-rs extension)",
-            )
-            .num_args(1)
-            .allow_hyphen_values(true)
-            .action(ArgAction::Set)
-            .conflicts_with_all(Flag::ALL.iter().map(|f| f.long())),
-        Arg::new(DRY_RUN)
-            .long(DRY_RUN)
-            .help(
-                "With --apply: print the changes as ipvsadm command lines, one per line, in \
-                 the order they would be made, and change nothing (ipvsadm-rs extension)",
-            )
-            .action(ArgAction::SetTrue)
-            .requires(APPLY),
-    ]
-}
 
 /// What `--apply` was asked to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,38 +17,21 @@ pub(crate) struct ApplyRequest {
     pub(crate) dry_run: bool,
 }
 
-/// Recognises a command line asking for `--apply` (or `--dry-run`):
-/// `None` for any other line, which goes to ipvsadm's parser untouched.
-pub(crate) fn apply_request(argv: &[String]) -> Option<Result<ApplyRequest, Exit>> {
-    let ours = |w: &String| {
-        let name = w.split('=').next().unwrap_or_default();
-        name == "--apply" || name == "--dry-run"
+/// The `--apply` run a matched line asks for (it names `--apply` or
+/// `--dry-run`); refused, status 2, with anything else but the two.
+pub(crate) fn request(m: &ArgMatches) -> Result<ApplyRequest, Exit> {
+    let Some(file) = m.get_one::<String>(APPLY.long) else {
+        return Err(Exit::fail("--dry-run goes with --apply FILE"));
     };
-    if !argv.iter().skip(1).any(ours) {
-        return None;
-    }
-    let m = match matches(argv) {
-        Ok(m) => m,
-        Err(e) => {
-            let mut stderr = e.render().to_string();
-            if !stderr.ends_with('\n') {
-                stderr.push('\n');
-            }
-            return Some(Err(Exit::status(255, stderr)));
-        }
-    };
-    let Some(file) = m.get_one::<String>(APPLY) else {
-        return Some(Err(Exit::fail("--dry-run goes with --apply FILE")));
-    };
-    if !events(&m).is_empty() || !rest(&m).is_empty() {
-        return Some(Err(Exit::fail(
+    if !events(m).is_empty() || !rest(m).is_empty() {
+        return Err(Exit::fail(
             "--apply FILE takes no other option but --dry-run",
-        )));
+        ));
     }
-    Some(Ok(ApplyRequest {
+    Ok(ApplyRequest {
         file: file.clone(),
-        dry_run: m.get_flag(DRY_RUN),
-    }))
+        dry_run: m.get_flag(DRY_RUN.long),
+    })
 }
 
 #[cfg(test)]
@@ -94,6 +43,14 @@ mod tests {
             .chain(words.split_whitespace())
             .map(String::from)
             .collect()
+    }
+
+    fn apply_request(argv: &[String]) -> Option<Result<ApplyRequest, Exit>> {
+        match crate::cli::recognise(argv) {
+            Ok(crate::cli::Run::Apply(r)) => Some(Ok(r)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        }
     }
 
     #[test]

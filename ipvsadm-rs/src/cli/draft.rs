@@ -1,7 +1,9 @@
 //! What the options of one command line build up while they are replayed
-//! in order, field by field as ipvsadm's C structures are (`-r` copies the
-//! service's port as it is at that point, `-6` changes the family after
-//! `-f`); turned into the typed [`ipvs`] model once the line is checked.
+//! in order ([`Draft`]), field by field as ipvsadm's C structures are (`-r`
+//! copies the service's port as it is at that point, `-6` changes the
+//! family after `-f`); turned into the typed [`ipvs`] model once the line is
+//! checked. The kernel's numbers are [`ipvs`]'s types, never re-declared
+//! here.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -10,56 +12,61 @@ use ipvs::{
     ServiceKey as Key, SyncDaemon, Tunnel, TunnelFlags, TunnelType,
 };
 
-/// `AF_INET` as the kernel reports it in `IPVS_*_ATTR_AF`.
-pub(crate) const AF_INET: u16 = libc::AF_INET as u16;
-/// `AF_INET6` as the kernel reports it in `IPVS_*_ATTR_AF`.
-pub(crate) const AF_INET6: u16 = libc::AF_INET6 as u16;
+use super::legality::{Cmd, Opt, Opts};
+use super::Exit;
+use crate::render::Format;
 
-pub(crate) const IPPROTO_TCP: u16 = libc::IPPROTO_TCP as u16;
-pub(crate) const IPPROTO_UDP: u16 = libc::IPPROTO_UDP as u16;
-pub(crate) const IPPROTO_SCTP: u16 = libc::IPPROTO_SCTP as u16;
-
-/// Service flags (`IP_VS_SVC_F_*`).
-pub(crate) mod svc_flags {
-    pub(crate) const PERSISTENT: u32 = 0x0001;
-    pub(crate) const ONEPACKET: u32 = 0x0004;
-    pub(crate) const SCHED1: u32 = 0x0008;
-    pub(crate) const SCHED2: u32 = 0x0010;
-    pub(crate) const SCHED3: u32 = 0x0020;
-    pub(crate) const SCHED_MASK: u32 = SCHED1 | SCHED2 | SCHED3;
+/// One command line while its options are replayed: what each option sets.
+pub(crate) struct Draft {
+    pub(crate) cmd: Cmd,
+    /// The option classes given, for ipvsadm's legality tables.
+    pub(crate) options: Opts,
+    pub(crate) format: Format,
+    /// `--json` (an ipvsadm-rs extension).
+    pub(crate) json: bool,
+    pub(crate) svc: ServiceConfig,
+    pub(crate) dest: DestConfig,
+    pub(crate) daemon: DaemonConfig,
+    /// `-b`'s text, read once the scheduler is known (it may come after).
+    pub(crate) sched_flags_arg: Option<String>,
 }
 
-/// Forwarding methods (`IP_VS_CONN_F_*`, masked by `IP_VS_CONN_F_FWD_MASK`).
-pub(crate) mod fwd {
-    pub(crate) const MASK: u32 = 0x0007;
-    pub(crate) const MASQ: u32 = 0x0000;
-    pub(crate) const TUNNEL: u32 = 0x0002;
-    pub(crate) const DROUTE: u32 = 0x0003;
-}
+impl Draft {
+    /// The draft of a line whose command is `cmd`, nothing else given yet.
+    pub(crate) fn new(cmd: Cmd, daemon: DaemonConfig) -> Self {
+        Draft {
+            cmd,
+            options: Opts::default(),
+            format: Format::default(),
+            json: false,
+            svc: ServiceConfig {
+                netmask: u32::MAX,
+                ..ServiceConfig::default()
+            },
+            dest: DestConfig::default(),
+            daemon,
+            sched_flags_arg: None,
+        }
+    }
 
-/// Tunnel encapsulations (`IP_VS_CONN_F_TUNNEL_TYPE_*`).
-pub(crate) mod tun {
-    pub(crate) const IPIP: u8 = 0;
-    pub(crate) const GUE: u8 = 1;
-    pub(crate) const GRE: u8 = 2;
-    pub(crate) const FLAG_NOCSUM: u16 = 0;
-    pub(crate) const FLAG_CSUM: u16 = 1;
-    pub(crate) const FLAG_REMCSUM: u16 = 2;
-}
+    /// Records that an option of class `o` was given; ipvsadm refuses one
+    /// given twice.
+    pub(crate) fn set_option(&mut self, o: Opt) -> Result<(), Exit> {
+        self.options.set(o)
+    }
 
-/// Sync daemon states (`IP_VS_STATE_*`).
-pub(crate) mod daemon_state {
-    pub(crate) const MASTER: u32 = 0x0001;
-    pub(crate) const BACKUP: u32 = 0x0002;
+    /// Whether an option of class `o` was given.
+    pub(crate) fn has(&self, o: Opt) -> bool {
+        self.options.has(o)
+    }
 }
 
 /// Identifies a virtual service: by protocol, address and port, or by fwmark.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ServiceKey {
-    /// Address family (`AF_INET` or `AF_INET6`).
-    pub(crate) af: u16,
-    /// IP protocol; 0 for fwmark services, as the kernel does not report one.
-    pub(crate) protocol: u16,
+    pub(crate) af: Family,
+    /// Ignored for fwmark services, as the kernel reports none.
+    pub(crate) protocol: Protocol,
     pub(crate) addr: IpAddr,
     /// Port in host byte order.
     pub(crate) port: u16,
@@ -70,8 +77,8 @@ pub(crate) struct ServiceKey {
 impl Default for ServiceKey {
     fn default() -> Self {
         ServiceKey {
-            af: 0,
-            protocol: 0,
+            af: Family::Other(0),
+            protocol: Protocol::Other(0),
             addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: 0,
             fwmark: 0,
@@ -86,7 +93,7 @@ pub(crate) struct ServiceConfig {
     pub(crate) sched_name: String,
     /// Persistence engine; `None` removes it on edit, as ipvsadm does.
     pub(crate) pe_name: Option<String>,
-    pub(crate) flags: u32,
+    pub(crate) flags: ServiceFlags,
     /// Persistence timeout in seconds.
     pub(crate) timeout: u32,
     /// Persistence granularity exactly as the kernel stores it: the IPv4 mask
@@ -97,41 +104,42 @@ pub(crate) struct ServiceConfig {
 /// A real server (destination) as added or edited (`-a`, `-e`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct DestConfig {
-    pub(crate) af: u16,
+    pub(crate) af: Family,
     pub(crate) addr: IpAddr,
     /// Port in host byte order.
     pub(crate) port: u16,
-    pub(crate) fwd: u32,
+    pub(crate) forward: Forward,
     pub(crate) weight: u32,
     pub(crate) u_threshold: u32,
     pub(crate) l_threshold: u32,
-    pub(crate) tun_type: u8,
+    pub(crate) tun_type: TunnelType,
     /// Tunnel port in host byte order.
     pub(crate) tun_port: u16,
-    pub(crate) tun_flags: u16,
+    pub(crate) tun_flags: TunnelFlags,
 }
 
 impl Default for DestConfig {
     fn default() -> Self {
         DestConfig {
-            af: 0,
+            af: Family::Other(0),
             addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: 0,
-            fwd: fwd::DROUTE,
+            // ipvsadm's default: direct routing.
+            forward: Forward::Route,
             weight: 1,
             u_threshold: 0,
             l_threshold: 0,
-            tun_type: tun::IPIP,
+            tun_type: TunnelType::Ipip,
             tun_port: 0,
-            tun_flags: tun::FLAG_NOCSUM,
+            tun_flags: TunnelFlags::NOCSUM,
         }
     }
 }
 
 /// A connection synchronisation daemon's configuration.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct DaemonConfig {
-    pub(crate) state: u32,
+    pub(crate) state: DaemonState,
     /// Interface name, as bytes: Linux allows any but `/`, `:`, blanks
     /// and NUL.
     pub(crate) mcast_ifn: Vec<u8>,
@@ -142,18 +150,32 @@ pub(crate) struct DaemonConfig {
     pub(crate) mcast_ttl: u8,
 }
 
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            state: DaemonState::Other(0),
+            mcast_ifn: Vec::new(),
+            syncid: 0,
+            sync_maxlen: 0,
+            mcast_group: None,
+            mcast_port: 0,
+            mcast_ttl: 0,
+        }
+    }
+}
+
 impl ServiceKey {
     /// The typed key: a fwmark service by its mark, any other by protocol,
     /// address and port.
     pub(crate) fn typed(&self) -> Key {
         if self.fwmark != 0 {
             Key::Fwmark {
-                family: Family::from_raw(self.af),
+                family: self.af,
                 mark: self.fwmark,
             }
         } else {
             Key::Inet {
-                protocol: Protocol::from_raw(self.protocol),
+                protocol: self.protocol,
                 addr: SocketAddr::new(self.addr, self.port),
             }
         }
@@ -166,7 +188,7 @@ impl ServiceConfig {
         let key = self.key.typed();
         Service {
             scheduler: Scheduler::from(self.sched_name.as_str()),
-            flags: ServiceFlags::from_bits(self.flags),
+            flags: self.flags,
             timeout: self.timeout,
             netmask: Netmask::from_raw(key.family(), self.netmask),
             pe_name: self.pe_name.clone(),
@@ -180,14 +202,14 @@ impl DestConfig {
     /// The typed destination.
     pub(crate) fn typed(&self) -> Destination {
         Destination {
-            forward: Forward::from_raw(self.fwd),
+            forward: self.forward,
             weight: self.weight,
             upper_threshold: self.u_threshold,
             lower_threshold: self.l_threshold,
             tunnel: Tunnel {
-                kind: TunnelType::from_raw(self.tun_type),
+                kind: self.tun_type,
                 port: self.tun_port,
-                flags: TunnelFlags::from_bits(self.tun_flags),
+                flags: self.tun_flags,
             },
             ..Destination::new(SocketAddr::new(self.addr, self.port))
         }
@@ -198,7 +220,7 @@ impl DaemonConfig {
     /// The typed daemon.
     pub(crate) fn typed(&self) -> SyncDaemon {
         SyncDaemon {
-            state: DaemonState::from_raw(self.state),
+            state: self.state,
             interface: self.mcast_ifn.clone(),
             sync_id: self.syncid,
             max_len: self.sync_maxlen,

@@ -1,7 +1,6 @@
-//! `--drain` (an ipvsadm-rs extension): its arguments in the definition (so
-//! that the man page and the completions show them), and the recognition
-//! and checking of a command line that asks for it. What it does is in
-//! `crate::drain`.
+//! `--drain` (an ipvsadm-rs extension): the checking of a command line that
+//! asks for it. Its options are defined in `defs/ours.rs` (so that the man
+//! page and the completions show them); what it does is in `crate::drain`.
 //!
 //! A drain line is read by a clap command of its own, not by ipvsadm's
 //! option replay: its `--timeout` takes a value (ipvsadm's `--timeout` lists
@@ -14,76 +13,21 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgGroup, Command as ClapCommand};
+use ipvs::{Family, Protocol};
 
 use super::address::{parse_service, Parsed};
-use super::draft::{ServiceKey, AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
-use super::flag::Flag;
+use super::definition;
+use super::defs::ours::{DRAIN, DRAIN_TIMEOUT, FORCE_DELETE};
+use super::defs::server::REAL_SERVER;
+use super::defs::service::{FWMARK_SERVICE, IPV6, SCTP_SERVICE, TCP_SERVICE, UDP_SERVICE};
+use super::defs::{Def, Takes};
+use super::draft::ServiceKey;
 use super::number::parse_fwmark;
 use super::Exit;
 use crate::drain::SETTLE;
 
-/// The id and long name of `--drain`.
-pub(crate) const DRAIN: &str = "drain";
-/// The id and long name of `--force-delete`.
-const FORCE_DELETE: &str = "force-delete";
-/// The id of a drain line's `--timeout SECONDS` (ipvsadm's own `--timeout`
-/// is [`Flag::Timeout`], which takes no value).
-const TIMEOUT: &str = "timeout";
 /// The group of the options naming the service.
 const SERVICE: &str = "service";
-
-/// The man page's account of `--drain`: what it does and its exit statuses
-/// (docs/ipvsadm-rs.md says why).
-const DRAIN_LONG_HELP: &str = "\
-Take a real server out of a service without cutting a call: \
---drain -t|-u|--sctp-service SERVICE-ADDRESS | -f FWMARK [-6] -r SERVER-ADDRESS \
-[--timeout SECONDS [--force-delete]]. \
-Sets the server's weight to 0 (no new call or client is scheduled to it), waits until no \
-persistence template that may hold a call and no connection points at it, then deletes it. \
-Templates of a --pe service without engine data (the sip engine's fallback templates of \
-datagrams without a Call-ID, refreshed by every client's keep-alives) are not waited for. \
-The server is deleted once seen idle for 2 seconds (readings every second), and put back \
-at weight 0 if a template pointing at it appeared just before the delete. \
-Refused, changing nothing, when net.ipv4.vs.expire_quiescent_template is 1 (weight 0 \
-would then move the calls in progress). Progress goes to standard output: one line \
-rewritten on a terminal, plain lines otherwise. At the timeout (none by default) the \
-server stays at weight 0 unless --force-delete. SIGINT, SIGTERM and SIGHUP stop the wait \
-and leave the server at weight 0, not deleted. (ipvsadm-rs extension)
-
-Exit status of --drain:
-  0    deleted once idle
-  1    an error; the message says how the server is left
-  2    a refused command line (nothing changed), or no IPVS
-  3    timed out: left at weight 0, not deleted
-  4    timed out and deleted anyway (--force-delete)
-  5    refused, nothing changed: expire_quiescent_template is 1
-  128+N  stopped by signal N (130 for Ctrl-C): left at weight 0";
-
-/// The clap arguments of `--drain` and `--force-delete` in ipvsadm's
-/// definition, for the man page and the completions; a drain line itself
-/// is read by [`drain_request`]. On another line `--force-delete` is
-/// refused by clap (status 255, as any option a line does not take).
-pub(crate) fn args() -> [Arg; 2] {
-    [
-        Arg::new(DRAIN)
-            .long(DRAIN)
-            .help(
-                "Drain a real server (-r) of a service: weight 0, wait until no call \
-                 template nor connection points at it, then delete it; with --timeout \
-                 SECONDS, give up after that long (ipvsadm-rs extension)",
-            )
-            .long_help(DRAIN_LONG_HELP)
-            .action(ArgAction::SetTrue),
-        Arg::new(FORCE_DELETE)
-            .long(FORCE_DELETE)
-            .help(
-                "With --drain and --timeout: at the timeout, delete the server anyway, \
-                 cutting the calls still on it (exit status 4) (ipvsadm-rs extension)",
-            )
-            .action(ArgAction::SetTrue)
-            .requires(DRAIN),
-    ]
-}
 
 /// What `--drain` was asked to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,20 +42,22 @@ pub(crate) struct DrainRequest {
     pub(crate) force_delete: bool,
 }
 
-/// The clap command a drain line is read with.
+/// The clap command a drain line is read with: the options ipvsadm's
+/// grammar shares with it keep their definitions' names, but each is taken
+/// once.
 fn drain_command() -> ClapCommand {
-    let service = |f: Flag, short: Option<char>, value_name: &'static str| {
-        let a = Arg::new(f.long())
-            .long(f.long())
-            .value_name(value_name)
-            .action(ArgAction::Set)
-            .allow_hyphen_values(true);
-        match short {
+    let once = |d: &Def| {
+        let a = Arg::new(d.long).long(d.long).action(ArgAction::Set);
+        let a = match d.short {
             Some(c) => a.short(c),
             None => a,
+        };
+        match d.takes {
+            Takes::Nothing => a.action(ArgAction::SetTrue),
+            Takes::Value(v) | Takes::MaybeValue(v) => a.value_name(v).allow_hyphen_values(true),
         }
     };
-    let hp = "HOST[:PORT]";
+    let own = |d: &Def| definition::arg(d);
     ClapCommand::new("ipvsadm-rs")
         .override_usage(
             "ipvsadm-rs --drain -t|-u|--sctp-service SERVICE-ADDRESS | -f FWMARK [-6] \
@@ -120,88 +66,64 @@ fn drain_command() -> ClapCommand {
         .disable_help_flag(true)
         .disable_version_flag(true)
         .args([
-            Arg::new(DRAIN).long(DRAIN).action(ArgAction::SetTrue),
-            service(Flag::TcpService, Some('t'), hp),
-            service(Flag::UdpService, Some('u'), hp),
-            service(Flag::SctpService, None, hp),
-            service(Flag::FwmarkService, Some('f'), "FWMARK"),
-            Arg::new(Flag::Ipv6.long())
-                .long(Flag::Ipv6.long())
-                .short('6')
-                .action(ArgAction::SetTrue),
-            service(Flag::RealServer, Some('r'), hp).required(true),
-            Arg::new(TIMEOUT)
-                .long(TIMEOUT)
-                .value_name("SECONDS")
-                .action(ArgAction::Set)
-                .allow_negative_numbers(true)
-                .value_parser(clap::value_parser!(u32)),
-            Arg::new(FORCE_DELETE)
-                .long(FORCE_DELETE)
-                .action(ArgAction::SetTrue)
-                .requires(TIMEOUT),
+            own(&DRAIN),
+            once(&TCP_SERVICE),
+            once(&UDP_SERVICE),
+            once(&SCTP_SERVICE),
+            once(&FWMARK_SERVICE),
+            once(&IPV6),
+            once(&REAL_SERVER).required(true),
+            own(&DRAIN_TIMEOUT),
+            own(&FORCE_DELETE).requires(DRAIN_TIMEOUT.long),
         ])
         .group(
             ArgGroup::new(SERVICE)
                 .args([
-                    Flag::TcpService.long(),
-                    Flag::UdpService.long(),
-                    Flag::SctpService.long(),
-                    Flag::FwmarkService.long(),
+                    TCP_SERVICE.long,
+                    UDP_SERVICE.long,
+                    SCTP_SERVICE.long,
+                    FWMARK_SERVICE.long,
                 ])
                 .required(true)
                 .multiple(false),
         )
 }
 
-/// Whether `word` (after `argv[0]`) asks for `--drain`.
-fn is_drain(word: &str) -> bool {
-    word == "--drain" || word.starts_with("--drain=")
-}
-
-/// Recognises a command line asking for `--drain`: `None` for any other
-/// line, which goes to ipvsadm's parser untouched; `Some(Err(..))`, status
-/// 2 with what is wrong, for a drain line that is refused.
-pub(crate) fn drain_request(argv: &[String]) -> Option<Result<DrainRequest, Exit>> {
-    if !argv.iter().skip(1).any(|w| is_drain(w)) {
-        return None;
-    }
-    Some(checked(argv))
-}
-
-/// A drain line read and checked.
-fn checked(argv: &[String]) -> Result<DrainRequest, Exit> {
-    let m = drain_command().try_get_matches_from(argv).map_err(|e| {
-        let mut stderr = e.render().to_string();
-        if !stderr.ends_with('\n') {
-            stderr.push('\n');
-        }
-        Exit::status(2, stderr)
-    })?;
-    let value = |f: Flag| m.get_one::<String>(f.long()).map(String::as_str);
-
-    if m.get_flag(Flag::Ipv6.long()) && value(Flag::FwmarkService).is_none() {
+/// The drain a line asks for (it names `--drain`); refused, status 2 with
+/// what is wrong, when it cannot be carried out as written.
+pub(crate) fn request<S: AsRef<str>>(argv: &[S]) -> Result<DrainRequest, Exit> {
+    let m = drain_command()
+        .try_get_matches_from(argv.iter().map(AsRef::as_ref))
+        .map_err(|e| {
+            let mut stderr = e.render().to_string();
+            if !stderr.ends_with('\n') {
+                stderr.push('\n');
+            }
+            Exit::status(2, stderr)
+        })?;
+    let value = |d: &Def| m.get_one::<String>(d.long).map(String::as_str);
+    if m.get_flag(IPV6.long) && value(&FWMARK_SERVICE).is_none() {
         return Err(Exit::fail(
             "-6 goes with -f: it makes a firewall-mark service IPv6",
         ));
     }
     let mut key = ServiceKey::default();
     let mut netmask = 0;
-    if let Some(mark) = value(Flag::FwmarkService) {
+    if let Some(mark) = value(&FWMARK_SERVICE) {
         key.fwmark = parse_fwmark(mark)?;
-        key.af = if m.get_flag(Flag::Ipv6.long()) {
-            AF_INET6
+        key.af = if m.get_flag(IPV6.long) {
+            Family::Inet6
         } else {
-            AF_INET
+            Family::Inet
         };
     } else {
         let (text, protocol) = [
-            (Flag::TcpService, IPPROTO_TCP),
-            (Flag::UdpService, IPPROTO_UDP),
-            (Flag::SctpService, IPPROTO_SCTP),
+            (&TCP_SERVICE, Protocol::Tcp),
+            (&UDP_SERVICE, Protocol::Udp),
+            (&SCTP_SERVICE, Protocol::Sctp),
         ]
         .into_iter()
-        .find_map(|(f, p)| value(f).map(|v| (v, p)))
+        .find_map(|(d, p)| value(d).map(|v| (v, p)))
         .ok_or_else(|| Exit::fail("--drain needs a service: -t, -u, --sctp-service or -f"))?;
         key.protocol = protocol;
         if parse_service(text, &mut key, &mut netmask) == Parsed::None {
@@ -211,7 +133,7 @@ fn checked(argv: &[String]) -> Result<DrainRequest, Exit> {
         }
     }
 
-    let server_text = value(Flag::RealServer).unwrap_or_default();
+    let server_text = value(&REAL_SERVER).unwrap_or_default();
     let mut server = key.clone();
     let parsed = parse_service(server_text, &mut server, &mut netmask);
     if parsed == Parsed::None {
@@ -223,7 +145,7 @@ fn checked(argv: &[String]) -> Result<DrainRequest, Exit> {
         server.port
     };
 
-    let timeout = m.get_one::<u32>(TIMEOUT).copied();
+    let timeout = m.get_one::<u32>(DRAIN_TIMEOUT.long).copied();
     if let Some(t) = timeout {
         if u64::from(t) < SETTLE.as_secs() {
             return Err(Exit::fail(format!(
@@ -237,7 +159,7 @@ fn checked(argv: &[String]) -> Result<DrainRequest, Exit> {
         service: key.typed(),
         server: SocketAddr::new(server.addr, port),
         timeout: timeout.map(|t| Duration::from_secs(t.into())),
-        force_delete: m.get_flag(FORCE_DELETE),
+        force_delete: m.get_flag(FORCE_DELETE.long),
     })
 }
 

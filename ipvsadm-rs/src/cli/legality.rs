@@ -5,6 +5,8 @@
 //! source; the columns are [`Opt::ALL`], and rows of the wrong length do not
 //! compile.
 
+use ipvs::TunnelType;
+
 use super::Exit;
 
 named_enum! {
@@ -118,12 +120,12 @@ const TUN_OPTS: [Opt; 4] = [Opt::TunPort, Opt::TunNocsum, Opt::TunCsum, Opt::Tun
 
 /// A tunnel type's name and row of ipvsadm's `tunnel_types_v_options`;
 /// `None` for a type ipvsadm does not know (it checks nothing then).
-fn tunnel_row(tun_type: u8) -> Option<(&'static str, &'static [u8; TUN_OPTS.len()])> {
+fn tunnel_row(tun_type: TunnelType) -> Option<(&'static str, &'static [u8; TUN_OPTS.len()])> {
     match tun_type {
-        0 => Some(("ipip", b"xxxx")),
-        1 => Some(("gue", b"+111")),
-        2 => Some(("gre", b"x11x")),
-        _ => None,
+        TunnelType::Ipip => Some(("ipip", b"xxxx")),
+        TunnelType::Gue => Some(("gue", b"+111")),
+        TunnelType::Gre => Some(("gre", b"x11x")),
+        TunnelType::Other(_) => None,
     }
 }
 
@@ -158,7 +160,7 @@ pub(crate) fn generic_opt_check(cmd: Cmd, options: Opts) -> Result<(), Exit> {
 
 /// ipvsadm's `tunnel_opt_check`: the tunnel options against the tunnel
 /// type's row (unknown types have none).
-pub(crate) fn tunnel_opt_check(tun_type: u8, options: Opts) -> Result<(), Exit> {
+pub(crate) fn tunnel_opt_check(tun_type: TunnelType, options: Opts) -> Result<(), Exit> {
     let Some((tname, row)) = tunnel_row(tun_type) else {
         return Ok(());
     };

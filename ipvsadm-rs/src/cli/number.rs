@@ -4,6 +4,9 @@
 
 use super::Exit;
 
+/// Longest persistence (and `--set`) timeout ipvsadm accepts: 31 days.
+pub(crate) const MAX_TIMEOUT: u32 = 86400 * 31;
+
 /// Persistence timeout used when `-p` has no value.
 const DEF_PERSISTENT_TIMEOUT: u32 = 360;
 

@@ -334,7 +334,7 @@ impl Ipvs for Fake {
     fn daemons(&mut self) -> Result<Vec<SyncDaemon>, Error> {
         Ok(Vec::new())
     }
-    fn apply_all(&mut self, changes: &[Change]) -> Vec<Result<(), Error>> {
+    fn make_changes(&mut self, changes: &[Change]) -> Vec<Result<(), Error>> {
         let w = &self.0;
         changes
             .iter()
@@ -484,7 +484,7 @@ fn run_with(world: World, req: &DrainRequest, mut sys: impl FnMut(Rc<World>) -> 
             err: &mut err,
             read_conns: &read_conns,
         };
-        super::run(&mut ctx, &mut sys, req)
+        carry_out(&mut ctx, &mut sys, req)
     };
     Ran {
         code,
@@ -658,7 +658,7 @@ fn an_unreadable_proc_file_makes_every_template_count() {
     let read_conns = || -> io::Result<Box<dyn BufRead>> {
         Err(io::Error::new(io::ErrorKind::PermissionDenied, "denied"))
     };
-    let code = super::run(
+    let code = carry_out(
         &mut Ctx {
             ipvs: &mut fake,
             info: Info::default(),

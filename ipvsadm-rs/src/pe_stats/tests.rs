@@ -131,7 +131,7 @@ fn run_req(
         output: output.map(Path::to_path_buf),
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = run(read, &req, &mut out, &mut err);
+    let code = show_text(read, &req, &mut out, &mut err);
     (
         code,
         String::from_utf8_lossy(&out).into_owned(),

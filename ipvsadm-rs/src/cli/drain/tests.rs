@@ -14,8 +14,14 @@ fn line(words: &str) -> Vec<String> {
         .collect()
 }
 
+/// The drain a line asks for (`None`: another run).
 fn request(words: &str) -> Option<Result<DrainRequest, Exit>> {
-    drain_request(&line(words))
+    match crate::cli::recognise(&line(words)) {
+        Ok(crate::cli::Run::Drain(r)) => Some(Ok(r)),
+        Ok(_) => None,
+        Err(e) if e.code == 2 => Some(Err(e)),
+        Err(_) => None,
+    }
 }
 
 fn ok(words: &str) -> DrainRequest {
@@ -223,7 +229,7 @@ fn ipvsadms_parser_refuses_drain_options() {
 #[test]
 fn the_man_page_has_the_drain_options() {
     let cmd = crate::cli::command();
-    for id in [DRAIN, FORCE_DELETE] {
+    for id in [DRAIN.long, FORCE_DELETE.long] {
         let a = cmd
             .get_arguments()
             .find(|a| a.get_id() == id)
@@ -232,7 +238,7 @@ fn the_man_page_has_the_drain_options() {
     }
     let long = cmd
         .get_arguments()
-        .find(|a| a.get_id() == DRAIN)
+        .find(|a| a.get_id() == DRAIN.long)
         .and_then(|a| a.get_long_help())
         .map(ToString::to_string)
         .unwrap_or_default();

@@ -9,8 +9,14 @@ fn line(words: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `--pe-stats` run of a line (`None`: another run, or a line clap
+/// refuses).
 fn request(words: &str) -> Option<Result<PeStatsRequest, Exit>> {
-    pe_stats_request(&line(words))
+    match crate::cli::recognise(&line(words)) {
+        Ok(crate::cli::Run::PeStats(r)) => Some(Ok(r)),
+        Err(e) if e.code != 255 => Some(Err(e)),
+        _ => None,
+    }
 }
 
 fn ok(format: PeStatsFormat, output: Option<&str>) -> Option<Result<PeStatsRequest, Exit>> {
@@ -93,8 +99,8 @@ fn other_options_with_pe_stats_are_refused() {
     }
 }
 
-/// clap's own refusals: these are no `--pe-stats` request, and the parser
-/// of the whole line refuses them (status 255, clap's wording).
+/// clap's own refusals: these are no `--pe-stats` request; the line is
+/// refused as a whole (status 255, clap's wording).
 #[test]
 fn malformed_pe_stats_lines_go_to_the_parser() {
     for words in [
@@ -106,7 +112,7 @@ fn malformed_pe_stats_lines_go_to_the_parser() {
         "--output f -L",
     ] {
         assert_eq!(request(words), None, "{words}");
-        let e = crate::cli::parse(&line(words), false).expect_err(words);
+        let e = crate::cli::recognise(&line(words)).expect_err(words);
         assert_eq!(e.code, 255, "{words}");
     }
 }

@@ -1,8 +1,25 @@
 use clap::Arg;
 
 use super::super::definition::{command, events, matches};
-use super::super::{interpret, parse};
+use super::super::parse;
+use super::super::tests::parse_by_clap;
 use super::*;
+
+/// Every spelling clap knows of argument `a`.
+fn clap_spellings(a: &Arg) -> Vec<String> {
+    let shorts = a
+        .get_short()
+        .into_iter()
+        .chain(a.get_all_short_aliases().unwrap_or_default());
+    let longs = a
+        .get_long()
+        .into_iter()
+        .chain(a.get_all_aliases().unwrap_or_default());
+    shorts
+        .map(|c| format!("-{c}"))
+        .chain(longs.map(|l| format!("--{l}")))
+        .collect()
+}
 
 fn args(s: &str) -> Vec<String> {
     std::iter::once("ipvsadm".to_string())
@@ -10,28 +27,32 @@ fn args(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every option but the generators is read by [`plain_events`], under every
-/// spelling clap knows, so the fast path covers all plainly written lines.
+/// Every option of ipvsadm's grammar is read by [`plain_events`], under
+/// every spelling clap knows and as clap takes its value, so the fast path
+/// covers all plainly written lines.
 #[test]
 fn plain_options_are_all_the_options() {
-    let def = command();
+    let mut def = command();
+    def.build();
     let mut written = 0;
     for a in def.get_arguments() {
         let id = a.get_id().as_str();
-        if a.is_positional() || Flag::from_id(id).is_none() {
+        if a.is_positional() || !defs::by_long(id).is_some_and(Def::replayed) {
             continue;
         }
-        for word in spellings(a) {
-            let Some((found, takes)) = plain_options().get(&word) else {
+        for word in clap_spellings(a) {
+            let Some(found) = plain_options().get(&word) else {
                 panic!("{word} is not read plainly");
             };
-            assert_eq!(found.long(), id, "{word}");
-            let expected = match id {
-                "persistent" => Takes::MaybeValue,
-                _ if a.get_value_names().is_some() => Takes::Value,
-                _ => Takes::Nothing,
+            assert_eq!(found.long, id, "{word}");
+            let values = a.get_num_args().expect("built").max_values();
+            let optional = a.get_num_args().expect("built").min_values() == 0;
+            let takes_like_clap = match found.takes {
+                Takes::Nothing => values == 0,
+                Takes::Value(_) => values == 1 && !optional && a.is_allow_hyphen_values_set(),
+                Takes::MaybeValue(_) => values == 1 && optional,
             };
-            assert_eq!(*takes, expected, "{word}");
+            assert!(takes_like_clap, "{word}");
             written += 1;
         }
     }
@@ -124,13 +145,15 @@ fn generated_value(rng: &mut Rng, id: &str) -> String {
 /// accepts with the same option occurrences, in the same order.
 #[test]
 fn plain_lines_parse_as_clap_parses_them() {
-    let def = command();
+    let mut def = command();
+    def.build();
     let options: Vec<(String, String)> = def
         .get_arguments()
         .filter(|a| !a.is_positional())
         .flat_map(|a| {
             let id = a.get_id().to_string();
-            spellings(a)
+            clap_spellings(a)
+                .into_iter()
                 .map(move |w| (w, id.clone()))
                 .collect::<Vec<_>>()
         })
@@ -176,7 +199,7 @@ fn plain_lines_parse_as_clap_parses_them() {
         evs.iter()
             .map(|e| {
                 (
-                    e.flag.long().to_string(),
+                    e.def.long.to_string(),
                     e.value.as_ref().map(ToString::to_string),
                 )
             })
@@ -246,7 +269,7 @@ fn plain_lines_parse_as_clap_parses_them() {
         for reading_stdin in [false, true] {
             assert_eq!(
                 parse(&argv, reading_stdin),
-                interpret(&argv, matches(&argv), reading_stdin),
+                parse_by_clap(&argv, reading_stdin),
                 "{argv:?}"
             );
         }
