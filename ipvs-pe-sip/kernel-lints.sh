@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles src/callid.rs, src/jhash.rs, src/siphash.rs and src/maglev.rs the way the kernel module does -- as a module of
+# Compiles src/callid.rs, src/jhash.rs, src/siphash.rs, src/maglev.rs and src/media/ the way the kernel module does -- as a module of
 # another no_std crate, with the kernel's rustc flags and lints (Makefile's
 # rust_common_flags, less the unstable -Z ones) -- and fails on any warning.
 # Checks with every rustc found: the rustup one, /usr/bin/rustc (the
@@ -49,6 +49,8 @@ pub mod jhash;
 pub mod siphash;
 #[path = "$here/src/maglev.rs"]
 pub mod maglev;
+#[path = "$here/src/media/mod.rs"]
+pub mod media;
 EOF
 cat >"$tmp/reexport.rs" <<EOF
 //! Includes the core's files privately and re-exports what it uses.
@@ -61,12 +63,18 @@ mod jhash;
 mod siphash;
 #[path = "$here/src/maglev.rs"]
 mod maglev;
+#[path = "$here/src/media/mod.rs"]
+mod media;
 pub use callid::{call_id, CallIdError, PEDATA_MAXLEN};
 pub use jhash::jhash;
 pub use maglev::{
     call_id_hash, choose, fallback, lookup, populate, source_hash, Backend, BackendId,
     PopulateError, Scratch, AF_INET, AF_INET6, DEFAULT_KEY_BYTES, EMPTY, MAX_BACKENDS,
     TABLE_SIZE,
+};
+pub use media::{
+    message, Addr, Endpoint, Flow, MediaError, MediaSet, Message, Method, StartLine,
+    MAX_BOUNDARY_LEN, MAX_ENDPOINTS, MAX_MEDIA, MAX_MULTIPART_DEPTH,
 };
 pub use siphash::{siphash, Hasher, SipKey};
 
@@ -87,6 +95,26 @@ pub fn fill_param<'a>(payload: &'a [u8], stats: &mut [u64; 3]) -> Option<&'a [u8
             None
         }
     }
+}
+
+/// Uses the media parser the way the engine does: the endpoints at the datagram's own
+/// source address, counted by reason when there are none.
+pub fn learn(payload: &[u8], source: Addr, stats: &mut [u64; MediaError::ALL.len()]) -> usize {
+    let mut set = MediaSet::new();
+    let result = message(payload).and_then(|msg| {
+        if msg.ends_call() || msg.start == StartLine::Request(Method::Other) {
+            return Ok(0);
+        }
+        msg.media(&mut set)?;
+        Ok(set.endpoints().iter().filter(|e| e.addr == source).count())
+    });
+    result.unwrap_or_else(|e| {
+        let slot = MediaError::ALL.iter().position(|&r| r == e);
+        if let Some(n) = slot.and_then(|i| stats.get_mut(i)) {
+            *n = n.saturating_add(1);
+        }
+        0
+    })
 }
 EOF
 

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Fuzzes the Call-ID parser for SECONDS (default 30) with cargo-fuzz.
+# Fuzzes the Call-ID parser for SECONDS (default 30), then the media parser (src/media/)
+# for MEDIA_SECONDS (default 20; 0 skips it), with cargo-fuzz.
 #
-#   ipvs-pe-sip/fuzz/run.sh [SECONDS]
+#   ipvs-pe-sip/fuzz/run.sh [SECONDS [MEDIA_SECONDS]]
 #
 # Installs the pinned cargo-fuzz if it is missing. cargo-fuzz needs
 # nightly-only rustc flags (-Zsanitizer, -Cpasses=sancov-module, ...); the
 # stable toolchain accepts them with RUSTC_BOOTSTRAP=1. AddressSanitizer is
 # used when the toolchain ships its runtime, otherwise no sanitizer (the
 # code under test is safe Rust: the coverage and the assertions matter).
-# Seeds are the differential corpus (examples/corpus.rs); what the fuzzer
-# learns stays in fuzz/corpus/call_id, crashes go to fuzz/artifacts/call_id.
-# Exits non-zero if the target fails.
+# Seeds are the differential corpus (examples/corpus.rs) for call_id and
+# fuzz/seeds/media for media; what the fuzzer learns stays in fuzz/corpus/TARGET,
+# crashes go to fuzz/artifacts/TARGET. Exits non-zero if a target fails.
 set -euo pipefail
 
 seconds=${1:-30}
+media_seconds=${2:-20}
 cargo_fuzz_version=0.13.2
 
 fuzz_dir=$(cd "$(dirname "$0")" && pwd)
@@ -45,3 +47,13 @@ cargo fuzz run call_id --sanitizer "$sanitizer" --debug-assertions \
 	"$fuzz_dir/corpus/call_id" "$seeds/corpus" -- \
 	-max_total_time="$seconds" -max_len=4096 -dict="$fuzz_dir/call_id.dict" \
 	-print_final_stats=1
+
+# libFuzzer reads -max_total_time=0 as "no limit".
+if ((media_seconds > 0)); then
+	mkdir -p "$fuzz_dir/corpus/media"
+	echo "fuzzing media for ${media_seconds}s (sanitizer: $sanitizer)"
+	cargo fuzz run media --sanitizer "$sanitizer" --debug-assertions \
+		"$fuzz_dir/corpus/media" "$fuzz_dir/seeds/media" -- \
+		-max_total_time="$media_seconds" -max_len=4096 -dict="$fuzz_dir/media.dict" \
+		-print_final_stats=1
+fi

@@ -26,6 +26,7 @@
 mod callid;
 mod jhash;
 pub mod maglev;
+pub mod media;
 pub mod siphash;
 
 pub use callid::*;
