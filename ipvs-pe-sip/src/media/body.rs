@@ -7,9 +7,11 @@
 //! `Content-Type` is `text/plain`. The first `application/sdp` part, depth first, is the
 //! message's SDP. Multipart bodies nest at most [`MAX_MULTIPART_DEPTH`] deep.
 //!
-//! Work: each line of the body is looked at once per level of nesting, and comparing it
-//! with the boundary stops at its first difference, which is inside the line (a boundary
-//! has no line ends): linear in the body's length.
+//! Work: a level of nesting reads each line of its body once to find the delimiters, and
+//! once more as a part's headers or SDP; comparing a line with the boundary stops at its
+//! first difference, which is inside the line (a boundary has no line ends). So each byte
+//! is read a few times per level, at most [`MAX_MULTIPART_DEPTH`] levels: linear in the
+//! body's length.
 
 use super::lines::{
     before, is_lws, skip_while, skip_wsp, split_at, split_line, strip_final_line_end, trim_lws,
