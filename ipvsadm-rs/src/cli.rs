@@ -65,7 +65,9 @@ mod pe_stats;
 mod plain;
 mod recognise;
 mod replay;
+mod service_arg;
 mod usage;
+mod which_server;
 
 pub(crate) use apply::ApplyRequest;
 pub(crate) use definition::command;

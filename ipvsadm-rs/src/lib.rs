@@ -18,7 +18,8 @@
 //! own runs: `apply` is `--apply` (on [`ipvs::plan`]), `pe_stats` is
 //! `--pe-stats` (the SIP engine's counters, the calls held per server), and
 //! `drain` is `--drain`, which takes a real server out of a service without
-//! cutting a call.
+//! cutting a call, and `which_server` is `--which-server`, which says where the
+//! `sipmh` scheduler sends a Call-ID.
 
 mod app;
 mod apply;
@@ -32,6 +33,7 @@ mod pe_stats;
 mod program;
 mod render;
 mod sys;
+mod which_server;
 
 pub use app::{run, Ctx};
 pub use kernel::Ipvs;

@@ -123,6 +123,7 @@ fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             Err(exit) => return ended(&exit, out, err),
         },
         Run::Drain(req) => KernelRun::Drain(req),
+        Run::WhichServer(req) => KernelRun::WhichServer(req),
         Run::Ipvsadm(req) => KernelRun::Ipvsadm(req),
     };
 
@@ -158,6 +159,10 @@ fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             app::finish(&mut ctx, r)
         }
         KernelRun::Ipvsadm(req) => app::carry_out(&mut ctx, program, req, &mut stdin),
+        KernelRun::WhichServer(req) => {
+            let read_key = || std::fs::read_to_string(crate::which_server::KEY_PARAM);
+            crate::which_server::carry_out(&mut ctx, &req, &mut stdin, &read_key)
+        }
     }
 }
 
@@ -166,4 +171,5 @@ enum KernelRun {
     Ipvsadm(cli::Request),
     Apply(cli::ApplyRequest, ipvs::Table),
     Drain(cli::DrainRequest),
+    WhichServer(crate::which_server::WhichServerRequest),
 }

@@ -184,6 +184,9 @@ pub(crate) static ALL: &[&Def] = &[
     &OUTPUT,
     &DRAIN,
     &FORCE_DELETE,
+    &WHICH_SERVER,
+    &HASH_KEY,
+    &LAST_WEIGHT,
     &COMPLETIONS,
     &MAN,
 ];

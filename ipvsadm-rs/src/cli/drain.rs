@@ -12,22 +12,16 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Arg, ArgAction, ArgGroup, Command as ClapCommand};
-use ipvs::{Family, Protocol};
+use clap::Command as ClapCommand;
 
 use super::address::{parse_service, Parsed};
 use super::definition;
 use super::defs::ours::{DRAIN, DRAIN_TIMEOUT, FORCE_DELETE};
 use super::defs::server::REAL_SERVER;
-use super::defs::service::{FWMARK_SERVICE, IPV6, SCTP_SERVICE, TCP_SERVICE, UDP_SERVICE};
-use super::defs::{Def, Takes};
-use super::draft::ServiceKey;
-use super::number::parse_fwmark;
+use super::defs::Def;
+use super::service_arg::{self, once};
 use super::Exit;
 use crate::drain::SETTLE;
-
-/// The group of the options naming the service.
-const SERVICE: &str = "service";
 
 /// What `--drain` was asked to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,18 +40,8 @@ pub(crate) struct DrainRequest {
 /// grammar shares with it keep their definitions' names, but each is taken
 /// once.
 fn drain_command() -> ClapCommand {
-    let once = |d: &Def| {
-        let a = Arg::new(d.long).long(d.long).action(ArgAction::Set);
-        let a = match d.short {
-            Some(c) => a.short(c),
-            None => a,
-        };
-        match d.takes {
-            Takes::Nothing => a.action(ArgAction::SetTrue),
-            Takes::Value(v) | Takes::MaybeValue(v) => a.value_name(v).allow_hyphen_values(true),
-        }
-    };
     let own = |d: &Def| definition::arg(d);
+    let (service, group) = service_arg::args();
     ClapCommand::new("ipvsadm-rs")
         .override_usage(
             "ipvsadm-rs --drain -t|-u|--sctp-service SERVICE-ADDRESS | -f FWMARK [-6] \
@@ -65,28 +49,14 @@ fn drain_command() -> ClapCommand {
         )
         .disable_help_flag(true)
         .disable_version_flag(true)
+        .arg(own(&DRAIN))
+        .args(service)
         .args([
-            own(&DRAIN),
-            once(&TCP_SERVICE),
-            once(&UDP_SERVICE),
-            once(&SCTP_SERVICE),
-            once(&FWMARK_SERVICE),
-            once(&IPV6),
             once(&REAL_SERVER).required(true),
             own(&DRAIN_TIMEOUT),
             own(&FORCE_DELETE).requires(DRAIN_TIMEOUT.long),
         ])
-        .group(
-            ArgGroup::new(SERVICE)
-                .args([
-                    TCP_SERVICE.long,
-                    UDP_SERVICE.long,
-                    SCTP_SERVICE.long,
-                    FWMARK_SERVICE.long,
-                ])
-                .required(true)
-                .multiple(false),
-        )
+        .group(group)
 }
 
 /// The drain a line asks for (it names `--drain`); refused, status 2 with
@@ -94,44 +64,10 @@ fn drain_command() -> ClapCommand {
 pub(crate) fn request<S: AsRef<str>>(argv: &[S]) -> Result<DrainRequest, Exit> {
     let m = drain_command()
         .try_get_matches_from(argv.iter().map(AsRef::as_ref))
-        .map_err(|e| {
-            let mut stderr = e.render().to_string();
-            if !stderr.ends_with('\n') {
-                stderr.push('\n');
-            }
-            Exit::status(2, stderr)
-        })?;
+        .map_err(|e| service_arg::refusal(&e))?;
     let value = |d: &Def| m.get_one::<String>(d.long).map(String::as_str);
-    if m.get_flag(IPV6.long) && value(&FWMARK_SERVICE).is_none() {
-        return Err(Exit::fail(
-            "-6 goes with -f: it makes a firewall-mark service IPv6",
-        ));
-    }
-    let mut key = ServiceKey::default();
+    let key = service_arg::service(&m, DRAIN.long)?;
     let mut netmask = 0;
-    if let Some(mark) = value(&FWMARK_SERVICE) {
-        key.fwmark = parse_fwmark(mark)?;
-        key.af = if m.get_flag(IPV6.long) {
-            Family::Inet6
-        } else {
-            Family::Inet
-        };
-    } else {
-        let (text, protocol) = [
-            (&TCP_SERVICE, Protocol::Tcp),
-            (&UDP_SERVICE, Protocol::Udp),
-            (&SCTP_SERVICE, Protocol::Sctp),
-        ]
-        .into_iter()
-        .find_map(|(d, p)| value(d).map(|v| (v, p)))
-        .ok_or_else(|| Exit::fail("--drain needs a service: -t, -u, --sctp-service or -f"))?;
-        key.protocol = protocol;
-        if parse_service(text, &mut key, &mut netmask) == Parsed::None {
-            return Err(Exit::fail(
-                "illegal virtual server address[:port] specified",
-            ));
-        }
-    }
 
     let server_text = value(&REAL_SERVER).unwrap_or_default();
     let mut server = key.clone();

@@ -4,9 +4,10 @@
 //! kernel.
 
 use super::definition::{events, matches, rest};
-use super::defs::ours::{APPLY, COMPLETIONS, DRAIN, DRY_RUN, MAN, PE_STATS};
-use super::{apply, clap_refusal, drain, pe_stats, plain, program_name, replay};
+use super::defs::ours::{APPLY, COMPLETIONS, DRAIN, DRY_RUN, MAN, PE_STATS, WHICH_SERVER};
+use super::{apply, clap_refusal, drain, pe_stats, plain, program_name, replay, which_server};
 use super::{ApplyRequest, Command, DrainRequest, Exit, ListWhat, PeStatsRequest, Request};
+use crate::which_server::WhichServerRequest;
 
 /// What a command line asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub(crate) enum Run {
     PeStats(PeStatsRequest),
     /// `--drain ...`.
     Drain(DrainRequest),
+    /// `--which-server ...`.
+    WhichServer(WhichServerRequest),
     /// `--completions SHELL` or `--man`.
     Generate(Generate),
 }
@@ -52,6 +55,10 @@ pub(crate) fn recognise<S: AsRef<str>>(argv: &[S]) -> Result<Run, Exit> {
     // A drain line has a grammar of its own (its --timeout takes a value).
     if words.iter().any(|w| spells(w.as_ref(), DRAIN.long)) {
         return drain::request(argv).map(Run::Drain);
+    }
+    // So does a --which-server line (its operands are Call-IDs).
+    if words.iter().any(|w| spells(w.as_ref(), WHICH_SERVER.long)) {
+        return which_server::request(argv).map(Run::WhichServer);
     }
     // Most lines (and every -R line) are plain: no clap.
     if let Some(evs) = plain::plain_events(argv) {

@@ -1,5 +1,5 @@
 //! The options ipvsadm-rs adds for runs of its own: `--apply`, `--pe-stats`,
-//! `--drain` and the generated documentation. They are read from clap's
+//! `--drain`, `--which-server` and the generated documentation. They are read from clap's
 //! matches by `recognise.rs` (a line with one of them is no ipvsadm line),
 //! and what they ask for is checked in `apply.rs`, `pe_stats.rs` and
 //! `drain.rs` beside it, where their tests are. `--json`, which also goes
@@ -151,6 +151,46 @@ pub(crate) static FORCE_DELETE: Def = Def {
     help: "With --drain and --timeout: at the timeout, delete the server anyway, cutting \
            the calls still on it (exit status 4)",
     role: Role::Own(|a| a.action(ArgAction::SetTrue).requires(DRAIN.long)),
+    ours: true,
+    ..BASE
+};
+
+pub(crate) static WHICH_SERVER: Def = Def {
+    long: "which-server",
+    help: "Show which real server of a sipmh service a new call with each CALL-ID goes to \
+           (- reads them from standard input)",
+    long_help: Some(
+        "Show which real server of a service scheduled by sipmh a new call with each \
+         CALL-ID goes to: --which-server -t|-u|--sctp-service SERVICE-ADDRESS | -f FWMARK \
+         [-6] [--hash-key HEX] [--last-weight SERVER-ADDRESS=WEIGHT]... CALL-ID... (- reads \
+         Call-IDs from standard input, one a line). One line each: the Call-ID and the \
+         server, - when none takes new calls, and the table's own server when the call falls \
+         back from it. Computed from the service's servers and weights and the scheduler's \
+         key (the module's hash_key parameter, readable by root only), as every director with \
+         the same ones chooses; a call that has a template keeps its server. Exit status 1 \
+         when the service is not a sipmh one or a Call-ID has no server. (ipvsadm-rs \
+         extension)",
+    ),
+    role: Role::Own(|a| a.action(ArgAction::SetTrue)),
+    ours: true,
+    ..BASE
+};
+
+pub(crate) static HASH_KEY: Def = Def {
+    long: "hash-key",
+    takes: Takes::Value("HEX"),
+    help: "With --which-server: the sipmh key (32 hex digits) instead of the module's",
+    role: Role::Own(|a| a.action(ArgAction::Set).requires(WHICH_SERVER.long)),
+    ours: true,
+    ..BASE
+};
+
+pub(crate) static LAST_WEIGHT: Def = Def {
+    long: "last-weight",
+    takes: Takes::Value("SERVER-ADDRESS=WEIGHT"),
+    help: "With --which-server: the last non-zero weight of a server now at weight 0 \
+           (IPVS does not report it)",
+    role: Role::Own(|a| a.action(ArgAction::Append).requires(WHICH_SERVER.long)),
     ours: true,
     ..BASE
 };
