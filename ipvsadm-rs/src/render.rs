@@ -27,9 +27,6 @@ pub(crate) struct Format {
     pub(crate) tun_info: bool,
 }
 
-/// `AF_INET` as the kernel numbers it.
-pub(crate) const AF_INET: u16 = libc::AF_INET as u16;
-
 /// Name lookups used by non-numeric listings; swapped out in tests.
 pub trait Names {
     /// The host name of an address, if it has one.
@@ -115,7 +112,7 @@ pub(crate) fn addrport_full(
     names: &dyn Names,
 ) -> Vec<u8> {
     let mut out = Vec::new();
-    let v6 = af != AF_INET;
+    let v6 = Family::from_raw(af) != Family::Inet;
     if v6 {
         out.push(b'[');
     }
