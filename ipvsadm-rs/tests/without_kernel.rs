@@ -94,6 +94,17 @@ fn help_works_without_ipvs() {
         assert_eq!(o.status.code(), Some(0), "{flag}: {}", text(&o.stderr));
         assert!(out.starts_with("ipvsadm v1.31 "), "{out}");
         assert!(out.contains("\nUsage:\n"), "{out}");
+        // ipvsadm's text ends with its last daemon option; ours follows.
+        let (ipvsadm, ours) = out
+            .split_once("\n\nipvsadm-rs adds (not in ipvsadm 1.31):\n")
+            .unwrap_or_else(|| panic!("no section of ipvsadm-rs's own in {out}"));
+        assert!(ipvsadm.ends_with("Multicast TTL (default=1)"), "{ipvsadm}");
+        for option in ["--apply FILE", "--pe-stats", "--drain", "--json", "--man"] {
+            assert!(
+                ours.contains(&format!("\n  {option} ")),
+                "{option} in {ours}"
+            );
+        }
     }
 }
 

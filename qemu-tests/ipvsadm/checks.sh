@@ -1,8 +1,8 @@
 # Checks of ipvsadm-rs alone (sourced by compare.sh after the comparison): JSON listings,
-# the explanations after ipvsadm's error messages, save/restore round trips, and connection
-# listings with SIP Call-IDs.
+# the explanations after ipvsadm's error messages, save/restore round trips, connection
+# listings with SIP Call-IDs, and the section -h adds after ipvsadm's text.
 # shellcheck shell=bash
-# shellcheck disable=SC2154 # work, RS, REF and ROOT are set by compare.sh, which sources this file
+# shellcheck disable=SC2154 # work, RS, REF, ROOT and OURS_HEADING are set by compare.sh, which sources this file
 
 # in_ns NS CMD...: runs CMD in network namespace NS.
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
@@ -202,6 +202,35 @@ check_explanations() {
   ip netns del "$ns"
 }
 
+# ipvsadm-rs -h prints Debian's ipvsadm's text first, whole and unchanged (the scenario
+# help_and_version compares it), then a blank line and a section of its own that names every
+# option the man page has and ipvsadm's text lacks, and the generators the man page hides.
+check_help_section() {
+  local ref rs section o n=0 missing=()
+  ref=$(PATH="$work/bin-ref:$PATH" ipvsadm -h)
+  rs=$(PATH="$work/bin-rs:$PATH" ipvsadm -h)
+  expect_eq "-h: ipvsadm's text comes first, whole" "${rs:0:${#ref}}" "$ref"
+  section=${rs:${#ref}}
+  if [[ $section == $'\n\n'"$OURS_HEADING"$'\n'* ]]; then
+    _result 0 "-h: then a blank line and the heading '$OURS_HEADING'"
+  else
+    _result 1 "-h: then a blank line and the heading '$OURS_HEADING'"
+    head -3 <<<"$section" | sed 's/^/    | /'
+  fi
+  for o in $("$RS" --man | grep -o '\\fB\\-\\-[a-z0-9\\-]*' | sed 's/^\\fB//; s/\\f.*$//; s/\\//g' | sort -u) \
+    --completions --man; do
+    # ipvsadm's own: in its text (as `--tcp-service|-t` too), or --version, which it takes
+    # but does not list.
+    grep -qE -- "$o( |\||$)" <<<"$ref" && continue
+    [[ $o == --version ]] && continue
+    n=$((n + 1))
+    grep -qE -- "^  $o( |$)" <<<"$section" || missing+=("$o")
+  done
+  expect_eq "-h: the section lists each of the $n options ipvsadm's text lacks" "${missing[*]}" ""
+  expect "-h: at least the 10 known today" test "$n" -ge 10
+}
+
+check_help_section
 check_json
 check_explanations
 check_unprivileged

@@ -3,7 +3,8 @@
 # the scenarios scenarios.sh lists in ONE_NAMESPACE): once with Debian's ipvsadm 1.31 and
 # once with ipvsadm-rs (both invoked as `ipvsadm`, so argv[0] and
 # messages match). Every command's standard output and exit status, and the `-Ln`, `-Sn`
-# and `-Ln --timeout` listings afterwards, must be identical. Then checks what only
+# and `-Ln --timeout` listings afterwards, must be identical (of -h, ipvsadm's part: the
+# section ipvsadm-rs adds after it is checked on its own). Then checks what only
 # ipvsadm-rs can do: JSON listings, save/restore round trips, and listing SIP templates
 # with the longest Call-ID (on which ipvsadm itself crashes).
 #
@@ -20,6 +21,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 REF=${IPVSADM_REF:-/usr/sbin/ipvsadm}
 RS=${IPVSADM_RS:-$(command -v ipvsadm-rs || echo "${CARGO_TARGET_DIR:-$ROOT/target}/release/ipvsadm-rs")}
+# The heading of the section ipvsadm-rs adds after ipvsadm's -h text (cli/usage.rs).
+OURS_HEADING='ipvsadm-rs adds (not in ipvsadm 1.31):'
 
 # Scenario mode: run one scenario's commands in this (already fresh) namespace and log them.
 if [[ ${1:-} == --run-scenario ]]; then
@@ -34,6 +37,22 @@ if [[ ${1:-} == --run-scenario ]]; then
     printf '$ ipvsadm %s\n' "$*" >>"$errlog"
     ipvsadm "$@" >>"$log" 2>>"$errlog" </dev/null
     printf '[exit %d]\n' $? >>"$log"
+  }
+  # run_ipvsadm_part ARGS...: `run`, but of the standard output only ipvsadm's part: what
+  # comes before the section ipvsadm-rs adds to -h (a blank line, then its heading), which
+  # checks.sh checks on its own. Debian's ipvsadm prints no such heading, so its output is
+  # logged whole.
+  # shellcheck disable=SC2317
+  run_ipvsadm_part() {
+    printf '$ ipvsadm %s\n' "$*" >>"$log"
+    printf '$ ipvsadm %s\n' "$*" >>"$errlog"
+    ipvsadm "$@" 2>>"$errlog" </dev/null | awk -v h="$OURS_HEADING" '
+      $0 == h { found = 1 }   # the heading, what follows and the blank line before it go
+      found { next }
+      NR > 1 { print prev }
+      { prev = $0 }
+      END { if (!found && NR) print prev }' >>"$log"
+    printf '[exit %d]\n' "${PIPESTATUS[0]}" >>"$log"
   }
   # run_stdin FILE ARGS...: the same, reading FILE on standard input.
   # shellcheck disable=SC2317

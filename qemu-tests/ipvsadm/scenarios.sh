@@ -22,8 +22,8 @@ scenario_empty_table() {
 }
 
 scenario_help_and_version() {
-  run -h
-  run --help
+  run_ipvsadm_part -h
+  run_ipvsadm_part --help
   run -v
   run --version
 }

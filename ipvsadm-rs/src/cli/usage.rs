@@ -1,9 +1,105 @@
-//! ipvsadm's usage text, printed by `-h`, word for word.
+//! The usage text printed by `-h`: ipvsadm's, word for word and line for
+//! line (scripts read it), then a section of the options ipvsadm-rs adds,
+//! made from their definitions (`defs/ours.rs`, `defs/listing.rs`'s
+//! `--json`), so that they can be found where a user looks first.
 
+use super::defs::{self, ours, Def, Takes};
 use super::{DEF_SCHED, VERSION_LINE};
 
-/// ipvsadm's usage text (printed by `-h` on standard output).
+/// The heading of the added section: a script that stops at it reads
+/// ipvsadm's text alone.
+pub(crate) const OURS_HEADING: &str = "ipvsadm-rs adds (not in ipvsadm 1.31):";
+
+/// Where the description column starts, as in ipvsadm's option lists.
+const DESCRIPTION_COLUMN: usize = 38;
+/// The widest line the added section writes.
+const WIDTH: usize = 79;
+
+/// The text of `-h`: ipvsadm's, then what ipvsadm-rs adds.
 pub(crate) fn usage(program: &str) -> String {
+    let mut text = ipvsadm_usage(program);
+    text.push('\n');
+    text.push_str(&ours_usage(program));
+    text
+}
+
+/// The options of ipvsadm-rs, in the order of the section: the
+/// definitions' order, with `--drain`'s `--timeout` after `--drain`.
+fn ours_in_order() -> Vec<&'static Def> {
+    let mut list = Vec::new();
+    for &d in defs::ALL.iter().filter(|d| d.ours) {
+        list.push(d);
+        if d.long == ours::DRAIN.long {
+            list.push(&ours::DRAIN_TIMEOUT);
+        }
+    }
+    list
+}
+
+/// One option's line (or lines), in the layout of ipvsadm's "Daemon
+/// Options": the option and its value (named as in the man page), then the
+/// help from column 38, starting in lower case as ipvsadm's, wrapped within
+/// [`WIDTH`].
+fn option_lines(d: &Def) -> String {
+    let mut head = format!("  --{}", d.long);
+    if let Some(c) = d.short {
+        head.push_str(&format!(" -{c}"));
+    }
+    if let Takes::Value(v) | Takes::MaybeValue(v) = d.takes {
+        head.push(' ');
+        head.push_str(v);
+    }
+    let mut help: String = d
+        .help
+        .chars()
+        .take(1)
+        .flat_map(char::to_lowercase)
+        .collect();
+    help.extend(d.help.chars().skip(1));
+
+    let mut out = String::new();
+    let mut line = head;
+    for word in help.split(' ') {
+        let start = line.len() < DESCRIPTION_COLUMN;
+        if start {
+            line.push_str(&" ".repeat(DESCRIPTION_COLUMN - line.len()));
+        } else if line.len() + 1 + word.len() > WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line = " ".repeat(DESCRIPTION_COLUMN);
+        } else {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// The section after ipvsadm's text: how each run of ipvsadm-rs's own is
+/// written, then its options.
+fn ours_usage(program: &str) -> String {
+    let p = program;
+    let mut s = format!(
+        "{OURS_HEADING}
+  {p} -L|l [virtual-service] [options] --json
+  {p} --apply FILE [--dry-run]
+  {p} --pe-stats [--format table|json|prometheus] [--output FILE]
+  {p} --drain virtual-service -r server-address [--timeout SECONDS [--force-delete]]
+  {p} --completions SHELL
+  {p} --man
+Options:
+"
+    );
+    for d in ours_in_order() {
+        s.push_str(&option_lines(d));
+    }
+    s
+}
+
+/// ipvsadm 1.31's usage text, word for word.
+fn ipvsadm_usage(program: &str) -> String {
     let p = program;
     format!(
         "{VERSION_LINE}
@@ -90,4 +186,72 @@ Daemon Options:
   --mcast-ttl ttl                     Multicast TTL (default=1)
 "
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ipvsadm's text comes first, whole and unchanged; the section follows
+    /// it after a blank line.
+    #[test]
+    fn ipvsadms_text_comes_first() {
+        let text = usage("ipvsadm");
+        let ipvsadm = ipvsadm_usage("ipvsadm");
+        assert!(text.starts_with(&ipvsadm));
+        assert!(text[ipvsadm.len()..].starts_with(&format!("\n{OURS_HEADING}\n")));
+        assert_eq!(
+            ipvsadm.lines().count(),
+            82,
+            "ipvsadm 1.31's text has 82 lines"
+        );
+    }
+
+    /// Every option ipvsadm-rs adds is in the section, with its value, and
+    /// no line of it is wider than [`WIDTH`].
+    #[test]
+    fn the_section_lists_every_option_of_ours() {
+        let section = ours_usage("ipvsadm-rs");
+        for d in ours_in_order() {
+            let mut spelled = format!("  --{}", d.long);
+            if let Takes::Value(v) = d.takes {
+                spelled = format!("{spelled} {v}");
+            }
+            assert!(
+                section
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{spelled} "))),
+                "{spelled} in {section}"
+            );
+        }
+        let options = section
+            .split("\nOptions:\n")
+            .nth(1)
+            .expect("an option list");
+        for line in options.lines() {
+            assert!(line.len() <= WIDTH, "{line:?}");
+        }
+        assert!(options.contains("  --timeout SECONDS "));
+        assert_eq!(
+            ours_in_order().len(),
+            defs::ALL.iter().filter(|d| d.ours).count() + 1
+        );
+    }
+
+    /// A long help wraps under its column.
+    #[test]
+    fn long_help_wraps_under_the_column() {
+        let lines = option_lines(&ours::APPLY);
+        let mut it = lines.lines();
+        assert!(it
+            .next()
+            .is_some_and(|l| l.starts_with("  --apply FILE ") && l.len() <= WIDTH));
+        for more in it {
+            assert!(
+                more.starts_with(&" ".repeat(DESCRIPTION_COLUMN)),
+                "{more:?}"
+            );
+            assert!(more.len() <= WIDTH, "{more:?}");
+        }
+    }
 }
