@@ -153,6 +153,24 @@ fn dest(e: &Destination) -> JsonDest {
     }
 }
 
+/// A service's key as [`service`] names it: `family`, then `protocol`,
+/// `address` and `port`, or `fwmark`.
+pub(crate) fn service_key(key: &ServiceKey) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    m.insert("family".into(), family(key.family()).into());
+    match *key {
+        ServiceKey::Inet { protocol, addr } => {
+            m.insert("protocol".into(), proto(protocol).into());
+            m.insert("address".into(), sys::ntop(&addr.ip()).into());
+            m.insert("port".into(), addr.port().into());
+        }
+        ServiceKey::Fwmark { mark, .. } => {
+            m.insert("fwmark".into(), mark.into());
+        }
+    }
+    m.into()
+}
+
 /// One service and its destinations.
 pub(crate) fn service<'a>(se: &'a Service, dests: &[Destination]) -> JsonService<'a> {
     let netmask = match se.netmask {

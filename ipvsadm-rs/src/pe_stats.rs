@@ -10,13 +10,19 @@
 //! shown like the others, in the module's order, so that the listing never
 //! lags behind the engine.
 //!
-//! `--format json` (or `--json`) gives them as JSON, `--format prometheus`
+//! After the counters come the calls held on each real server of the
+//! persistent services (`pe_stats/servers.rs`), which IPVS only tells over
+//! netlink and in `/proc/net/ip_vs_conn`: the engine's counters say how
+//! datagrams were sorted, these say where the calls are.
+//!
+//! `--format json` (or `--json`) gives both as JSON, `--format prometheus`
 //! in the Prometheus text exposition format (`pe_stats/prometheus.rs`), and
 //! `--output FILE` replaces FILE atomically instead of writing to standard
 //! output (`pe_stats/textfile.rs`).
 //!
-//! Reading the file needs no IPVS connection: the program handles
-//! `--pe-stats` before it connects (`program.rs`).
+//! The engine's file is read first: without an engine nothing else is
+//! read (status 3), and IPVS is not asked to load (the engine needs it, so
+//! with the engine IPVS is there).
 
 use std::fmt;
 use std::io::{self, Write};
@@ -27,9 +33,13 @@ use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style};
 
 use crate::cli::{PeStatsFormat, PeStatsRequest};
+use crate::explain;
 
 mod prometheus;
+mod servers;
 mod textfile;
+
+pub(crate) use servers::{held, Held};
 
 /// Where the engine publishes its counters; `/proc/net` is the calling
 /// process's network namespace, so this lists the caller's namespace.
@@ -145,11 +155,50 @@ pub(crate) fn render(stats: &PeStats) -> String {
     text
 }
 
-/// `--pe-stats --json`: the counters in the module's order.
+/// The table of the real servers shown after the counters' (nothing when
+/// there is none): each with its service as ipvsadm's options name it, its
+/// templates and, for a `--pe sip` service, its calls.
+pub(crate) fn render_servers(held: &[Held]) -> String {
+    if held.is_empty() {
+        return String::new();
+    }
+    let mut b = Builder::new();
+    b.push_record(["service", "real server", "templates", "calls"]);
+    for h in held {
+        b.push_record([
+            explain::service_option(&h.service),
+            h.server.to_string(),
+            h.templates.to_string(),
+            h.calls.map_or_else(|| "-".to_string(), |n| n.to_string()),
+        ]);
+    }
+    let mut table = b.build();
+    table
+        .with(Style::psql())
+        .modify(Columns::new(2..), Alignment::right());
+    format!("\n{table}\n")
+}
+
+/// `--pe-stats --json`: the counters in the module's order, then the real
+/// servers.
 #[derive(Serialize)]
 struct Json<'a> {
     source: &'static str,
     counters: Vec<JsonCounter<'a>>,
+    servers: Vec<JsonHeld>,
+}
+
+/// One real server in `--pe-stats --json`.
+#[derive(Serialize)]
+struct JsonHeld {
+    /// As `-L --json` names a service: `family`, and `protocol`, `address`
+    /// and `port`, or `fwmark`.
+    service: serde_json::Value,
+    address: String,
+    port: u16,
+    persistence_templates: u32,
+    /// `null` for a service without the `sip` engine.
+    calls: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -162,8 +211,18 @@ struct JsonCounter<'a> {
 }
 
 /// The JSON printed by `--pe-stats --json`, with a final newline.
-pub(crate) fn to_json(stats: &PeStats) -> serde_json::Result<String> {
+pub(crate) fn to_json(stats: &PeStats, held: &[Held]) -> serde_json::Result<String> {
     let j = Json {
+        servers: held
+            .iter()
+            .map(|h| JsonHeld {
+                service: crate::json::service_key(&h.service),
+                address: crate::sys::ntop(&h.server.ip()),
+                port: h.server.port(),
+                persistence_templates: h.templates,
+                calls: h.calls,
+            })
+            .collect(),
         source: PROC_FILE,
         counters: stats
             .counters
@@ -198,17 +257,26 @@ pub(crate) fn not_counting_yet() -> String {
     )
 }
 
-/// Carries out `--pe-stats`; returns the exit status.
-pub(crate) fn show(req: &PeStatsRequest, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    show_text(std::fs::read_to_string(PROC_FILE), req, out, err)
+/// Carries out `--pe-stats`; `servers` reads the real servers (from IPVS),
+/// once the engine's counters are known to be there. Returns the exit
+/// status.
+pub(crate) fn show(
+    req: &PeStatsRequest,
+    servers: &mut dyn FnMut() -> Result<Vec<Held>, String>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    show_text(std::fs::read_to_string(PROC_FILE), servers, req, out, err)
 }
 
 /// Carries out `--pe-stats` on the text read from the file (or why it could
-/// not be read); returns the exit status. Only a good file is shown: with
-/// `--output`, when there is nothing to show (no engine, no counters yet, a
-/// file that cannot be read or understood) FILE is left as it was.
+/// not be read) and the servers `servers` reads; returns the exit status.
+/// Only a whole listing is shown: with `--output`, when there is nothing to
+/// show (no engine, no counters yet, a file that cannot be read or
+/// understood, servers that cannot be read) FILE is left as it was.
 pub(crate) fn show_text(
     read: io::Result<String>,
+    servers: &mut dyn FnMut() -> Result<Vec<Held>, String>,
     req: &PeStatsRequest,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -235,10 +303,23 @@ pub(crate) fn show_text(
         let _ = err.write_all(not_counting_yet().as_bytes());
         return EXIT_NOT_LOADED;
     }
+    let held = match servers() {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "cannot read the real servers' templates: {}",
+                e.trim_end()
+            );
+            return 1;
+        }
+    };
     let shown = match req.format {
-        PeStatsFormat::Table => render(&stats),
-        PeStatsFormat::Prometheus => prometheus::render(&stats),
-        PeStatsFormat::Json => match to_json(&stats) {
+        PeStatsFormat::Table => render(&stats) + &render_servers(&held),
+        PeStatsFormat::Prometheus => {
+            prometheus::render(&stats) + &prometheus::render_servers(&held)
+        }
+        PeStatsFormat::Json => match to_json(&stats, &held) {
             Ok(s) => s,
             Err(e) => {
                 let _ = writeln!(err, "cannot encode JSON: {e}");

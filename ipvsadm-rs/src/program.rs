@@ -107,6 +107,19 @@ fn generate_doc(g: Generate, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
+/// Opens `/proc/net/ip_vs_conn`.
+fn read_conns() -> std::io::Result<Box<dyn BufRead>> {
+    Ok(Box::new(BufReader::new(File::open(conn::PROC_FILE)?)))
+}
+
+/// The real servers of the persistent services, for `--pe-stats`: read
+/// only once the engine is known to be loaded, so IPVS (which the engine
+/// needs) is there, and not loaded as ipvsadm would.
+fn servers() -> Result<Vec<crate::pe_stats::Held>, String> {
+    let mut client = Client::connect().map_err(|e| crate::explain::message(&e, None))?;
+    crate::pe_stats::held(&mut client, &read_conns)
+}
+
 /// The whole program but for its standard streams; returns the exit status.
 fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let program = cli::program_name(argv);
@@ -117,7 +130,7 @@ fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     };
     let run = match run {
         Run::Generate(g) => return generate_doc(g, out, err),
-        Run::PeStats(req) => return crate::pe_stats::show(&req, out, err),
+        Run::PeStats(req) => return crate::pe_stats::show(&req, &mut servers, out, err),
         Run::Apply(req) => match crate::apply::desired(program, &req, &mut stdin) {
             Ok(table) => KernelRun::Apply(req, table),
             Err(exit) => return ended(&exit, out, err),
@@ -138,9 +151,6 @@ fn run(argv: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     if let Some(w) = app::version_warning(&info) {
         let _ = err.write_all(w.as_bytes());
     }
-    let read_conns = || -> std::io::Result<Box<dyn BufRead>> {
-        Ok(Box::new(BufReader::new(File::open(conn::PROC_FILE)?)))
-    };
     let mut ctx = Ctx {
         ipvs: &mut client,
         info,

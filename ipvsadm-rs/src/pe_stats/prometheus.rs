@@ -17,10 +17,24 @@
 //!   program does not know (a newer module), exported rather than dropped,
 //!   under its own name as a label value: whether it is an outcome is not
 //!   known, so it is kept out of the outcomes' sum.
+//!
+//! And for each real server of a persistent service (`servers.rs`), two
+//! gauges labelled as node_exporter's `ipvs` collector labels its
+//! `node_ipvs_backend_*` series (`local_address`, `local_port`,
+//! `remote_address`, `remote_port`, `proto`, `local_mark`), so that the two
+//! join on the server:
+//!
+//! - `ipvs_backend_persistence_templates`: the templates pointing at it
+//!   (IPVS's count, calls and fallback templates alike);
+//! - `ipvs_pe_sip_backend_calls`: for a `--pe sip` service, the calls it
+//!   holds (its templates with a Call-ID).
 
 use std::fmt::Write as _;
 
-use super::PeStats;
+use ipvs::ServiceKey;
+
+use super::{Held, PeStats};
+use crate::sys;
 
 /// The outcomes, each datagram ending in exactly one (`docs/engine.md`,
 /// "Counters"), in the module's order.
@@ -179,6 +193,68 @@ pub(crate) fn render(stats: &PeStats) -> String {
         Some(UNKNOWN_LABEL),
         &unknown,
     );
+    out
+}
+
+/// The family of the servers' template counts.
+const TEMPLATES_METRIC: &str = "ipvs_backend_persistence_templates";
+const TEMPLATES_HELP: &str = "Persistence templates pointing at a real server of a persistent \
+                              IPVS service (IPVS's count: call and fallback templates alike).";
+/// The family of the servers' calls.
+const CALLS_METRIC: &str = "ipvs_pe_sip_backend_calls";
+const CALLS_HELP: &str = "Calls held on a real server of a --pe sip service: its persistence \
+                          templates with a Call-ID.";
+
+/// A server's labels, named and valued as node_exporter's `ipvs` collector
+/// gives them for the same server: a firewall-mark service has no address,
+/// port 0, protocol `FWM` and its mark.
+fn server_labels(h: &Held) -> String {
+    let (proto, local_address, local_port, mark) = match h.service {
+        ServiceKey::Inet { protocol, addr } => (
+            protocol.name().unwrap_or("unknown").to_uppercase(),
+            sys::ntop(&addr.ip()),
+            addr.port(),
+            String::new(),
+        ),
+        ServiceKey::Fwmark { mark, .. } => ("FWM".to_string(), String::new(), 0, mark.to_string()),
+    };
+    format!(
+        "local_address=\"{}\",local_port=\"{local_port}\",remote_address=\"{}\",\
+         remote_port=\"{}\",proto=\"{proto}\",local_mark=\"{mark}\"",
+        escape_label_value(&local_address),
+        escape_label_value(&sys::ntop(&h.server.ip())),
+        h.server.port(),
+    )
+}
+
+/// Writes a gauge family: `# HELP`, `# TYPE gauge`, one sample per server
+/// that has a value; nothing when none has.
+fn gauges(out: &mut String, metric: &str, help: &str, samples: &[(String, u32)]) {
+    if samples.is_empty() {
+        return;
+    }
+    // Writing to a String cannot fail.
+    let _ = writeln!(out, "# HELP {metric} {}", escape_help(help));
+    let _ = writeln!(out, "# TYPE {metric} gauge");
+    for (labels, value) in samples {
+        let _ = writeln!(out, "{metric}{{{labels}}} {value}");
+    }
+}
+
+/// The exposition of the real servers' templates and calls, after the
+/// counters': nothing when there is no persistent service.
+pub(crate) fn render_servers(held: &[Held]) -> String {
+    let mut out = String::new();
+    let templates: Vec<(String, u32)> = held
+        .iter()
+        .map(|h| (server_labels(h), h.templates))
+        .collect();
+    gauges(&mut out, TEMPLATES_METRIC, TEMPLATES_HELP, &templates);
+    let calls: Vec<(String, u32)> = held
+        .iter()
+        .filter_map(|h| h.calls.map(|n| (server_labels(h), n)))
+        .collect();
+    gauges(&mut out, CALLS_METRIC, CALLS_HELP, &calls);
     out
 }
 

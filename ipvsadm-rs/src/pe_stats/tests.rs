@@ -92,14 +92,16 @@ fn nothing_examined_shows_no_share() {
         text.contains(" found    |     0 |                 - "),
         "{text}"
     );
-    let j: serde_json::Value = serde_json::from_str(&to_json(&s).expect("json")).expect("valid");
+    let j: serde_json::Value =
+        serde_json::from_str(&to_json(&s, &[]).expect("json")).expect("valid");
     assert!(j["counters"][1]["share_of_examined"].is_null());
 }
 
 #[test]
 fn json_lists_the_counters_in_order_with_their_share() {
     let s = parse(FILE).expect("parses");
-    let j: serde_json::Value = serde_json::from_str(&to_json(&s).expect("json")).expect("valid");
+    let j: serde_json::Value =
+        serde_json::from_str(&to_json(&s, &[]).expect("json")).expect("valid");
     assert_eq!(j["source"], PROC_FILE);
     let c = j["counters"].as_array().expect("a list");
     assert_eq!(c.len(), 10);
@@ -131,7 +133,7 @@ fn run_req(
         output: output.map(Path::to_path_buf),
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = show_text(read, &req, &mut out, &mut err);
+    let code = show_text(read, &mut || Ok(Vec::new()), &req, &mut out, &mut err);
     (
         code,
         String::from_utf8_lossy(&out).into_owned(),
@@ -268,4 +270,151 @@ fn output_that_cannot_be_written_is_status_1() {
     assert!(err.ends_with("(the file is left as it was)\n"), "{err}");
     assert_eq!(err.lines().count(), 1);
     assert!(d.names().is_empty());
+}
+
+/// Two servers of a SIP service and one of a plain persistent service.
+fn held_servers() -> Vec<Held> {
+    let key = |vip: &str| ipvs::ServiceKey::Inet {
+        protocol: ipvs::Protocol::Udp,
+        addr: vip.parse().expect("literal"),
+    };
+    let h = |vip: &str, rs: &str, templates, calls| Held {
+        service: key(vip),
+        server: rs.parse().expect("literal"),
+        templates,
+        calls,
+    };
+    vec![
+        h("10.0.0.1:5060", "10.0.1.11:5060", 4, Some(3)),
+        h("10.0.0.1:5060", "10.0.1.12:5060", 2, Some(1)),
+        h("10.0.0.2:5060", "10.0.1.11:5060", 1, None),
+    ]
+}
+
+/// The servers follow the counters in every format; the table's rows have
+/// four columns, so that a reader of the counters' three-column rows is not
+/// misled.
+#[test]
+fn the_servers_follow_the_counters() {
+    let req = |format| PeStatsRequest {
+        format,
+        output: None,
+    };
+    let show = |format| {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = show_text(
+            Ok(FILE.into()),
+            &mut || Ok(held_servers()),
+            &req(format),
+            &mut out,
+            &mut err,
+        );
+        assert_eq!((code, err.as_slice()), (0, &b""[..]), "{format:?}");
+        String::from_utf8(out).expect("text")
+    };
+    let table = show(PeStatsFormat::Table);
+    assert!(
+        table.starts_with(&render(&parse(FILE).expect("parses"))),
+        "{table}"
+    );
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split('|').map(str::trim).collect())
+        .filter(|r: &Vec<&str>| r.len() == 4)
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            vec!["service", "real server", "templates", "calls"],
+            vec!["-u 10.0.0.1:5060", "10.0.1.11:5060", "4", "3"],
+            vec!["-u 10.0.0.1:5060", "10.0.1.12:5060", "2", "1"],
+            vec!["-u 10.0.0.2:5060", "10.0.1.11:5060", "1", "-"],
+        ]
+    );
+
+    let j: serde_json::Value = serde_json::from_str(&show(PeStatsFormat::Json)).expect("json");
+    assert_eq!(j["counters"][0]["name"], "examined");
+    assert_eq!(
+        j["servers"][0],
+        serde_json::json!({
+            "service": {"family": "inet", "protocol": "udp", "address": "10.0.0.1", "port": 5060},
+            "address": "10.0.1.11", "port": 5060, "persistence_templates": 4, "calls": 3
+        })
+    );
+    assert_eq!(j["servers"][2]["calls"], serde_json::Value::Null);
+
+    let text = show(PeStatsFormat::Prometheus);
+    assert!(text.contains(
+        "\nipvs_pe_sip_backend_calls{local_address=\"10.0.0.1\",local_port=\"5060\",\
+         remote_address=\"10.0.1.12\",remote_port=\"5060\",proto=\"UDP\",local_mark=\"\"} 1\n"
+    ));
+}
+
+/// Servers that cannot be read: status 1, nothing shown, the file left.
+#[test]
+fn servers_that_cannot_be_read_show_nothing() {
+    let d = Scratch::new("pe-stats-servers");
+    let f = d.0.join("ipvs_pe_sip.prom");
+    fs::write(&f, "old\n").expect("written");
+    for output in [None, Some(f.clone())] {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let req = PeStatsRequest {
+            format: PeStatsFormat::Prometheus,
+            output: output.clone(),
+        };
+        let code = show_text(
+            Ok(FILE.into()),
+            &mut || Err("Permission denied (you must be root)\n".into()),
+            &req,
+            &mut out,
+            &mut err,
+        );
+        assert_eq!((code, out.as_slice()), (1, &b""[..]));
+        assert_eq!(
+            String::from_utf8_lossy(&err),
+            "cannot read the real servers' templates: Permission denied (you must be root)\n"
+        );
+    }
+    assert_eq!(fs::read_to_string(&f).expect("kept"), "old\n");
+    // Without an engine, IPVS is not asked.
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let req = PeStatsRequest {
+        format: PeStatsFormat::Table,
+        output: None,
+    };
+    let code = show_text(
+        Err(io::ErrorKind::NotFound.into()),
+        &mut || panic!("IPVS asked"),
+        &req,
+        &mut out,
+        &mut err,
+    );
+    assert_eq!(code, EXIT_NOT_LOADED);
+}
+
+/// docs/ipvsadm-rs.md shows the servers' table as the program writes it.
+#[test]
+fn the_documented_servers_table_is_the_programs() {
+    let key = |vip: &str| ipvs::ServiceKey::Inet {
+        protocol: ipvs::Protocol::Udp,
+        addr: vip.parse().expect("literal"),
+    };
+    let h = |vip: &str, rs: &str, templates, calls| Held {
+        service: key(vip),
+        server: rs.parse().expect("literal"),
+        templates,
+        calls,
+    };
+    let table = render_servers(&[
+        h("10.4.3.192:5060", "10.4.4.11:5060", 41, Some(40)),
+        h("10.4.3.192:5060", "10.4.4.12:5060", 38, Some(38)),
+        h("10.4.3.193:5060", "10.4.4.13:5060", 7, None),
+    ]);
+    let indented: String = table
+        .trim_start_matches('\n')
+        .lines()
+        .map(|l| format!("    {}\n", l.trim_end()))
+        .collect();
+    let doc = include_str!("../../../docs/ipvsadm-rs.md");
+    assert!(doc.contains(&indented), "{indented}");
 }

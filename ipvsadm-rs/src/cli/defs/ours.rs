@@ -47,11 +47,12 @@ pub(crate) static DRY_RUN: Def = Def {
 
 pub(crate) static PE_STATS: Def = Def {
     long: "pe-stats",
-    help: "Show the SIP persistence engine's counters in this network namespace",
+    help: "Show the SIP persistence engine's counters, and the calls held on each real server",
     long_help: Some(
-        "Show the SIP persistence engine's counters in this network namespace \
-         (--format, --output); exit status 3 when no engine with statistics is \
-         loaded or its counters do not count yet",
+        "Show the SIP persistence engine's counters in this network namespace, then the \
+         persistence templates and (with --pe sip) the calls held on each real server of its \
+         persistent services (--format, --output); exit status 3 when no engine with \
+         statistics is loaded or its counters do not count yet",
     ),
     role: Role::Own(|a| a.action(ArgAction::SetTrue)),
     ours: true,

@@ -190,3 +190,76 @@ fn counts_are_exact_up_to_u64_max() {
         u64::MAX
     )));
 }
+
+/// The servers of docs/ipvsadm-rs.md's example: two of a `--pe sip` service
+/// and one of a persistent service without engine.
+fn servers() -> Vec<Held> {
+    let key = |vip: &str| ServiceKey::Inet {
+        protocol: ipvs::Protocol::Udp,
+        addr: vip.parse().expect("literal"),
+    };
+    let h = |vip: &str, rs: &str, templates, calls| Held {
+        service: key(vip),
+        server: rs.parse().expect("literal"),
+        templates,
+        calls,
+    };
+    vec![
+        h("10.4.3.192:5060", "10.4.4.11:5060", 41, Some(40)),
+        h("10.4.3.192:5060", "10.4.4.12:5060", 38, Some(38)),
+        h("10.4.3.193:5060", "10.4.4.13:5060", 7, None),
+    ]
+}
+
+/// Their exposition, byte for byte (the same text is in docs/ipvsadm-rs.md).
+const SERVERS_EXPOSITION: &str = "\
+# HELP ipvs_backend_persistence_templates Persistence templates pointing at a real server of a persistent IPVS service (IPVS's count: call and fallback templates alike).
+# TYPE ipvs_backend_persistence_templates gauge
+ipvs_backend_persistence_templates{local_address=\"10.4.3.192\",local_port=\"5060\",remote_address=\"10.4.4.11\",remote_port=\"5060\",proto=\"UDP\",local_mark=\"\"} 41
+ipvs_backend_persistence_templates{local_address=\"10.4.3.192\",local_port=\"5060\",remote_address=\"10.4.4.12\",remote_port=\"5060\",proto=\"UDP\",local_mark=\"\"} 38
+ipvs_backend_persistence_templates{local_address=\"10.4.3.193\",local_port=\"5060\",remote_address=\"10.4.4.13\",remote_port=\"5060\",proto=\"UDP\",local_mark=\"\"} 7
+# HELP ipvs_pe_sip_backend_calls Calls held on a real server of a --pe sip service: its persistence templates with a Call-ID.
+# TYPE ipvs_pe_sip_backend_calls gauge
+ipvs_pe_sip_backend_calls{local_address=\"10.4.3.192\",local_port=\"5060\",remote_address=\"10.4.4.11\",remote_port=\"5060\",proto=\"UDP\",local_mark=\"\"} 40
+ipvs_pe_sip_backend_calls{local_address=\"10.4.3.192\",local_port=\"5060\",remote_address=\"10.4.4.12\",remote_port=\"5060\",proto=\"UDP\",local_mark=\"\"} 38
+";
+
+#[test]
+fn the_servers_are_exposed_by_these_names_and_labels() {
+    assert_eq!(render_servers(&servers()), SERVERS_EXPOSITION);
+    assert_eq!(render_servers(&[]), "");
+    let doc = include_str!("../../../../docs/ipvsadm-rs.md");
+    assert!(doc.contains(&format!("```text\n{SERVERS_EXPOSITION}```\n")));
+}
+
+/// A firewall-mark service's servers: no address, port 0, `FWM` and the
+/// mark, as node_exporter labels them; an IPv6 address as `inet_ntop`
+/// writes it.
+#[test]
+fn firewall_mark_and_ipv6_servers() {
+    let fwm = Held {
+        service: ServiceKey::Fwmark {
+            family: ipvs::Family::Inet,
+            mark: 12,
+        },
+        server: "10.4.4.11:0".parse().expect("literal"),
+        templates: 1,
+        calls: Some(1),
+    };
+    assert!(render_servers(&[fwm]).contains(
+        "{local_address=\"\",local_port=\"0\",remote_address=\"10.4.4.11\",remote_port=\"0\",\
+         proto=\"FWM\",local_mark=\"12\"} 1\n"
+    ));
+    let v6 = Held {
+        service: ServiceKey::Inet {
+            protocol: ipvs::Protocol::Udp,
+            addr: "[2001:db8::1]:5060".parse().expect("literal"),
+        },
+        server: "[2001:db8:0:0:1::11]:5060".parse().expect("literal"),
+        templates: 0,
+        calls: None,
+    };
+    assert!(render_servers(&[v6]).contains(
+        "{local_address=\"2001:db8::1\",local_port=\"5060\",remote_address=\"2001:db8::1:0:0:11\""
+    ));
+}
