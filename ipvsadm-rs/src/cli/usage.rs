@@ -87,6 +87,7 @@ fn ours_usage(program: &str) -> String {
   {p} --apply FILE [--dry-run]
   {p} --pe-stats [--format table|json|prometheus] [--output FILE]
   {p} --drain virtual-service -r server-address [--timeout SECONDS [--force-delete]]
+  {p} --which-server virtual-service [--hash-key HEX] [--last-weight SERVER-ADDRESS=WEIGHT]... CALL-ID...|-
   {p} --completions SHELL
   {p} --man
 Options:
@@ -208,7 +209,8 @@ mod tests {
     }
 
     /// Every option ipvsadm-rs adds is in the section, with its value, and
-    /// no line of it is wider than [`WIDTH`].
+    /// no line of its option list is wider than [`WIDTH`]; each run of its
+    /// own has a line of how it is written.
     #[test]
     fn the_section_lists_every_option_of_ours() {
         let section = ours_usage("ipvsadm-rs");
@@ -232,6 +234,19 @@ mod tests {
             assert!(line.len() <= WIDTH, "{line:?}");
         }
         assert!(options.contains("  --timeout SECONDS "));
+        for run in [
+            "--apply",
+            "--pe-stats",
+            "--drain",
+            "--which-server",
+            "--completions",
+            "--man",
+        ] {
+            assert!(
+                section.contains(&format!("\n  ipvsadm-rs {run}")),
+                "a line of how {run} is written"
+            );
+        }
         assert_eq!(
             ours_in_order().len(),
             defs::ALL.iter().filter(|d| d.ours).count() + 1
