@@ -43,6 +43,17 @@ service() {
   } | ip netns exec "${T[DIR_NS]}" "$IPVSADM" -R
 }
 
+# flood [PREFIX...]: one run of sipflood from the client to the VIP, its record on stdout;
+# PREFIX (perf record ...) runs it under another program.
+flood() {
+  local sinks=() i
+  # Each server's link to the bridge is r1, r2, r3 (ipvslab.topology).
+  for i in 1 2 3; do sinks+=(--sink "${RS_NS[i - 1]}:r$i"); done
+  "$@" sipflood --client-netns "${T[CLI_NS]}" --from "${T[CLI_IP]}:5060" \
+    --to "$VIP:5060" "${sinks[@]}" --calls "$calls" --warmup 1 \
+    --seconds "$seconds" "$BENCH"/corpus/{invite_sdp,ack,bye}.sip
+}
+
 run() { # ROUND CONFIG
   local mod=
   case $2 in
@@ -52,12 +63,8 @@ run() { # ROUND CONFIG
   use_engine "$mod" || return 1
   service "$2" || return 1
   local line
-  local sinks=() i
-  # Each server's link to the bridge is r1, r2, r3 (ipvslab.topology).
-  for i in 1 2 3; do sinks+=(--sink "${RS_NS[i - 1]}:r$i"); done
-  line=$(${PROFILE:-} sipflood --client-netns "${T[CLI_NS]}" --from "${T[CLI_IP]}:5060" \
-    --to "$VIP:5060" "${sinks[@]}" --calls "$calls" --warmup 1 \
-    --seconds "$seconds" "$BENCH"/corpus/{invite_sdp,ack,bye}.sip) || return 1
+  # shellcheck disable=SC2086 # PROFILE is a command line to split
+  line=$(flood ${PROFILE:-}) || return 1
   # Entries in the director's connection table right after the run: the templates (one-packet
   # connections are never hashed), which set the hash chains' length.
   local entries

@@ -18,11 +18,8 @@ sched_run() {
     local ip
     for ip in "${RS_IPS[@]}"; do echo "-a -u $VIP:5060 -r $ip:5060 -m"; done
   } | ip netns exec "${T[DIR_NS]}" "$IPVSADM" -R || return 1
-  local sinks=() i line
-  for i in 1 2 3; do sinks+=(--sink "${RS_NS[i - 1]}:r$i"); done
-  line=$(sipflood --client-netns "${T[CLI_NS]}" --from "${T[CLI_IP]}:5060" \
-    --to "$VIP:5060" "${sinks[@]}" --calls "$calls" --warmup 1 \
-    --seconds "$seconds" "$BENCH"/corpus/{invite_sdp,ack,bye}.sip) || return 1
+  local line
+  line=$(flood) || return 1
   echo "scheduler round=$1 sched=$2 $line"
   ip netns exec "${T[DIR_NS]}" "$IPVSADM" -C
 }
