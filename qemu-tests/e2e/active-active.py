@@ -307,6 +307,17 @@ with ecmp.ActiveActive() as w:
               agree, same_n)
     expect("the Call-IDs spread over the three servers (each at least a sixth)",
            min(spread) >= same_n // 6)
+    # What an operator asks: the ipvs crate's model of the table, from dir2's servers (in
+    # their order there) and the module's key.
+    p = procs.run("dir2", ["ipvsadm-rs", "--which-server", "-u", SVC, "-"],
+                  input="\n".join(sorted(chosen["dir1"])).encode() + b"\n", capture_output=True)
+    model = {f[0]: f[1].rsplit(":", 1)[0] for f in
+             (x.split() for x in p.stdout.decode(errors="replace").split("\n")) if len(f) >= 2}
+    same = sum(1 for c, ip in chosen["dir1"].items() if model.get(c) == ip)
+    say(f"  ipvsadm-rs --which-server (exit {p.returncode}): {same} of {same_n} Call-IDs on "
+        "the server the directors chose")
+    expect("ipvsadm-rs --which-server names the directors' server for every Call-ID",
+           (p.returncode, same) == (0, same_n), p.stderr.decode(errors="replace"))
     no_kernel_report("in step 2")
 
     step("3. no call split: 45 calls, each message through another director (every third "
