@@ -4,12 +4,12 @@
 //!
 //! C header: [`include/linux/moduleparam.h`](srctree/include/linux/moduleparam.h).
 //!
-//! [`bool_param!`] and [`charp_param!`] do what C's `module_param(name, bool|charp, perm)`
-//! does: a `struct kernel_param` in the module's `__param` section, which the module loader
-//! reads to parse `modprobe NAME=VALUE` before the module's init runs, and from which sysfs
-//! makes `/sys/module/<module>/parameters/NAME`. The value is an atomic of the C type's layout
-//! (`AtomicBool` for `bool`, `AtomicPtr` for `char *`) that the kernel's `param_ops_*` writes
-//! and the module reads with `load`.
+//! [`bool_param!`], [`uint_param!`] and [`charp_param!`] do what C's `module_param(name,
+//! bool|uint|charp, perm)` does: a `struct kernel_param` in the module's `__param` section,
+//! which the module loader reads to parse `modprobe NAME=VALUE` before the module's init runs,
+//! and from which sysfs makes `/sys/module/<module>/parameters/NAME`. The value is an atomic of
+//! the C type's layout (`AtomicBool` for `bool`, `AtomicU32` for `unsigned int`, `AtomicPtr`
+//! for `char *`) that the kernel's `param_ops_*` writes and the module reads with `load`.
 
 use kernel::bindings;
 
@@ -49,6 +49,23 @@ macro_rules! bool_param {
 }
 #[allow(unused_imports)]
 pub(crate) use bool_param;
+
+/// `uint_param!(VALUE, "name", PERM, DEFAULT, "description")`: declares `static VALUE:
+/// AtomicU32` (default `DEFAULT`) as module parameter `name` (C's `uint`) with sysfs mode
+/// `PERM`.
+// Used by the modules that have a number (this file is shared by every module).
+#[allow(unused_macros)]
+macro_rules! uint_param {
+    ($value:ident, $name:literal, $perm:expr, $default:expr, $desc:literal) => {
+        #[doc = $desc]
+        static $value: ::core::sync::atomic::AtomicU32 =
+            ::core::sync::atomic::AtomicU32::new($default);
+        // `param_ops_uint` stores through this `unsigned int *`; `AtomicU32` has its layout.
+        $crate::param::kernel_param!($value, $name, "uint", param_ops_uint, $perm, $desc);
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use uint_param;
 
 /// `charp_param!(VALUE, "name", PERM, "description")`: declares `static VALUE: AtomicPtr<u8>`
 /// (default null: not given) as string parameter `name` with sysfs mode `PERM`. The loader

@@ -26,11 +26,18 @@
 //! waits for the rwsem with no IPVS lock held. Until it has registered, nothing is counted and
 //! nothing calls `net_generic()` (our id does not exist yet); each namespace's file is empty
 //! until its counters count.
+//!
+//! Beside its counters, each namespace keeps a state of the type's choosing
+//! ([`Counters::State`]), behind a spinlock that disables bottom halves ([`BhSpinLock`]):
+//! made when the namespace (or the subsystem) appears, dropped when it goes, reached with
+//! [`Pernet::state`] once the subsystem is registered.
 
 use crate::pe::Net;
+use crate::sync::{BhSpinLock, LockClass};
 use core::fmt::Write;
 use core::marker::PhantomData;
-use core::ptr::addr_of;
+use core::mem::MaybeUninit;
+use core::ptr::{addr_of, addr_of_mut};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::bindings;
 use kernel::c_str;
@@ -48,13 +55,31 @@ pub(crate) trait Counters: Sized + 'static {
     const LINES: &'static [(&'static str, &'static [usize])];
     /// The registration table (a static).
     fn pernet() -> &'static Pernet<Self>;
+    /// What each namespace keeps beside its counters.
+    type State: NetState;
 }
 
-/// What the pernet subsystem keeps in each namespace (`net_generic()`): its counters.
+/// A namespace's state beside its counters, behind a [`BhSpinLock`].
+pub(crate) trait NetState: Send + Sized + 'static {
+    /// The name of its lock, for lockdep.
+    const LOCK_NAME: &'static CStr;
+    /// A new namespace's state, made in process context (the pernet core's `init`).
+    fn new() -> Result<Self>;
+}
+
+/// What the pernet subsystem keeps in each namespace (`net_generic()`): its counters and its
+/// state.
+///
+/// # Invariants
+///
+/// `state` is initialised (by [`BhSpinLock::init_in_place`]) exactly while `counts` is not
+/// null: from the end of a successful `init` to the start of `exit`.
 #[repr(C)]
-struct PerNet {
+struct PerNet<S> {
     /// `u64 __percpu *`: `Counters::N` counters per CPU, or null before `init` ran.
     counts: *mut u64,
+    /// The state, in the block the pernet core allocated, which never moves.
+    state: MaybeUninit<BhSpinLock<S>>,
 }
 
 /// The pernet subsystem of counter set `C`; lives in static storage.
@@ -77,6 +102,8 @@ pub(crate) struct Pernet<C: Counters> {
     /// Its lockdep class: static storage, which lockdep sets up itself, as C's
     /// `static struct lock_class_key`.
     key: Opaque<bindings::lock_class_key>,
+    /// The lockdep class of every namespace's state lock.
+    state_class: LockClass,
     _p: PhantomData<C>,
 }
 
@@ -93,7 +120,7 @@ impl<C: Counters> Pernet<C> {
         let mut ops: bindings::pernet_operations = unsafe { core::mem::zeroed() };
         ops.init = Some(init::<C>);
         ops.exit = Some(exit::<C>);
-        ops.size = core::mem::size_of::<PerNet>();
+        ops.size = core::mem::size_of::<PerNet<C::State>>();
         Self {
             ops: Opaque::new(ops),
             id: AtomicU32::new(0),
@@ -101,6 +128,7 @@ impl<C: Counters> Pernet<C> {
             live: AtomicBool::new(false),
             work: Opaque::uninit(),
             key: Opaque::uninit(),
+            state_class: LockClass::new(),
             _p: PhantomData,
         }
     }
@@ -147,9 +175,9 @@ impl<C: Counters> Pernet<C> {
         self.live.load(Ordering::Acquire)
     }
 
-    /// Adds 1 to counter `index` of namespace `net`, on the current CPU; nothing before the
+    /// Adds `n` to counter `index` of namespace `net`, on the current CPU; nothing before the
     /// subsystem is registered.
-    pub(crate) fn add(&self, net: &Net, index: usize) {
+    pub(crate) fn add(&self, net: &Net, index: usize, n: u64) {
         if index >= C::N || !self.is_live() {
             return;
         }
@@ -166,7 +194,24 @@ impl<C: Counters> Pernet<C> {
         let counter = counts.wrapping_add(index);
         // SAFETY: `counter` is counter `index < C::N` of a per-CPU array of `C::N` counters
         // (see `init`); `this_cpu_add()` is safe against preemption and interrupts.
-        unsafe { bindings::this_cpu_add_u64(counter, 1) };
+        unsafe { bindings::this_cpu_add_u64(counter, n) };
+    }
+
+    /// The state of namespace `net`, once the subsystem is registered.
+    pub(crate) fn state<'a>(&self, net: &'a Net) -> Option<&'a BhSpinLock<C::State>> {
+        if !self.is_live() {
+            return None;
+        }
+        // SAFETY: As in `add`: `net` is alive and has our block.
+        let st = unsafe { per_net::<C>(net.as_ptr()) };
+        // SAFETY: As above; `counts` is written only by `init` and `exit`, which the pernet
+        // core runs while no packet of the namespace can reach us.
+        if unsafe { (*st).counts }.is_null() {
+            return None;
+        }
+        // SAFETY: `counts` is set, so `state` is initialised (type invariant of `PerNet`), and
+        // stays so while `net` lives: `exit` runs once the namespace's packets are gone.
+        Some(unsafe { &*(*st).state.as_ptr() })
     }
 }
 
@@ -225,14 +270,15 @@ impl<C: Counters> Drop for PernetRegistration<C> {
 /// # Safety
 ///
 /// `net` must be alive and the subsystem registered.
-unsafe fn per_net<C: Counters>(net: *mut bindings::net) -> *mut PerNet {
+unsafe fn per_net<C: Counters>(net: *mut bindings::net) -> *mut PerNet<C::State> {
     let id = C::pernet().id.load(Ordering::Relaxed);
     // SAFETY: As the caller guarantees; `net_generic()` returns the `size`-byte block the
     // kernel allocated for our id in this namespace.
-    unsafe { bindings::net_generic(net, id).cast::<PerNet>() }
+    unsafe { bindings::net_generic(net, id).cast::<PerNet<C::State>>() }
 }
 
-/// `pernet_operations.init`: allocates the namespace's counters and creates its file.
+/// `pernet_operations.init`: makes the namespace's state, allocates its counters and creates
+/// its file.
 ///
 /// # Safety
 ///
@@ -241,6 +287,10 @@ unsafe fn per_net<C: Counters>(net: *mut bindings::net) -> *mut PerNet {
 unsafe extern "C" fn init<C: Counters>(net: *mut bindings::net) -> c_int {
     // SAFETY: As the function's safety section says.
     let st = unsafe { per_net::<C>(net) };
+    let state = match C::State::new() {
+        Ok(state) => state,
+        Err(e) => return e.to_errno(),
+    };
     // SAFETY: Plain allocation; per-CPU memory comes zeroed.
     let counts = unsafe {
         bindings::__alloc_percpu(
@@ -251,7 +301,17 @@ unsafe extern "C" fn init<C: Counters>(net: *mut bindings::net) -> c_int {
     if counts.is_null() {
         return ENOMEM.to_errno();
     }
-    // SAFETY: `st` is our block of this namespace, not yet visible to anyone else.
+    // SAFETY: `st` is our block of this namespace, not yet visible to anyone else (`counts`
+    // is still null, so nothing reads `state`); the block never moves; the class is static.
+    unsafe {
+        BhSpinLock::init_in_place(
+            addr_of_mut!((*st).state).cast::<BhSpinLock<C::State>>(),
+            state,
+            <C::State as NetState>::LOCK_NAME,
+            &C::pernet().state_class,
+        )
+    };
+    // SAFETY: As above.
     unsafe { (*st).counts = counts.cast() };
     // SAFETY: `net` is being set up, its `proc_net` exists; `FILE` is a static string and
     // `show` has the expected signature.
@@ -265,17 +325,20 @@ unsafe extern "C" fn init<C: Counters>(net: *mut bindings::net) -> c_int {
         )
     };
     if pde.is_null() {
-        // SAFETY: Allocated above and published nowhere.
+        // SAFETY: Allocated and set up above and published nowhere (the namespace's packets
+        // do not run before its `init`s succeed).
         unsafe {
             bindings::free_percpu(counts);
             (*st).counts = core::ptr::null_mut();
+            BhSpinLock::drop_in_place(addr_of_mut!((*st).state).cast::<BhSpinLock<C::State>>());
         }
         return ENOMEM.to_errno();
     }
     0
 }
 
-/// `pernet_operations.exit`: removes the namespace's file and frees its counters.
+/// `pernet_operations.exit`: removes the namespace's file, frees its counters and drops its
+/// state.
 ///
 /// # Safety
 ///
@@ -290,6 +353,7 @@ unsafe extern "C" fn exit<C: Counters>(net: *mut bindings::net) {
         let st = per_net::<C>(net);
         bindings::free_percpu((*st).counts.cast());
         (*st).counts = core::ptr::null_mut();
+        BhSpinLock::drop_in_place(addr_of_mut!((*st).state).cast::<BhSpinLock<C::State>>());
     }
 }
 

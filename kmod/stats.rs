@@ -11,9 +11,14 @@
 //! which the boot tests (`qemu-tests/lib/ipvslab/modules.py`) and the docs' test
 //! (`ipvs-pe-sip/tests/counters.rs`) read. [`Stats`]'s lines must name the same, or the module
 //! does not build.
+//!
+//! Each namespace's media table (`media_table.rs`) lives beside its counters, made and dropped
+//! with them.
 
+use crate::media_table::MediaTable;
 use crate::pe::Net;
 use crate::pernet_counters::{Counters, Pernet};
+use crate::sync::BhSpinLock;
 use kernel::c_str;
 use kernel::prelude::*;
 
@@ -48,6 +53,25 @@ pub(crate) enum Event {
     /// datagrams (the media of every call, when SIP and RTP share a mark) take the service's
     /// one fallback template, so they all reach one real server; this is how an operator sees it.
     FwmarkNoCallId,
+    /// Not a datagram's outcome: a media endpoint learnt (added or renewed) from the SDP of a
+    /// message with a Call-ID, on a firewall-mark or port-zero service.
+    MediaLearnt,
+    /// Not a datagram's outcome: an endpoint of such an SDP not learnt because its address is
+    /// not the datagram's source address.
+    MediaForeign,
+    /// Not a datagram's outcome: an endpoint not learnt because a bound was reached (the
+    /// client's or the namespace's), or memory could not be allocated.
+    MediaRefused,
+    /// Not a datagram's outcome: an entry removed by its call's `BYE` or `CANCEL` (or their
+    /// responses).
+    MediaEnded,
+    /// Not an outcome of its own: a datagram without a usable Call-ID (counted by its reason)
+    /// that was given its call's Call-ID by the media table.
+    MediaMatched,
+    /// Not an outcome of its own: a datagram without a usable Call-ID on a firewall-mark or
+    /// port-zero service that the media table did not know (normal persistence then, as any
+    /// datagram without a Call-ID).
+    MediaUnmatched,
 }
 
 /// The counters of every network namespace.
@@ -56,9 +80,9 @@ pub(crate) struct Stats;
 static PERNET: Pernet<Stats> = Pernet::new();
 
 impl Counters for Stats {
-    const N: usize = 10;
+    const N: usize = 16;
     const FILE: &'static CStr = c_str!("ip_vs_pe_sip_stats");
-    // CAST: below, fieldless enum discriminants (0 to 9) as indices.
+    // CAST: below, fieldless enum discriminants (0 to 15) as indices.
     const LINES: &'static [(&'static str, &'static [usize])] = &[
         (
             "examined",
@@ -83,7 +107,14 @@ impl Counters for Stats {
         ("alloc_failed", &[Event::AllocFailed as usize]),
         ("dropped", &[Event::Dropped as usize]),
         ("fwmark_no_callid", &[Event::FwmarkNoCallId as usize]),
+        ("media_learnt", &[Event::MediaLearnt as usize]),
+        ("media_foreign", &[Event::MediaForeign as usize]),
+        ("media_refused", &[Event::MediaRefused as usize]),
+        ("media_ended", &[Event::MediaEnded as usize]),
+        ("media_matched", &[Event::MediaMatched as usize]),
+        ("media_unmatched", &[Event::MediaUnmatched as usize]),
     ];
+    type State = MediaTable;
 
     fn pernet() -> &'static Pernet<Self> {
         &PERNET
@@ -126,8 +157,23 @@ const fn same_names(text: &str, lines: &[(&str, &[usize])]) -> bool {
 /// Counts `event` in namespace `net`.
 #[inline]
 pub(crate) fn count(net: &Net, event: Event) {
-    // CAST: a fieldless enum's discriminant, below `Stats::N`.
-    PERNET.add(net, event as usize);
+    count_n(net, event, 1);
+}
+
+/// Counts `event` `n` times in namespace `net`.
+#[inline]
+pub(crate) fn count_n(net: &Net, event: Event, n: u32) {
+    if n != 0 {
+        // CAST: a fieldless enum's discriminant, below `Stats::N`.
+        PERNET.add(net, event as usize, u64::from(n));
+    }
+}
+
+/// The media table of namespace `net`, once the counters are registered (it lives beside
+/// them, see `pernet_counters.rs`).
+#[inline]
+pub(crate) fn media_table(net: &Net) -> Option<&BhSpinLock<MediaTable>> {
+    PERNET.state(net)
 }
 
 /// The counters' registration: they exist while the value lives.

@@ -9,6 +9,11 @@
 //! proxy or phone spread over the real servers while each call stays on one. The differences
 //! from the C engine are listed in `docs/c-engine-differences.md`; the fallback for datagrams
 //! without a usable Call-ID and its module parameter `drop_without_callid` in `docs/engine.md`.
+//!
+//! On a firewall-mark or port-zero service, media follows its call: the SDP of a client's
+//! message with a Call-ID says which of the client's ports will carry that call's media; a
+//! datagram from one of them, which has no Call-ID, is given the call's and reaches the
+//! call's server (`docs/engine.md`, "Media follows its call").
 
 use kernel::bindings;
 use kernel::c_str;
@@ -23,10 +28,15 @@ pub mod callid;
 /// The kernel's `jhash()`, inlined here (the `ipvs-pe-sip` crate).
 #[path = "../../ipvs-pe-sip/src/jhash.rs"]
 pub mod jhash;
+/// A message's SDP and its media endpoints (the `ipvs-pe-sip` crate).
+#[path = "../../ipvs-pe-sip/src/media/mod.rs"]
+pub mod media;
 // Beside this folder: the abstraction (`pe/`, `pernet_counters.rs`, `param.rs`, and
 // `compat.rs` for what differs between kernels) and the engine's counters (`stats.rs`).
 #[path = "../compat.rs"]
 mod compat;
+#[path = "../media_table.rs"]
+mod media_table;
 #[path = "../param.rs"]
 mod param;
 #[path = "../pe/mod.rs"]
@@ -35,10 +45,14 @@ mod pe;
 mod pernet_counters;
 #[path = "../stats.rs"]
 mod stats;
+#[path = "../sync.rs"]
+mod sync;
 
 use core::sync::atomic::Ordering;
+use media::{Addr, MediaSet, Method, StartLine};
+use media_table::{Client, Limits, Service};
 use pe::{Conn, ConnOut, Engine, HashKey, Lookup, NewConn, PeData, SkBuff};
-use stats::{count, Event};
+use stats::{count, count_n, Event};
 
 pe::module_ipvs_pe! {
     engine: Sip,
@@ -59,8 +73,36 @@ param::bool_param!(
     "Drop datagrams without a usable Call-ID, as the C engine does (default: normal persistence)"
 );
 
+param::uint_param!(
+    MEDIA_MAX_ENTRIES,
+    "media_max_entries",
+    0o644,
+    16384,
+    "Most media endpoints learnt per network namespace (default 16384)"
+);
+
+param::uint_param!(
+    MEDIA_MAX_PER_CLIENT,
+    "media_max_per_client",
+    0o644,
+    1024,
+    "Most media endpoints learnt per client address (default 1024; 0 learns none)"
+);
+
+param::uint_param!(
+    MEDIA_TIMEOUT,
+    "media_timeout",
+    0o644,
+    120,
+    "Seconds a learnt media endpoint lives without traffic (default 120)"
+);
+
 // CAST: IPPROTO_UDP is 17, it fits.
 const IPPROTO_UDP: u16 = bindings::IPPROTO_UDP as u16;
+// CAST: AF_INET is 2, it fits.
+const AF_INET: u16 = bindings::AF_INET as u16;
+// CAST: AF_INET6 is 10, it fits.
+const AF_INET6: u16 = bindings::AF_INET6 as u16;
 /// Size of a UDP header.
 const UDP_HLEN: usize = 8;
 
@@ -74,10 +116,19 @@ const FALLBACK: &[u8] = b"\0";
 /// The SIP engine.
 struct Sip;
 
-/// The Call-ID of a datagram of family `af`, or why there is none (`AllocFailed` when the
-/// packet could not be linearized). Counts nothing.
+/// A UDP datagram with a payload: the payload, and where it came from.
+struct Datagram<'a> {
+    payload: &'a [u8],
+    /// The source address, unmasked.
+    client: Client,
+    /// The source port.
+    port: u16,
+}
+
+/// The UDP payload of a datagram of family `af` and its source, or why there is none
+/// (`AllocFailed` when the packet could not be linearized). Counts nothing.
 #[inline]
-fn call_id_of(af: u16, skb: &mut SkBuff) -> Result<&[u8], Event> {
+fn datagram(af: u16, skb: &mut SkBuff) -> Result<Datagram<'_>, Event> {
     let iph = skb
         .ip_header(af)
         .filter(|h| h.protocol == IPPROTO_UDP)
@@ -93,12 +144,129 @@ fn call_id_of(af: u16, skb: &mut SkBuff) -> Result<&[u8], Event> {
         .filter(|&o| o < skb.len())
         .ok_or(Event::NoPayload)?;
     skb.linearize().map_err(|_| Event::AllocFailed)?;
-    let payload = skb.linear_data().get(dataoff..).ok_or(Event::NoPayload)?;
+    let data = skb.linear_data();
+    let payload = data.get(dataoff..).ok_or(Event::NoPayload)?;
+    // The UDP header's first field, the source port (in network order).
+    let port = iph
+        .transport_offset
+        .checked_add(2)
+        .and_then(|end| data.get(iph.transport_offset..end))
+        .and_then(|b| <[u8; 2]>::try_from(b).ok())
+        .map(u16::from_be_bytes)
+        .ok_or(Event::NoPayload)?;
+    Ok(Datagram {
+        payload,
+        client: Client {
+            af,
+            addr: iph.saddr,
+        },
+        port,
+    })
+}
+
+/// The Call-ID of a payload, or why there is none.
+#[inline]
+fn call_id_in(payload: &[u8]) -> Result<&[u8], Event> {
     callid::call_id(payload).map_err(|e| match e {
         callid::CallIdError::NotFound => Event::NoCallId,
         callid::CallIdError::TooLong => Event::TooLong,
         callid::CallIdError::BadTerminator => Event::BadTerminator,
     })
+}
+
+/// The Call-ID of a datagram of family `af`, or why there is none (`AllocFailed` when the
+/// packet could not be linearized). Counts nothing.
+#[inline]
+fn call_id_of(af: u16, skb: &mut SkBuff) -> Result<&[u8], Event> {
+    datagram(af, skb).and_then(|d| call_id_in(d.payload))
+}
+
+/// The service of a lookup whose datagrams' media the engine follows: a firewall-mark or
+/// port-zero service (virtual port 0), where a client's media ports reach the service too.
+/// A service on one port never sees them.
+fn media_service(param: &Lookup) -> Option<Service> {
+    if param.vport() != 0 {
+        return None;
+    }
+    let af = param.af();
+    Some(Service {
+        af,
+        protocol: param.protocol(),
+        vaddr: param.vaddr().bytes(af).0,
+        vport: 0,
+    })
+}
+
+/// The bounds and timeout of the media table, as the module's parameters say now.
+fn limits() -> Limits {
+    Limits {
+        max_entries: MEDIA_MAX_ENTRIES.load(Ordering::Relaxed),
+        max_per_client: MEDIA_MAX_PER_CLIENT.load(Ordering::Relaxed),
+        timeout_secs: MEDIA_TIMEOUT.load(Ordering::Relaxed),
+    }
+}
+
+/// Whether an SDP address is the client's own (the same family and bytes).
+fn is_clients(addr: &Addr, client: &Client) -> bool {
+    match addr {
+        Addr::V4(a) => client.af == AF_INET && client.addr.get(..4) == Some(&a[..]),
+        Addr::V6(a) => client.af == AF_INET6 && client.addr == *a,
+    }
+}
+
+/// Learns the media of call `id` from the SDP of a client's message `d` on `service`, or ends
+/// the call's media when the message ends the call (`BYE`, `CANCEL`, or their responses).
+fn follow_media(net: &pe::Net, service: &Service, d: &Datagram<'_>, id: &[u8]) {
+    let Ok(msg) = media::message(d.payload) else {
+        return;
+    };
+    let Some(table) = stats::media_table(net) else {
+        return;
+    };
+    if msg.ends_call() {
+        let ended = table.lock().end(service, &d.client, id);
+        count_n(net, Event::MediaEnded, ended);
+        return;
+    }
+    // Requests that carry no offer or answer of a call's session (`OPTIONS`, `MESSAGE`, ...).
+    if msg.start == StartLine::Request(Method::Other) {
+        return;
+    }
+    let mut set = MediaSet::new();
+    if msg.media(&mut set).is_err() {
+        return;
+    }
+    let endpoints = set.endpoints();
+    let own = endpoints
+        .iter()
+        .filter(|e| is_clients(&e.addr, &d.client))
+        .count();
+    // CAST: at most `media::MAX_ENDPOINTS` (8), it fits.
+    count_n(
+        net,
+        Event::MediaForeign,
+        endpoints.len().saturating_sub(own) as u32,
+    );
+    if own == 0 {
+        return;
+    }
+    let ports = endpoints
+        .iter()
+        .filter(|e| is_clients(&e.addr, &d.client))
+        .map(|e| e.port);
+    let learnt = table
+        .lock()
+        .learn(&limits(), service, &d.client, ports, id);
+    count_n(net, Event::MediaLearnt, learnt.learnt);
+    count_n(net, Event::MediaRefused, learnt.refused);
+}
+
+/// The engine data of a datagram `d` without a Call-ID on `service`: its call's Call-ID if
+/// the media table knows its source; `None` if it does not.
+fn media_of(net: &pe::Net, service: &Service, d: &Datagram<'_>) -> Option<Result<PeData>> {
+    let table = stats::media_table(net)?;
+    let mut table = table.lock();
+    table.lookup(&limits(), service, &d.client, d.port, PeData::try_copy)
 }
 
 #[vtable]
@@ -108,7 +276,36 @@ impl Engine for Sip {
     #[inline]
     fn fill_param(param: &Lookup, skb: &mut SkBuff) -> Result<Option<PeData>> {
         let net = param.net();
-        let (data, event) = match call_id_of(param.af(), skb) {
+        let service = media_service(param);
+        let found = match datagram(param.af(), skb) {
+            Err(reason) => Err(reason),
+            Ok(d) => match call_id_in(d.payload) {
+                Ok(id) => {
+                    if let Some(service) = &service {
+                        follow_media(net, service, &d, id);
+                    }
+                    Ok(id)
+                }
+                Err(reason) => match service.as_ref().map(|s| media_of(net, s, &d)) {
+                    // Its call's Call-ID: counted by its reason, and as matched.
+                    Some(Some(Ok(data))) => {
+                        count(net, reason);
+                        count(net, Event::MediaMatched);
+                        if param.is_fwmark() {
+                            count(net, Event::FwmarkNoCallId);
+                        }
+                        return Ok(Some(data));
+                    }
+                    Some(Some(Err(_))) => Err(Event::AllocFailed),
+                    Some(None) => {
+                        count(net, Event::MediaUnmatched);
+                        Err(reason)
+                    }
+                    None => Err(reason),
+                },
+            },
+        };
+        let (data, event) = match found {
             Ok(id) => (id, Event::Found),
             Err(Event::AllocFailed) => {
                 count(net, Event::AllocFailed);

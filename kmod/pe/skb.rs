@@ -19,6 +19,9 @@ pub(crate) struct IpHeader {
     pub(crate) transport_offset: usize,
     /// IPv6 fragment offset: 0 unless this is a later fragment.
     pub(crate) fragoffs: u16,
+    /// Source address, unmasked, in network order: 4 bytes and 12 zeroes for IPv4, 16 for
+    /// IPv6.
+    pub(crate) saddr: [u8; 16],
 }
 
 /// A packet (`struct sk_buff`) that IPVS passes to the engine.
@@ -65,7 +68,15 @@ impl SkBuff {
         if ok == 0 {
             return None;
         }
+        // SAFETY: Every member of the union is plain integers over the same 16 bytes, all
+        // initialised: `iph` was zeroed, then `ip_vs_fill_iph_skb()` wrote the family's address.
+        let words = unsafe { iph.saddr.all };
+        let mut saddr = [0u8; 16];
+        for (dst, w) in saddr.chunks_exact_mut(4).zip(words.iter()) {
+            dst.copy_from_slice(&w.to_ne_bytes());
+        }
         Some(IpHeader {
+            saddr,
             // A negative protocol is `ipv6_find_hdr()`'s error: no header.
             protocol: u16::try_from(iph.protocol).ok()?,
             // CAST: u32 to usize is lossless on 64-bit kernels.

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A namespace's media table: where each client said, in the SDP of a call, it would send
+//! that call's media from, and the call's Call-ID, so that a datagram from there (which has no
+//! Call-ID) is given the call's and follows it to its server. See `docs/engine.md`, "Media
+//! follows its call".
+//!
+//! Safe Rust on owned boxes; the lock that guards a table ([`crate::sync::BhSpinLock`]) and
+//! its place in each namespace ([`crate::pernet_counters`]) are the abstraction's.
+//!
+//! Layout: [`CLIENT_BUCKETS`] chains of clients (an unmasked client address), hashed with a
+//! random seed of the namespace so that no client can aim at a chain; each client has
+//! [`PORT_BUCKETS`] chains of its entries (one an endpoint: service and client port), hashed
+//! by port. A client's record goes with its last entry. Every bound is checked where an entry
+//! would be added; nothing here allocates but an entry or a client, in atomic context.
+
+use crate::jhash::jhash;
+use crate::pe::PEDATA_MAXLEN;
+use crate::sync::{jiffies, random_u32, HZ};
+use kernel::bindings;
+use kernel::prelude::*;
+
+/// `AF_INET6`, as IPVS stores address families.
+// CAST: AF_INET6 is 10, it fits.
+const AF_INET6: u16 = bindings::AF_INET6 as u16;
+
+/// Chains of clients in a namespace.
+const CLIENT_BUCKETS: usize = 256;
+/// Chains of entries in a client.
+const PORT_BUCKETS: usize = 16;
+
+/// A service as a lookup names it: family, protocol (`IPPROTO_IP` for a firewall mark),
+/// virtual address (or mark) and port (0 for a firewall mark or a port-zero service).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Service {
+    pub(crate) af: u16,
+    pub(crate) protocol: u16,
+    pub(crate) vaddr: [u8; 16],
+    pub(crate) vport: u16,
+}
+
+/// A client's address, unmasked: family and bytes (the first 4 for IPv4, the rest zero).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Client {
+    pub(crate) af: u16,
+    pub(crate) addr: [u8; 16],
+}
+
+/// The bounds and the idle timeout, read from the module's parameters for each operation.
+#[derive(Clone, Copy)]
+pub(crate) struct Limits {
+    /// Most entries in the namespace.
+    pub(crate) max_entries: u32,
+    /// Most entries of one client address.
+    pub(crate) max_per_client: u32,
+    /// Seconds an entry lives without a datagram or a message that names it again.
+    pub(crate) timeout_secs: u32,
+}
+
+impl Limits {
+    fn timeout(&self) -> u64 {
+        u64::from(self.timeout_secs).saturating_mul(HZ)
+    }
+}
+
+/// What [`MediaTable::learn`] did with a message's endpoints.
+#[derive(Default)]
+pub(crate) struct Learnt {
+    /// Entries added or renewed.
+    pub(crate) learnt: u32,
+    /// Endpoints not learnt: a bound reached, or no memory.
+    pub(crate) refused: u32,
+}
+
+type Link<T> = Option<KBox<T>>;
+
+/// A node of a chain.
+trait Node: Sized {
+    fn next(&mut self) -> &mut Link<Self>;
+    fn next_ref(&self) -> &Link<Self>;
+}
+
+/// Removes the nodes of chain `link` that `remove` chooses; returns how many.
+fn remove_where<N: Node>(mut link: &mut Link<N>, mut remove: impl FnMut(&N) -> bool) -> u32 {
+    let mut n = 0u32;
+    loop {
+        let gone = match link.as_deref() {
+            None => return n,
+            Some(node) => remove(node),
+        };
+        if gone {
+            if let Some(mut node) = link.take() {
+                *link = node.next().take();
+                n = n.saturating_add(1);
+            }
+        } else {
+            match link {
+                Some(node) => link = node.next(),
+                None => return n,
+            }
+        }
+    }
+}
+
+/// The first node of chain `link` that `pred` chooses.
+fn find_mut<N: Node>(mut link: &mut Link<N>, pred: impl Fn(&N) -> bool) -> Option<&mut N> {
+    // Where it is, then a walk to it: a chain cannot be walked mutably and searched in one
+    // loop that returns its borrow.
+    let mut at = 0usize;
+    let mut walk = link.as_deref();
+    loop {
+        let node = walk?;
+        if pred(node) {
+            break;
+        }
+        at = at.saturating_add(1);
+        walk = node.next_ref().as_deref();
+    }
+    loop {
+        let node = link.as_deref_mut()?;
+        if at == 0 {
+            return Some(node);
+        }
+        at = at.saturating_sub(1);
+        link = node.next();
+    }
+}
+
+/// An endpoint of a call: a client port on a service, and the call's Call-ID.
+struct Entry {
+    service: Service,
+    port: u16,
+    /// When it was learnt or last used (jiffies).
+    seen: u64,
+    id_len: u8,
+    id: [u8; PEDATA_MAXLEN],
+    next: Link<Entry>,
+}
+
+impl Node for Entry {
+    fn next(&mut self) -> &mut Link<Self> {
+        &mut self.next
+    }
+    fn next_ref(&self) -> &Link<Self> {
+        &self.next
+    }
+}
+
+impl Entry {
+    fn id(&self) -> &[u8] {
+        self.id.get(..usize::from(self.id_len)).unwrap_or_default()
+    }
+
+    fn expired(&self, now: u64, timeout: u64) -> bool {
+        now.wrapping_sub(self.seen) > timeout
+    }
+}
+
+/// A client address and its entries.
+struct ClientEntries {
+    client: Client,
+    /// Entries in `chains`.
+    count: u32,
+    chains: [Link<Entry>; PORT_BUCKETS],
+    next: Link<ClientEntries>,
+}
+
+impl Node for ClientEntries {
+    fn next(&mut self) -> &mut Link<Self> {
+        &mut self.next
+    }
+    fn next_ref(&self) -> &Link<Self> {
+        &self.next
+    }
+}
+
+impl ClientEntries {
+    /// Removes the entries `remove` chooses; returns how many.
+    fn remove_where(&mut self, mut remove: impl FnMut(&Entry) -> bool) -> u32 {
+        let mut n = 0u32;
+        for chain in self.chains.iter_mut() {
+            n = n.saturating_add(remove_where(chain, &mut remove));
+        }
+        self.count = self.count.saturating_sub(n);
+        n
+    }
+}
+
+/// A namespace's table (see the module documentation).
+pub(crate) struct MediaTable {
+    seed: u32,
+    /// Entries in the namespace.
+    count: u32,
+    clients: [Link<ClientEntries>; CLIENT_BUCKETS],
+    /// The next chain of clients that a learning sweeps of expired entries.
+    cursor: usize,
+    /// When the whole table was last swept (at most once a second, at the namespace's bound).
+    swept: u64,
+}
+
+impl crate::pernet_counters::NetState for MediaTable {
+    const LOCK_NAME: &'static CStr = kernel::c_str!("ip_vs_pe_sip_rs media table");
+
+    fn new() -> Result<Self> {
+        Ok(Self {
+            seed: random_u32(),
+            count: 0,
+            clients: core::array::from_fn(|_| None),
+            cursor: 0,
+            swept: jiffies(),
+        })
+    }
+}
+
+/// The chain of `port` among a client's.
+fn port_chain(service: &Service, port: u16) -> usize {
+    // A client only collides with itself here: a plain mix of the port and the service.
+    let h = u32::from(port) ^ u32::from(service.vport).rotate_left(16) ^ u32::from(service.protocol);
+    // CAST: a remainder below PORT_BUCKETS (16), it fits.
+    (h.wrapping_mul(0x9e37_79b9) >> 28) as usize % PORT_BUCKETS
+}
+
+impl MediaTable {
+    /// The chain of `client`.
+    fn client_chain(&self, client: &Client) -> usize {
+        let n = if client.af == AF_INET6 { 16 } else { 4 };
+        let h = jhash(
+            client.addr.get(..n).unwrap_or_default(),
+            self.seed ^ u32::from(client.af),
+        );
+        // CAST: u32 to usize is lossless; the remainder is below CLIENT_BUCKETS.
+        h as usize % CLIENT_BUCKETS
+    }
+
+    /// Removes the expired entries of `clients` chain `i`, and the clients left without any.
+    fn sweep_chain(&mut self, i: usize, now: u64, timeout: u64) {
+        let chain = chain_of(&mut self.clients, i);
+        let mut removed = 0u32;
+        let mut link = &mut *chain;
+        while let Some(c) = link {
+            removed = removed.saturating_add(c.remove_where(|e| e.expired(now, timeout)));
+            link = &mut c.next;
+        }
+        remove_where(chain, |c| c.count == 0);
+        self.count = self.count.saturating_sub(removed);
+    }
+
+    /// Learns the endpoints `ports` of `client` on `service` for the call `id`: each an entry,
+    /// a new one or one renewed (the port moved to this call if another had it), within the
+    /// bounds.
+    pub(crate) fn learn(
+        &mut self,
+        limits: &Limits,
+        service: &Service,
+        client: &Client,
+        ports: impl Iterator<Item = u16>,
+        id: &[u8],
+    ) -> Learnt {
+        let mut out = Learnt::default();
+        let now = jiffies();
+        let timeout = limits.timeout();
+        let Ok(id_len) = u8::try_from(id.len()) else {
+            return out;
+        };
+        let mut stored = [0u8; PEDATA_MAXLEN];
+        match stored.get_mut(..id.len()) {
+            Some(dst) => dst.copy_from_slice(id),
+            None => return out,
+        }
+        // Reclaims expired entries as it goes: one chain of clients per message learnt.
+        let cursor = self.cursor;
+        self.cursor = cursor.wrapping_add(1) % CLIENT_BUCKETS;
+        self.sweep_chain(cursor, now, timeout);
+        let ci = self.client_chain(client);
+        for port in ports {
+            if self.learn_one(limits, now, timeout, ci, service, client, port, &stored, id_len) {
+                out.learnt = out.learnt.saturating_add(1);
+            } else {
+                out.refused = out.refused.saturating_add(1);
+            }
+        }
+        remove_where(chain_of(&mut self.clients, ci), |c| c.count == 0);
+        out
+    }
+
+    /// Learns one endpoint; whether it was stored.
+    #[allow(clippy::too_many_arguments)]
+    fn learn_one(
+        &mut self,
+        limits: &Limits,
+        now: u64,
+        timeout: u64,
+        ci: usize,
+        service: &Service,
+        client: &Client,
+        port: u16,
+        id: &[u8; PEDATA_MAXLEN],
+        id_len: u8,
+    ) -> bool {
+        let pi = port_chain(service, port);
+        // Known already: renewed, for this call.
+        if let Some(c) = find_mut(chain_of(&mut self.clients, ci), |c| c.client == *client) {
+            if let Some(chain) = c.chains.get_mut(pi) {
+                if let Some(e) = find_mut(chain, |e| e.port == port && e.service == *service) {
+                    e.id = *id;
+                    e.id_len = id_len;
+                    e.seen = now;
+                    return true;
+                }
+            }
+        }
+        // A new entry: within the client's bound (its expired entries reclaimed first), then
+        // the namespace's (the whole table swept first, at most once a second).
+        let mut freed = 0u32;
+        let full = match find_mut(chain_of(&mut self.clients, ci), |c| c.client == *client) {
+            Some(c) if c.count >= limits.max_per_client => {
+                freed = c.remove_where(|e| e.expired(now, timeout));
+                c.count >= limits.max_per_client
+            }
+            _ => limits.max_per_client == 0,
+        };
+        self.count = self.count.saturating_sub(freed);
+        if full {
+            return false;
+        }
+        if self.count >= limits.max_entries {
+            if now.wrapping_sub(self.swept) >= HZ {
+                self.swept = now;
+                for i in 0..CLIENT_BUCKETS {
+                    self.sweep_chain(i, now, timeout);
+                }
+            }
+            if self.count >= limits.max_entries {
+                return false;
+            }
+        }
+        let entry = Entry {
+            service: *service,
+            port,
+            seen: now,
+            id_len,
+            id: *id,
+            next: None,
+        };
+        let Ok(mut entry) = KBox::new(entry, GFP_ATOMIC) else {
+            return false;
+        };
+        let chain = chain_of(&mut self.clients, ci);
+        if find_mut(chain, |c| c.client == *client).is_none() {
+            let record = ClientEntries {
+                client: *client,
+                count: 0,
+                chains: core::array::from_fn(|_| None),
+                next: None,
+            };
+            let Ok(mut record) = KBox::new(record, GFP_ATOMIC) else {
+                return false;
+            };
+            record.next = chain.take();
+            *chain = Some(record);
+        }
+        let Some(c) = find_mut(chain, |c| c.client == *client) else {
+            return false;
+        };
+        let Some(slot) = c.chains.get_mut(pi) else {
+            return false;
+        };
+        entry.next = slot.take();
+        *slot = Some(entry);
+        c.count = c.count.saturating_add(1);
+        self.count = self.count.saturating_add(1);
+        true
+    }
+
+    /// Ends the call `id` of `client` on `service`: removes its entries; returns how many.
+    pub(crate) fn end(&mut self, service: &Service, client: &Client, id: &[u8]) -> u32 {
+        let ci = self.client_chain(client);
+        let chain = chain_of(&mut self.clients, ci);
+        let removed = match find_mut(chain, |c| c.client == *client) {
+            Some(c) => c.remove_where(|e| e.service == *service && e.id() == id),
+            None => 0,
+        };
+        remove_where(chain, |c| c.count == 0);
+        self.count = self.count.saturating_sub(removed);
+        removed
+    }
+
+    /// The Call-ID learnt for a datagram from `client`'s `port` on `service`, given to
+    /// `found` while the table is held; an expired entry is removed and not used.
+    pub(crate) fn lookup<R>(
+        &mut self,
+        limits: &Limits,
+        service: &Service,
+        client: &Client,
+        port: u16,
+        found: impl FnOnce(&[u8]) -> R,
+    ) -> Option<R> {
+        let now = jiffies();
+        let timeout = limits.timeout();
+        let ci = self.client_chain(client);
+        let pi = port_chain(service, port);
+        let chain = chain_of(&mut self.clients, ci);
+        let c = find_mut(chain, |c| c.client == *client)?;
+        let slot = c.chains.get_mut(pi)?;
+        let expired = remove_where(slot, |e| e.expired(now, timeout));
+        c.count = c.count.saturating_sub(expired);
+        let answer = find_mut(slot, |e| e.port == port && e.service == *service).map(|e| {
+            e.seen = now;
+            found(e.id())
+        });
+        if expired != 0 {
+            remove_where(chain, |c| c.count == 0);
+            self.count = self.count.saturating_sub(expired);
+        }
+        answer
+    }
+}
+
+/// Chain `i` (taken modulo [`CLIENT_BUCKETS`]) of `clients`.
+fn chain_of(
+    clients: &mut [Link<ClientEntries>; CLIENT_BUCKETS],
+    i: usize,
+) -> &mut Link<ClientEntries> {
+    // In range by construction: an index of a fixed-size array, modulo its length.
+    #[allow(clippy::indexing_slicing)]
+    &mut clients[i % CLIENT_BUCKETS]
+}
