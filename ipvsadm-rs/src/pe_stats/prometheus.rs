@@ -10,9 +10,10 @@
 //!   sample each, so that summing the family gives `examined` and nothing is
 //!   counted twice (`examined` is the sum of the outcomes, so it is not one
 //!   of them);
-//! - `ipvs_pe_sip_dropped_total` and `ipvs_pe_sip_fwmark_no_callid_total`:
-//!   not outcomes (each such datagram is counted by its outcome too), so each
-//!   is a family of its own;
+//! - `ipvs_pe_sip_dropped_total`, `ipvs_pe_sip_fwmark_no_callid_total` and
+//!   the media table's `ipvs_pe_sip_media_*_total`: not outcomes (a datagram
+//!   they count is counted by its outcome too, an endpoint or entry is no
+//!   datagram), so each is a family of its own;
 //! - `ipvs_pe_sip_unknown_counter_total{counter="..."}`: a counter this
 //!   program does not know (a newer module), exported rather than dropped,
 //!   under its own name as a label value: whether it is an outcome is not
@@ -64,7 +65,7 @@ const EXAMINED: Single = Single {
     metric: "ipvs_pe_sip_datagrams_examined_total",
     help: "Datagrams the SIP persistence engine examined (the sum of ipvs_pe_sip_datagrams_total).",
 };
-const NOT_OUTCOMES: [Single; 2] = [
+const NOT_OUTCOMES: [Single; 8] = [
     Single {
         counter: "dropped",
         metric: "ipvs_pe_sip_dropped_total",
@@ -75,6 +76,35 @@ const NOT_OUTCOMES: [Single; 2] = [
         metric: "ipvs_pe_sip_fwmark_no_callid_total",
         help: "Datagrams without a usable Call-ID on a firewall-mark service (also counted by \
                their outcome).",
+    },    Single {
+        counter: "media_learnt",
+        metric: "ipvs_pe_sip_media_learnt_total",
+        help: "Media endpoints learnt from a client's SDP on a firewall-mark or port-zero service (added or renewed).",
+    },
+    Single {
+        counter: "media_foreign",
+        metric: "ipvs_pe_sip_media_foreign_total",
+        help: "Media endpoints of a client's SDP not learnt: their address is not the datagram's source.",
+    },
+    Single {
+        counter: "media_refused",
+        metric: "ipvs_pe_sip_media_refused_total",
+        help: "Media endpoints not learnt: a bound (per client or per namespace) reached, or no memory.",
+    },
+    Single {
+        counter: "media_ended",
+        metric: "ipvs_pe_sip_media_ended_total",
+        help: "Media entries removed by their call's BYE or CANCEL.",
+    },
+    Single {
+        counter: "media_matched",
+        metric: "ipvs_pe_sip_media_matched_total",
+        help: "Datagrams without a Call-ID given their call's by the media table (also counted by their outcome).",
+    },
+    Single {
+        counter: "media_unmatched",
+        metric: "ipvs_pe_sip_media_unmatched_total",
+        help: "Datagrams without a Call-ID on a firewall-mark or port-zero service that the media table did not know (also counted by their outcome).",
     },
 ];
 

@@ -5,7 +5,9 @@ use crate::pe_stats::parse;
 
 /// Every counter of `kmod/stats-names.txt`, as the module writes them.
 const FILE: &str = "examined 8\nfound 5\nnot_udp 1\nfragment 0\nno_payload 1\nno_callid 1\n\
-too_long 0\nbad_terminator 0\nalloc_failed 0\ndropped 1\nfwmark_no_callid 0\n";
+too_long 0\nbad_terminator 0\nalloc_failed 0\ndropped 1\nfwmark_no_callid 0\n\
+media_learnt 0\nmedia_foreign 0\nmedia_refused 0\nmedia_ended 0\nmedia_matched 0\n\
+media_unmatched 0\n";
 
 /// The whole exposition of `FILE`: the interface, byte for byte (the same
 /// text is in docs/ipvsadm-rs.md).
@@ -29,6 +31,24 @@ ipvs_pe_sip_dropped_total 1
 # HELP ipvs_pe_sip_fwmark_no_callid_total Datagrams without a usable Call-ID on a firewall-mark service (also counted by their outcome).
 # TYPE ipvs_pe_sip_fwmark_no_callid_total counter
 ipvs_pe_sip_fwmark_no_callid_total 0
+# HELP ipvs_pe_sip_media_learnt_total Media endpoints learnt from a client's SDP on a firewall-mark or port-zero service (added or renewed).
+# TYPE ipvs_pe_sip_media_learnt_total counter
+ipvs_pe_sip_media_learnt_total 0
+# HELP ipvs_pe_sip_media_foreign_total Media endpoints of a client's SDP not learnt: their address is not the datagram's source.
+# TYPE ipvs_pe_sip_media_foreign_total counter
+ipvs_pe_sip_media_foreign_total 0
+# HELP ipvs_pe_sip_media_refused_total Media endpoints not learnt: a bound (per client or per namespace) reached, or no memory.
+# TYPE ipvs_pe_sip_media_refused_total counter
+ipvs_pe_sip_media_refused_total 0
+# HELP ipvs_pe_sip_media_ended_total Media entries removed by their call's BYE or CANCEL.
+# TYPE ipvs_pe_sip_media_ended_total counter
+ipvs_pe_sip_media_ended_total 0
+# HELP ipvs_pe_sip_media_matched_total Datagrams without a Call-ID given their call's by the media table (also counted by their outcome).
+# TYPE ipvs_pe_sip_media_matched_total counter
+ipvs_pe_sip_media_matched_total 0
+# HELP ipvs_pe_sip_media_unmatched_total Datagrams without a Call-ID on a firewall-mark or port-zero service that the media table did not know (also counted by their outcome).
+# TYPE ipvs_pe_sip_media_unmatched_total counter
+ipvs_pe_sip_media_unmatched_total 0
 ";
 
 fn exposition(file: &str) -> String {
@@ -129,7 +149,7 @@ fn names_and_lines_follow_the_formats_rules() {
             "{name}"
         );
     }
-    assert_eq!(typed.len(), 5);
+    assert_eq!(typed.len(), 11);
 }
 
 #[test]

@@ -1,0 +1,260 @@
+#!/usr/bin/python3 -S
+"""Media follows its call (docs/engine.md): SIP (5060) and an RTP range (10000-10999) under
+one firewall mark, set by nftables in the director, on a service `-f 1 -p 60 -M 0.0.0.0 -o
+--pe sip` tunnelling (-i) to three real servers that hold the VIP on tunl0.
+
+One client address sends every call's INVITE from port 5060, with an SDP that names a media
+port of the call's own (20000 + 2i); the servers all receive media on VIP:10000 (RTP) and
+VIP:10001 (RTCP), so a media datagram's call is told by its payload (a tag after the RTP
+header), and its server by the socket that received it. Each call's RTP and RTCP must reach
+the server that holds its signalling. Then: an SDP whose address is not the client's is not
+learnt; a BYE ends its call's entries; the bounds per client and per namespace refuse new
+entries and keep the old; an idle entry expires; and without learning (a bound of 0), the
+same kind of calls' media piles up on one server (the service's one fallback template), so
+the test fails either way if the engine does not do what it says."""
+import contextlib
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from ipvslab import Lab, checks, ipvs, modules, procs, udp  # noqa: E402
+from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
+from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS, RS_NS, VIP  # noqa: E402
+from ipvslab.topology import resolve_servers  # noqa: E402
+
+# Each wait is for a few datagrams or a counter, which come in well under a second on a quiet
+# host: only a failure reaches this.
+DEADLINE = 120
+MARK = 1
+RTP_PORT, RTCP_PORT = 10000, 10001
+PARAMS = f"/sys/module/{modules.ENGINE}/parameters"
+CALLS = 9           # learnt calls, 3 per server by round robin
+BASELINE_CALLS = 6  # calls without learning
+RTP_PER_CALL = 3
+
+NFT = f"""table inet media {{
+    chain pre {{
+        type filter hook prerouting priority mangle; policy accept;
+        ip daddr {VIP} udp dport {{ 5060, 10000-10999 }} meta mark set {MARK}
+    }}
+}}
+"""
+RULES = "\n".join([f"-A -f {MARK} -s rr -p 60 -M 0.0.0.0 -o --pe sip"] +
+                  [f"-a -f {MARK} -r {ip} -i" for ip in RS])
+
+
+def param(name, value):
+    with open(f"{PARAMS}/{name}", "w") as f:
+        f.write(str(value))
+
+
+def invite(callid, port, addr=CLI, rtcp_mux=False):
+    """An INVITE of call CALLID whose SDP offers audio from ADDR:PORT (RTCP on PORT + 1, or
+    on PORT itself with RTCP_MUX)."""
+    sdp = (f"v=0\r\no=- 1 1 IN IP4 {addr}\r\ns=-\r\nc=IN IP4 {addr}\r\nt=0 0\r\n"
+           f"m=audio {port} RTP/AVP 0\r\n" + ("a=rtcp-mux\r\n" if rtcp_mux else "")).encode()
+    return (f"INVITE sip:svc@{VIP} SIP/2.0\r\nVia: SIP/2.0/UDP {CLI}:5060\r\n"
+            f"Call-ID: {callid}\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
+            f"Content-Length: {len(sdp)}\r\n\r\n").encode() + sdp
+
+
+def bye(callid):
+    return (f"BYE sip:svc@{VIP} SIP/2.0\r\nVia: SIP/2.0/UDP {CLI}:5060\r\n"
+            f"Call-ID: {callid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n").encode()
+
+
+def rtp(tag, seq=0):
+    """An RTP datagram (version 2, PCMU) whose payload is TAG."""
+    return struct.pack("!BBHII", 0x80, 0, seq, seq * 160, 0x5eed) + tag.encode()
+
+
+def media_tag(data):
+    return data[12:].decode("latin-1") if len(data) > 12 else "-"
+
+
+class Media:
+    """The client's media sockets (one per port, bound on demand) and the servers' sinks."""
+
+    def __init__(self, stack):
+        self.senders = {}
+        self.stack = stack
+        self.sinks = stack.enter_context(udp.Sinks(RS_NS, port=RTP_PORT, classify=media_tag))
+        self.rtcp = stack.enter_context(udp.Sinks(RS_NS, port=RTCP_PORT, classify=media_tag))
+
+    def sender(self, port):
+        if port not in self.senders:
+            self.senders[port] = self.stack.enter_context(
+                contextlib.closing(udp.Sender(CLI_NS, CLI, port)))
+        return self.senders[port]
+
+    def send(self, port, dport, tag, n=1):
+        self.sender(port).send(VIP, dport, [rtp(tag, i) for i in range(n)])
+
+    def total(self):
+        return self.sinks.count() + self.rtcp.count()
+
+    def servers_of(self, tag):
+        """The servers each datagram tagged TAG reached, in arrival order."""
+        return self.sinks.by_tag().get(tag, []) + self.rtcp.by_tag().get(tag, [])
+
+
+def counter_reaches(lab, name, n):
+    try:
+        procs.wait_until(lambda: lab.stats().get(name, 0) >= n, DEADLINE,
+                         f"counter {name} reaches {n}")
+    except procs.Timeout as e:
+        say(f"  {e}")
+    return lab.stats().get(name, 0)
+
+
+def wait_count(what, count, n):
+    try:
+        procs.wait_until(lambda: count() >= n, DEADLINE, what)
+    except procs.Timeout as e:
+        say(f"  {e}")
+    return count()
+
+
+step("topology with the VIP on each real server's tunl0, nftables marking SIP and "
+     "10000-10999 with mark 1, service -f 1 -i with --pe sip")
+with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
+    p = procs.run(DIR_NS, ["nft", "-f", "-"], input=NFT.encode())
+    if not expect_eq("nft loads the marking rules in the director", p.returncode, 0):
+        sys.exit(checks.finish())
+    ipvs.rules([DIR_NS], RULES)
+    sip = stack.enter_context(udp.Sinks(RS_NS))
+    media = Media(stack)
+    signalling = stack.enter_context(contextlib.closing(udp.Sender(CLI_NS, CLI, 5060)))
+    resolve_servers()
+
+    step(f"{CALLS} calls from {CLI}:5060, each offering audio from its own port")
+    calls = {f"media-{i}": 20000 + 2 * i for i in range(CALLS)}
+    for callid, port in calls.items():
+        # Call 0 multiplexes RTCP on its RTP port (a=rtcp-mux): one entry.
+        signalling.send(VIP, 5060, [invite(callid, port, rtcp_mux=callid == "media-0")])
+    wait_count(f"the servers receive the {CALLS} INVITEs", sip.count, CALLS)
+    owner = {c: (sip.by_tag().get(c) or ["?"])[0] for c in calls}
+    s = lab.stats()
+    expect_eq("every endpoint of the SDPs was learnt (2 a call, 1 with rtcp-mux)",
+              s["media_learnt"], 2 * CALLS - 1)
+    expect_eq("nothing refused or foreign", (s["media_refused"], s["media_foreign"]), (0, 0))
+
+    step(f"RTP ({RTP_PER_CALL} each) and RTCP from each call's advertised ports")
+    before = lab.stats()
+    for callid, port in calls.items():
+        media.send(port, RTP_PORT, f"rtp {callid}", RTP_PER_CALL)
+        media.send(port if callid == "media-0" else port + 1, RTCP_PORT, f"rtcp {callid}")
+    sent = CALLS * (RTP_PER_CALL + 1)
+    wait_count(f"the servers receive the {sent} media datagrams", media.total, sent)
+    s = lab.stats()
+    expect_eq("each media datagram was matched to its call",
+              s["media_matched"] - before["media_matched"], sent)
+    expect_eq("none unmatched", s["media_unmatched"] - before["media_unmatched"], 0)
+    followed = 0
+    for callid in calls:
+        got = media.servers_of(f"rtp {callid}") + media.servers_of(f"rtcp {callid}")
+        say(f"  {callid}: signalling {owner[callid]}, media " + " ".join(got))
+        followed += all(g == owner[callid] for g in got) and len(got) == RTP_PER_CALL + 1
+    spread = sorted(sum(1 for c in calls if owner[c] == ns) for ns in RS_NS)
+    say(f"  calls per server: {spread}")
+    expect_eq("every call's RTP and RTCP reached the server of its signalling", followed, CALLS)
+    expect("the calls are spread over the three servers", spread == [3, 3, 3], spread)
+
+    step("an SDP whose address is not the client's")
+    n = sip.count()
+    signalling.send(VIP, 5060, [invite("media-foreign", 20100, addr="10.0.1.77")])
+    wait_count("the server receives it", sip.count, n + 1)
+    s = lab.stats()
+    expect_eq("its 2 endpoints are foreign, not learnt", s["media_foreign"], 2)
+    n, u = media.total(), s["media_unmatched"]
+    media.send(20100, RTP_PORT, "rtp media-foreign")
+    wait_count("its RTP arrives", media.total, n + 1)
+    expect_eq("its RTP from the client's port 20100 is not matched",
+              lab.stats()["media_unmatched"], u + 1)
+
+    step("BYE of media-1 ends its entries")
+    n = sip.count()
+    signalling.send(VIP, 5060, [bye("media-1")])
+    wait_count("the server receives the BYE", sip.count, n + 1)
+    expect_eq("the BYE reached the call's server", sip.by_tag()["media-1"][-1], owner["media-1"])
+    expect_eq("its 2 entries ended", counter_reaches(lab, "media_ended", 2), 2)
+    n, u = media.total(), lab.stats()["media_unmatched"]
+    media.send(calls["media-1"], RTP_PORT, "rtp media-1 after bye")
+    wait_count("its RTP after the BYE arrives", media.total, n + 1)
+    expect_eq("RTP after the BYE is no longer matched", lab.stats()["media_unmatched"], u + 1)
+
+    entries = 2 * CALLS - 1 - 2
+    step(f"bounds: {entries} entries now; the client's bound, then the namespace's, set there")
+    param("media_max_per_client", entries)
+    s0 = lab.stats()
+    n = sip.count()
+    signalling.send(VIP, 5060, [invite("media-bound-client", 20200)])
+    wait_count("the server receives the INVITE", sip.count, n + 1)
+    s = lab.stats()
+    expect_eq("at the client's bound, both endpoints are refused",
+              s["media_refused"] - s0["media_refused"], 2)
+    param("media_max_per_client", 1024)
+    param("media_max_entries", entries)
+    n = sip.count()
+    signalling.send(VIP, 5060, [invite("media-bound-ns", 20300)])
+    wait_count("the server receives the INVITE", sip.count, n + 1)
+    s = lab.stats()
+    expect_eq("at the namespace's bound, both endpoints are refused",
+              s["media_refused"] - s0["media_refused"], 4)
+    expect_eq("and nothing was learnt meanwhile", s["media_learnt"], s0["media_learnt"])
+    n, m = media.total(), s["media_matched"]
+    media.send(20300, RTP_PORT, "rtp media-bound-ns")
+    media.send(calls["media-2"], RTP_PORT, "rtp media-2 at the bound")
+    wait_count("the two RTP datagrams arrive", media.total, n + 2)
+    s = lab.stats()
+    expect_eq("the refused call's RTP is unmatched, a known call's still matched",
+              s["media_matched"], m + 1)
+    expect_eq("media-2's RTP at the bound reached its server",
+              media.servers_of("rtp media-2 at the bound"), [owner["media-2"]])
+    param("media_max_entries", 16384)
+
+    step("idle timeout: media_timeout=1, media-3's entry expires")
+    param("media_timeout", 1)
+    u0 = lab.stats()["media_unmatched"]
+    tries = [0]
+
+    def expired():
+        # One datagram a poll, until one is not matched: the entry expired. Each matched one
+        # refreshes the entry, so the polls are further apart than the timeout.
+        n = media.total()
+        tries[0] += 1
+        media.send(calls["media-3"], RTP_PORT, "rtp media-3 idle")
+        procs.wait_until(lambda: media.total() > n, DEADLINE, "it arrives")
+        return lab.stats()["media_unmatched"] > u0
+    try:
+        procs.wait_until(expired, DEADLINE, "media-3's entry expires", poll=2)
+    except procs.Timeout as e:
+        say(f"  {e}")
+    expect("media-3's entry expired once idle for longer than media_timeout",
+           lab.stats()["media_unmatched"] > u0, f"{tries[0]} datagrams sent")
+    say(f"  expired at datagram {tries[0]} (one every 2 s)")
+    param("media_timeout", 120)
+
+    step(f"baseline: {BASELINE_CALLS} more calls without learning (media_max_per_client=0)")
+    param("media_max_per_client", 0)
+    base = {f"base-{i}": 21000 + 2 * i for i in range(BASELINE_CALLS)}
+    n = sip.count()
+    for callid, port in base.items():
+        signalling.send(VIP, 5060, [invite(callid, port)])
+    wait_count("the servers receive the INVITEs", sip.count, n + BASELINE_CALLS)
+    base_owner = {c: sip.by_tag()[c][0] for c in base}
+    n = media.total()
+    for callid, port in base.items():
+        media.send(port, RTP_PORT, f"rtp {callid}", RTP_PER_CALL)
+    wait_count("their RTP arrives", media.total, n + BASELINE_CALLS * RTP_PER_CALL)
+    where = {c: media.servers_of(f"rtp {c}") for c in base}
+    on = sorted({ns for got in where.values() for ns in got})
+    wrong = sum(1 for c in base if any(g != base_owner[c] for g in where[c]))
+    for c in base:
+        say(f"  {c}: signalling {base_owner[c]}, media " + " ".join(where[c]))
+    say(f"  without learning: all media on {on}, {wrong} of {BASELINE_CALLS} calls' media "
+        "on another server than their signalling")
+    expect_eq("without learning, every call's media piles on one server", len(on), 1)
+    expect("and most calls' media misses their server", wrong >= BASELINE_CALLS // 2, wrong)
+sys.exit(checks.finish())
