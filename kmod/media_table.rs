@@ -146,6 +146,17 @@ impl Node for Entry {
     }
 }
 
+/// A chain is dropped node by node, never by recursion: a client may fill one chain with the
+/// whole of its bound, deeper than the kernel's stack would take.
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let mut next = self.next.take();
+        while let Some(mut node) = next {
+            next = node.next.take();
+        }
+    }
+}
+
 impl Entry {
     fn id(&self) -> &[u8] {
         self.id.get(..usize::from(self.id_len)).unwrap_or_default()
@@ -171,6 +182,17 @@ impl Node for ClientEntries {
     }
     fn next_ref(&self) -> &Link<Self> {
         &self.next
+    }
+}
+
+/// As for [`Entry`]: the chain of clients node by node (each client's own chains go the same
+/// way).
+impl Drop for ClientEntries {
+    fn drop(&mut self) {
+        let mut next = self.next.take();
+        while let Some(mut node) = next {
+            next = node.next.take();
+        }
     }
 }
 
@@ -212,15 +234,18 @@ impl crate::pernet_counters::NetState for MediaTable {
     }
 }
 
-/// The chain of `port` among a client's.
-fn port_chain(service: &Service, port: u16) -> usize {
-    // A client only collides with itself here: a plain mix of the port and the service.
-    let h = u32::from(port) ^ u32::from(service.vport).rotate_left(16) ^ u32::from(service.protocol);
-    // CAST: a remainder below PORT_BUCKETS (16), it fits.
-    (h.wrapping_mul(0x9e37_79b9) >> 28) as usize % PORT_BUCKETS
-}
-
 impl MediaTable {
+    /// The chain of `port` on `service` among a client's: seeded too, so that a client cannot
+    /// put all of its entries in one chain by its choice of ports (it would only slow itself,
+    /// but in softirq).
+    fn port_chain(&self, service: &Service, port: u16) -> usize {
+        let [a, b] = port.to_be_bytes();
+        let [c, d] = service.protocol.to_be_bytes();
+        let h = jhash(&[a, b, c, d], self.seed.rotate_left(16));
+        // CAST: u32 to usize is lossless; the remainder is below PORT_BUCKETS.
+        h as usize % PORT_BUCKETS
+    }
+
     /// The chain of `client`.
     fn client_chain(&self, client: &Client) -> usize {
         let n = if client.af == AF_INET6 { 16 } else { 4 };
@@ -297,7 +322,7 @@ impl MediaTable {
         id: &[u8; PEDATA_MAXLEN],
         id_len: u8,
     ) -> bool {
-        let pi = port_chain(service, port);
+        let pi = self.port_chain(service, port);
         // Known already: renewed, for this call.
         if let Some(c) = find_mut(chain_of(&mut self.clients, ci), |c| c.client == *client) {
             if let Some(chain) = c.chains.get_mut(pi) {
@@ -398,7 +423,7 @@ impl MediaTable {
         let now = jiffies();
         let timeout = limits.timeout();
         let ci = self.client_chain(client);
-        let pi = port_chain(service, port);
+        let pi = self.port_chain(service, port);
         let chain = chain_of(&mut self.clients, ci);
         let c = find_mut(chain, |c| c.client == *client)?;
         let slot = c.chains.get_mut(pi)?;

@@ -215,6 +215,10 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
     param("media_max_entries", 16384)
 
     step("idle timeout: media_timeout=1, media-3's entry expires")
+    n, m = media.total(), lab.stats()["media_matched"]
+    media.send(calls["media-3"], RTP_PORT, "rtp media-3 before")
+    wait_count("its RTP arrives", media.total, n + 1)
+    expect_eq("media-3's RTP is matched before", lab.stats()["media_matched"], m + 1)
     param("media_timeout", 1)
     u0 = lab.stats()["media_unmatched"]
     tries = [0]
