@@ -298,7 +298,9 @@ impl MediaTable {
         self.sweep_chain(cursor, now, timeout);
         let ci = self.client_chain(client);
         for port in ports {
-            if self.learn_one(limits, now, timeout, ci, service, client, port, &stored, id_len) {
+            if self.learn_one(
+                limits, now, timeout, ci, service, client, port, &stored, id_len,
+            ) {
                 out.learnt = out.learnt.saturating_add(1);
             } else {
                 out.refused = out.refused.saturating_add(1);

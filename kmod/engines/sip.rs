@@ -254,9 +254,7 @@ fn follow_media(net: &pe::Net, service: &Service, d: &Datagram<'_>, id: &[u8]) {
         .iter()
         .filter(|e| is_clients(&e.addr, &d.client))
         .map(|e| e.port);
-    let learnt = table
-        .lock()
-        .learn(&limits(), service, &d.client, ports, id);
+    let learnt = table.lock().learn(&limits(), service, &d.client, ports, id);
     count_n(net, Event::MediaLearnt, learnt.learnt);
     count_n(net, Event::MediaRefused, learnt.refused);
 }
