@@ -49,14 +49,21 @@ def param(name, value):
         f.write(str(value))
 
 
-def invite(callid, port, addr=CLI, rtcp_mux=False):
+def invite(callid, port, addr=CLI, rtcp_mux=False, count=1):
     """An INVITE of call CALLID whose SDP offers audio from ADDR:PORT (RTCP on PORT + 1, or
-    on PORT itself with RTCP_MUX)."""
+    on PORT itself with RTCP_MUX; with COUNT, that many streams on every other port)."""
+    ports = f"{port}/{count}" if count > 1 else f"{port}"
     sdp = (f"v=0\r\no=- 1 1 IN IP4 {addr}\r\ns=-\r\nc=IN IP4 {addr}\r\nt=0 0\r\n"
-           f"m=audio {port} RTP/AVP 0\r\n" + ("a=rtcp-mux\r\n" if rtcp_mux else "")).encode()
+           f"m=audio {ports} RTP/AVP 0\r\n" + ("a=rtcp-mux\r\n" if rtcp_mux else "")).encode()
     return (f"INVITE sip:svc@{VIP} SIP/2.0\r\nVia: SIP/2.0/UDP {CLI}:5060\r\n"
             f"Call-ID: {callid}\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
             f"Content-Length: {len(sdp)}\r\n\r\n").encode() + sdp
+
+
+def invite_with(callid, body):
+    return (f"INVITE sip:svc@{VIP} SIP/2.0\r\nVia: SIP/2.0/UDP {CLI}:5060\r\n"
+            f"Call-ID: {callid}\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
 def bye(callid):
@@ -89,7 +96,7 @@ class Media:
         return self.senders[port]
 
     def send(self, port, dport, tag, n=1):
-        self.sender(port).send(VIP, dport, [rtp(tag, i) for i in range(n)])
+        SENT[0] += self.sender(port).send(VIP, dport, [rtp(tag, i) for i in range(n)])
 
     def total(self):
         return self.sinks.count() + self.rtcp.count()
@@ -97,6 +104,14 @@ class Media:
     def servers_of(self, tag):
         """The servers each datagram tagged TAG reached, in arrival order."""
         return self.sinks.by_tag().get(tag, []) + self.rtcp.by_tag().get(tag, [])
+
+
+# Every datagram the client sent to the service, each of which the engine examines.
+SENT = [0]
+
+
+def send_sip(payloads):
+    SENT[0] += signalling.send(VIP, 5060, payloads)
 
 
 def counter_reaches(lab, name, n):
@@ -132,7 +147,7 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
     calls = {f"media-{i}": 20000 + 2 * i for i in range(CALLS)}
     for callid, port in calls.items():
         # Call 0 multiplexes RTCP on its RTP port (a=rtcp-mux): one entry.
-        signalling.send(VIP, 5060, [invite(callid, port, rtcp_mux=callid == "media-0")])
+        send_sip([invite(callid, port, rtcp_mux=callid == "media-0")])
     wait_count(f"the servers receive the {CALLS} INVITEs", sip.count, CALLS)
     owner = {c: (sip.by_tag().get(c) or ["?"])[0] for c in calls}
     s = lab.stats()
@@ -163,7 +178,7 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
 
     step("an SDP whose address is not the client's")
     n = sip.count()
-    signalling.send(VIP, 5060, [invite("media-foreign", 20100, addr="10.0.1.77")])
+    send_sip([invite("media-foreign", 20100, addr="10.0.1.77")])
     wait_count("the server receives it", sip.count, n + 1)
     s = lab.stats()
     expect_eq("its 2 endpoints are foreign, not learnt", s["media_foreign"], 2)
@@ -175,7 +190,7 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
 
     step("BYE of media-1 ends its entries")
     n = sip.count()
-    signalling.send(VIP, 5060, [bye("media-1")])
+    send_sip([bye("media-1")])
     wait_count("the server receives the BYE", sip.count, n + 1)
     expect_eq("the BYE reached the call's server", sip.by_tag()["media-1"][-1], owner["media-1"])
     expect_eq("its 2 entries ended", counter_reaches(lab, "media_ended", 2), 2)
@@ -189,7 +204,7 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
     param("media_max_per_client", entries)
     s0 = lab.stats()
     n = sip.count()
-    signalling.send(VIP, 5060, [invite("media-bound-client", 20200)])
+    send_sip([invite("media-bound-client", 20200)])
     wait_count("the server receives the INVITE", sip.count, n + 1)
     s = lab.stats()
     expect_eq("at the client's bound, both endpoints are refused",
@@ -197,7 +212,7 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
     param("media_max_per_client", 1024)
     param("media_max_entries", entries)
     n = sip.count()
-    signalling.send(VIP, 5060, [invite("media-bound-ns", 20300)])
+    send_sip([invite("media-bound-ns", 20300)])
     wait_count("the server receives the INVITE", sip.count, n + 1)
     s = lab.stats()
     expect_eq("at the namespace's bound, both endpoints are refused",
@@ -240,12 +255,50 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
     say(f"  expired at datagram {tries[0]} (one every 2 s)")
     param("media_timeout", 120)
 
+    step("hostile SDPs: malformed ones learn nothing; a client announcing many ports is bounded")
+    s0 = lab.stats()
+    sdp = "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\n{c}t=0 0\r\n{m}"
+    c4 = f"c=IN IP4 {CLI}\r\n"
+    bodies = {
+        "no-c": sdp.format(a=CLI, c="", m="m=audio 30000 RTP/AVP 0\r\n"),
+        "ipv6-c": sdp.format(a=CLI, c="c=IN IP6 fd00:1::2\r\n", m="m=audio 30002 RTP/AVP 0\r\n"),
+        "port-70000": sdp.format(a=CLI, c=c4, m="m=audio 70000 RTP/AVP 0\r\n"),
+        "range-past-65535": sdp.format(a=CLI, c=c4, m="m=audio 65534/4 RTP/AVP 0\r\n"),
+        "17-media": sdp.format(a=CLI, c=c4, m="m=audio 30010 RTP/AVP 0\r\n" * 17),
+        "port-0": sdp.format(a=CLI, c=c4, m="m=audio 0 RTP/AVP 0\r\n"),
+        "not-sdp": "v=1\r\nhello\r\n",
+    }
+    hostile = [invite_with(f"hostile-{k}", b.encode()) for k, b in bodies.items()]
+    # Cut off: Content-Length says more than the datagram holds.
+    hostile.append(invite("hostile-cut", 30020).replace(b"Content-Length: ", b"Content-Length: 9"))
+    n = sip.count()
+    send_sip(hostile)
+    wait_count("the servers receive them", sip.count, n + len(hostile))
+    s = lab.stats()
+    expect_eq(f"{len(hostile)} malformed or foreign SDPs learn nothing",
+              s["media_learnt"], s0["media_learnt"])
+    expect_eq("the IPv6 address of an IPv4 call is foreign (RTP and RTCP)",
+              s["media_foreign"] - s0["media_foreign"], 2)
+    bound, many = 24, 20
+    param("media_max_per_client", bound)
+    n = sip.count()
+    send_sip([invite(f"hostile-many-{i}", 31000 + 8 * i, count=4) for i in range(many)])
+    wait_count("the servers receive them", sip.count, n + many)
+    s1 = lab.stats()
+    learnt = s1["media_learnt"] - s["media_learnt"]
+    refused = s1["media_refused"] - s["media_refused"]
+    say(f"  {many} INVITEs of 8 endpoints each: {learnt} learnt, {refused} refused "
+        f"(client bound {bound})")
+    expect_eq("every endpoint announced was learnt or refused", learnt + refused, 8 * many)
+    expect("no more learnt than the client's bound", 0 < learnt <= bound, learnt)
+    param("media_max_per_client", 1024)
+
     step(f"baseline: {BASELINE_CALLS} more calls without learning (media_max_per_client=0)")
     param("media_max_per_client", 0)
     base = {f"base-{i}": 21000 + 2 * i for i in range(BASELINE_CALLS)}
     n = sip.count()
     for callid, port in base.items():
-        signalling.send(VIP, 5060, [invite(callid, port)])
+        send_sip([invite(callid, port)])
     wait_count("the servers receive the INVITEs", sip.count, n + BASELINE_CALLS)
     base_owner = {c: sip.by_tag()[c][0] for c in base}
     n = media.total()
@@ -261,4 +314,8 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
         "on another server than their signalling")
     expect_eq("without learning, every call's media piles on one server", len(on), 1)
     expect("and most calls' media misses their server", wrong >= BASELINE_CALLS // 2, wrong)
+    s = lab.stats()
+    expect_eq(f"the engine examined every datagram the client sent ({SENT[0]})",
+              s["examined"], SENT[0])
+    say("  counters: " + ", ".join(f"{k} {v}" for k, v in s.items() if v))
 sys.exit(checks.finish())
