@@ -172,6 +172,9 @@ struct ClientEntries {
     client: Client,
     /// Entries in `chains`.
     count: u32,
+    /// When its expired entries were last reclaimed at its bound (at most once a second: a
+    /// client at its bound must not make each of its messages walk all of its entries).
+    swept: u64,
     chains: [Link<Entry>; PORT_BUCKETS],
     next: Link<ClientEntries>,
 }
@@ -341,7 +344,10 @@ impl MediaTable {
         let mut freed = 0u32;
         let full = match find_mut(chain_of(&mut self.clients, ci), |c| c.client == *client) {
             Some(c) if c.count >= limits.max_per_client => {
-                freed = c.remove_where(|e| e.expired(now, timeout));
+                if now.wrapping_sub(c.swept) >= HZ {
+                    c.swept = now;
+                    freed = c.remove_where(|e| e.expired(now, timeout));
+                }
                 c.count >= limits.max_per_client
             }
             _ => limits.max_per_client == 0,
@@ -377,6 +383,7 @@ impl MediaTable {
             let record = ClientEntries {
                 client: *client,
                 count: 0,
+                swept: now,
                 chains: core::array::from_fn(|_| None),
                 next: None,
             };
