@@ -197,7 +197,9 @@ impl<C: Counters> Pernet<C> {
         unsafe { bindings::this_cpu_add_u64(counter, n) };
     }
 
-    /// The state of namespace `net`, once the subsystem is registered.
+    /// The state of namespace `net`, once the subsystem is registered. For the packet path
+    /// only: the caller holds `rcu_read_lock()` (IPVS runs the engine under it) for as long as
+    /// it uses the reference, which must not outlive that read section.
     pub(crate) fn state<'a>(&self, net: &'a Net) -> Option<&'a BhSpinLock<C::State>> {
         if !self.is_live() {
             return None;
@@ -209,8 +211,12 @@ impl<C: Counters> Pernet<C> {
         if unsafe { (*st).counts }.is_null() {
             return None;
         }
-        // SAFETY: `counts` is set, so `state` is initialised (type invariant of `PerNet`), and
-        // stays so while `net` lives: `exit` runs once the namespace's packets are gone.
+        // SAFETY: `counts` is set, so `state` is initialised (type invariant of `PerNet`). It
+        // stays so while the caller's RCU read section lasts: `exit` drops it either when the
+        // namespace goes, after `default_device_exit_batch()`'s `synchronize_net()` has waited
+        // for the packets in its hooks, or when the module goes, after the engine was
+        // unregistered and a grace period waited for the packets in it (the engine's
+        // `Registration` drop), with `live` cleared before `unregister_pernet_subsys()`.
         Some(unsafe { &*(*st).state.as_ptr() })
     }
 }
@@ -325,8 +331,9 @@ unsafe extern "C" fn init<C: Counters>(net: *mut bindings::net) -> c_int {
         )
     };
     if pde.is_null() {
-        // SAFETY: Allocated and set up above and published nowhere (the namespace's packets
-        // do not run before its `init`s succeed).
+        // SAFETY: Allocated and set up above and published nowhere: a new namespace's packets
+        // do not run before its `init`s succeed, and for one that existed before the
+        // registration, `live` is not yet set, so `add` and `state` do not read the block.
         unsafe {
             bindings::free_percpu(counts);
             (*st).counts = core::ptr::null_mut();
@@ -342,9 +349,11 @@ unsafe extern "C" fn init<C: Counters>(net: *mut bindings::net) -> c_int {
 ///
 /// # Safety
 ///
-/// Called by the pernet core (`ops_exit_list()`) for a namespace our `init` succeeded on.
-/// IPVS's packet hooks of that namespace are gone by then (its pernet device operations exit
-/// before any subsystem's), so the engine no longer counts in it.
+/// Called by the pernet core (`ops_exit_list()`) for a namespace our `init` succeeded on. No
+/// packet of that namespace is in the engine by then: on the namespace's teardown, its devices
+/// went first (`default_device_exit_batch()`, whose `synchronize_net()` waits for the packets
+/// in its hooks); on the module's removal, the engine was unregistered and a grace period
+/// passed first, and `live` was cleared.
 unsafe extern "C" fn exit<C: Counters>(net: *mut bindings::net) {
     // SAFETY: As the function's safety section says. `remove_proc_entry()` waits for readers
     // of the file to finish.

@@ -16,6 +16,12 @@
 //! to are exported (`kernel/locking/spinlock.c`, on every architecture that does not inline
 //! them, x86 among them) and in the bindings, with or without lockdep.
 
+// On PREEMPT_RT a `spinlock_t` is an rt_mutex, which the raw calls below would take as a raw
+// spinlock, and the allocations made under it would then run in a raw atomic section: refuse
+// to build rather than misbehave.
+#[cfg(CONFIG_PREEMPT_RT)]
+compile_error!("kmod/sync.rs's lock is a raw spinlock section: not for PREEMPT_RT kernels");
+
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};

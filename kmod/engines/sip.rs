@@ -228,8 +228,12 @@ fn follow_media(net: &pe::Net, service: &Service, d: &Datagram<'_>, id: &[u8]) {
         count_n(net, Event::MediaEnded, ended);
         return;
     }
-    // Requests that carry no offer or answer of a call's session (`OPTIONS`, `MESSAGE`, ...).
-    if msg.start == StartLine::Request(Method::Other) {
+    // Only a call's offers and answers: INVITE and ACK, and the responses of an INVITE
+    // transaction. Not other requests (`OPTIONS`, `MESSAGE`, ...), nor their responses (a
+    // 200 OK to an OPTIONS may list a port with no call behind it).
+    if msg.start == StartLine::Request(Method::Other)
+        || (matches!(msg.start, StartLine::Response(_)) && msg.cseq != Some(Method::Invite))
+    {
         return;
     }
     let mut set = MediaSet::new();
