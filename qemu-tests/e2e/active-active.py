@@ -439,10 +439,13 @@ with ecmp.ActiveActive() as w:
     first_down = []
 
     def withdrawn():
+        # The route first, then the session: the route goes only once the session has left
+        # Established, so the poll that sees the route gone sees the session's reason too.
+        done = ecmp.directors_routed() == sorted(rest)
         info = w.birds[RTR_NS].protocols().get(PEERS[cut], ("", ""))[1]
         if not first_down and not info.startswith("Established"):
             first_down.append(info)
-        return ecmp.directors_routed() == sorted(rest)
+        return done
     t0 = time.monotonic()
     rtnl.link_down(RTR_NS, f"pd{cut[-1]}")
     procs.wait_until(withdrawn, ROUTE_DEADLINE, f"the router's route leaves {cut}", 0.05)
