@@ -17,6 +17,7 @@
 use crate::jhash::jhash;
 use crate::pe::PEDATA_MAXLEN;
 use crate::sync::{jiffies, random_u32, HZ};
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 
@@ -28,6 +29,18 @@ const AF_INET6: u16 = bindings::AF_INET6 as u16;
 const CLIENT_BUCKETS: usize = 256;
 /// Chains of entries in a client.
 const PORT_BUCKETS: usize = 16;
+
+/// Entries in every namespace's table: the sum of their `count`s, kept beside them (each
+/// change made under its table's lock). Read without a lock by [`any_entries`], so that a
+/// datagram without a Call-ID takes no lock while nothing at all is learnt: a firewall-mark
+/// service whose clients send no SDP never meets the lock.
+static ENTRIES: AtomicU32 = AtomicU32::new(0);
+
+/// Whether any namespace's table may hold an entry. A relaxed read: an entry being learnt on
+/// another CPU at this moment may be missed, as it would be by a datagram a moment earlier.
+pub(crate) fn any_entries() -> bool {
+    ENTRIES.load(Ordering::Relaxed) != 0
+}
 
 /// A service as a lookup names it: family, protocol (`IPPROTO_IP` for a firewall mark),
 /// virtual address (or mark) and port (0 for a firewall mark or a port-zero service).
@@ -216,7 +229,9 @@ pub(crate) struct MediaTable {
     seed: u32,
     /// Entries in the namespace.
     count: u32,
-    clients: [Link<ClientEntries>; CLIENT_BUCKETS],
+    /// The [`CLIENT_BUCKETS`] chains of clients, made at the first endpoint learnt: every
+    /// namespace of the host has a table, most never learn anything, and then hold no chains.
+    clients: KVec<Link<ClientEntries>>,
     /// The next chain of clients that a learning sweeps of expired entries.
     cursor: usize,
     /// When the whole table was last swept (at most once a second, at the namespace's bound).
@@ -230,7 +245,7 @@ impl crate::pernet_counters::NetState for MediaTable {
         Ok(Self {
             seed: random_u32(),
             count: 0,
-            clients: core::array::from_fn(|_| None),
+            clients: KVec::new(),
             cursor: 0,
             swept: jiffies(),
         })
@@ -260,9 +275,25 @@ impl MediaTable {
         h as usize % CLIENT_BUCKETS
     }
 
+    /// Makes the chains of clients, if they are not made yet.
+    fn make_chains(&mut self) -> Result {
+        if !self.clients.is_empty() {
+            return Ok(());
+        }
+        let mut chains = KVec::with_capacity(CLIENT_BUCKETS, GFP_ATOMIC)?;
+        for _ in 0..CLIENT_BUCKETS {
+            // Within the capacity just reserved: allocates nothing.
+            chains.push(None, GFP_ATOMIC)?;
+        }
+        self.clients = chains;
+        Ok(())
+    }
+
     /// Removes the expired entries of `clients` chain `i`, and the clients left without any.
     fn sweep_chain(&mut self, i: usize, now: u64, timeout: u64) {
-        let chain = chain_of(&mut self.clients, i);
+        let Some(chain) = chain_of(&mut self.clients, i) else {
+            return;
+        };
         let mut removed = 0u32;
         let mut link = &mut *chain;
         while let Some(c) = link {
@@ -270,7 +301,15 @@ impl MediaTable {
             link = &mut c.next;
         }
         remove_where(chain, |c| c.count == 0);
-        self.count = self.count.saturating_sub(removed);
+        self.forget(removed);
+    }
+
+    /// Takes `n` removed entries off the namespace's count and the global one.
+    fn forget(&mut self, n: u32) {
+        let n = n.min(self.count);
+        self.count = self.count.saturating_sub(n);
+        // ENTRIES is the sum of the counts, so it holds at least `n`.
+        ENTRIES.fetch_sub(n, Ordering::Relaxed);
     }
 
     /// Learns the endpoints `ports` of `client` on `service` for the call `id`: each an entry,
@@ -295,6 +334,13 @@ impl MediaTable {
             Some(dst) => dst.copy_from_slice(id),
             None => return out,
         }
+        // Nothing can be learnt (a bound of 0): no chains made for it.
+        let learns = limits.max_per_client != 0 && limits.max_entries != 0;
+        if (self.clients.is_empty() && !learns) || self.make_chains().is_err() {
+            // CAST: a count of a message's endpoints, at most `media::MAX_ENDPOINTS`.
+            out.refused = ports.count() as u32;
+            return out;
+        }
         // Reclaims expired entries as it goes: one chain of clients per message learnt.
         let cursor = self.cursor;
         self.cursor = cursor.wrapping_add(1) % CLIENT_BUCKETS;
@@ -309,7 +355,9 @@ impl MediaTable {
                 out.refused = out.refused.saturating_add(1);
             }
         }
-        remove_where(chain_of(&mut self.clients, ci), |c| c.count == 0);
+        if let Some(chain) = chain_of(&mut self.clients, ci) {
+            remove_where(chain, |c| c.count == 0);
+        }
         out
     }
 
@@ -328,8 +376,11 @@ impl MediaTable {
         id_len: u8,
     ) -> bool {
         let pi = self.port_chain(service, port);
+        let Some(chain) = chain_of(&mut self.clients, ci) else {
+            return false;
+        };
         // Known already: renewed, for this call.
-        if let Some(c) = find_mut(chain_of(&mut self.clients, ci), |c| c.client == *client) {
+        if let Some(c) = find_mut(chain, |c| c.client == *client) {
             if let Some(chain) = c.chains.get_mut(pi) {
                 if let Some(e) = find_mut(chain, |e| e.port == port && e.service == *service) {
                     e.id = *id;
@@ -342,7 +393,10 @@ impl MediaTable {
         // A new entry: within the client's bound (its expired entries reclaimed first), then
         // the namespace's (the whole table swept first, at most once a second).
         let mut freed = 0u32;
-        let full = match find_mut(chain_of(&mut self.clients, ci), |c| c.client == *client) {
+        let Some(chain) = chain_of(&mut self.clients, ci) else {
+            return false;
+        };
+        let full = match find_mut(chain, |c| c.client == *client) {
             Some(c) if c.count >= limits.max_per_client => {
                 if now.wrapping_sub(c.swept) >= HZ {
                     c.swept = now;
@@ -352,7 +406,7 @@ impl MediaTable {
             }
             _ => limits.max_per_client == 0,
         };
-        self.count = self.count.saturating_sub(freed);
+        self.forget(freed);
         if full {
             return false;
         }
@@ -378,7 +432,9 @@ impl MediaTable {
         let Ok(mut entry) = KBox::new(entry, GFP_ATOMIC) else {
             return false;
         };
-        let chain = chain_of(&mut self.clients, ci);
+        let Some(chain) = chain_of(&mut self.clients, ci) else {
+            return false;
+        };
         if find_mut(chain, |c| c.client == *client).is_none() {
             let record = ClientEntries {
                 client: *client,
@@ -402,20 +458,24 @@ impl MediaTable {
         entry.next = slot.take();
         *slot = Some(entry);
         c.count = c.count.saturating_add(1);
+        // Below `max_entries` (checked above), so neither count can overflow.
         self.count = self.count.saturating_add(1);
+        ENTRIES.fetch_add(1, Ordering::Relaxed);
         true
     }
 
     /// Ends the call `id` of `client` on `service`: removes its entries; returns how many.
     pub(crate) fn end(&mut self, service: &Service, client: &Client, id: &[u8]) -> u32 {
         let ci = self.client_chain(client);
-        let chain = chain_of(&mut self.clients, ci);
+        let Some(chain) = chain_of(&mut self.clients, ci) else {
+            return 0;
+        };
         let removed = match find_mut(chain, |c| c.client == *client) {
             Some(c) => c.remove_where(|e| e.service == *service && e.id() == id),
             None => 0,
         };
         remove_where(chain, |c| c.count == 0);
-        self.count = self.count.saturating_sub(removed);
+        self.forget(removed);
         removed
     }
 
@@ -433,7 +493,7 @@ impl MediaTable {
         let timeout = limits.timeout();
         let ci = self.client_chain(client);
         let pi = self.port_chain(service, port);
-        let chain = chain_of(&mut self.clients, ci);
+        let chain = chain_of(&mut self.clients, ci)?;
         let c = find_mut(chain, |c| c.client == *client)?;
         let slot = c.chains.get_mut(pi)?;
         let expired = remove_where(slot, |e| e.expired(now, timeout));
@@ -444,18 +504,22 @@ impl MediaTable {
         });
         if expired != 0 {
             remove_where(chain, |c| c.count == 0);
-            self.count = self.count.saturating_sub(expired);
+            self.forget(expired);
         }
         answer
     }
 }
 
-/// Chain `i` (taken modulo [`CLIENT_BUCKETS`]) of `clients`.
-fn chain_of(
-    clients: &mut [Link<ClientEntries>; CLIENT_BUCKETS],
-    i: usize,
-) -> &mut Link<ClientEntries> {
-    // In range by construction: an index of a fixed-size array, modulo its length.
-    #[allow(clippy::indexing_slicing)]
-    &mut clients[i % CLIENT_BUCKETS]
+/// A namespace's table goes with its entries (the chains drop themselves): they leave the
+/// global count.
+impl Drop for MediaTable {
+    fn drop(&mut self) {
+        let n = self.count;
+        self.forget(n);
+    }
+}
+
+/// Chain `i` (taken modulo [`CLIENT_BUCKETS`]) of `clients`; none before the chains are made.
+fn chain_of(clients: &mut KVec<Link<ClientEntries>>, i: usize) -> Option<&mut Link<ClientEntries>> {
+    clients.get_mut(i % CLIENT_BUCKETS)
 }

@@ -49,9 +49,10 @@ pub(crate) enum Event {
     /// reason) that was dropped because `drop_without_callid` is set.
     Dropped,
     /// Not an outcome of its own: a datagram without a usable Call-ID on a firewall-mark
-    /// service (counted above by its outcome: its reason, or `AllocFailed`). With a persistence mask of `0.0.0.0`, all such
-    /// datagrams (the media of every call, when SIP and RTP share a mark) take the service's
-    /// one fallback template, so they all reach one real server; this is how an operator sees it.
+    /// service (counted above by its outcome: its reason, or `AllocFailed`), matched by the
+    /// media table or not. With a persistence mask of `0.0.0.0`, those the table does not
+    /// match all take the service's one fallback template, so they all reach one real server;
+    /// this is how an operator sees it.
     FwmarkNoCallId,
     /// Not a datagram's outcome: a media endpoint learnt (added or renewed) from the SDP of a
     /// message with a Call-ID, on a firewall-mark or port-zero service.

@@ -78,8 +78,12 @@ param::uint_param!(
     "media_max_entries",
     0o644,
     16384,
-    "Most media endpoints learnt per network namespace (default 16384)"
+    "Most media endpoints learnt per network namespace (default 16384, at most 1048576)"
 );
+
+/// The most `media_max_entries` can raise the namespace's bound to: about 512 MiB of entries
+/// (each in the 512-byte slab). A larger value written is taken as this one.
+const MEDIA_MAX_ENTRIES_CAP: u32 = 1 << 20;
 
 param::uint_param!(
     MEDIA_MAX_PER_CLIENT,
@@ -200,7 +204,9 @@ fn media_service(param: &Lookup) -> Option<Service> {
 /// The bounds and timeout of the media table, as the module's parameters say now.
 fn limits() -> Limits {
     Limits {
-        max_entries: MEDIA_MAX_ENTRIES.load(Ordering::Relaxed),
+        max_entries: MEDIA_MAX_ENTRIES
+            .load(Ordering::Relaxed)
+            .min(MEDIA_MAX_ENTRIES_CAP),
         max_per_client: MEDIA_MAX_PER_CLIENT.load(Ordering::Relaxed),
         timeout_secs: MEDIA_TIMEOUT.load(Ordering::Relaxed),
     }
@@ -266,6 +272,9 @@ fn follow_media(net: &pe::Net, service: &Service, d: &Datagram<'_>, id: &[u8]) {
 /// The engine data of a datagram `d` without a Call-ID on `service`: its call's Call-ID if
 /// the media table knows its source; `None` if it does not.
 fn media_of(net: &pe::Net, service: &Service, d: &Datagram<'_>) -> Option<Result<PeData>> {
+    if !media_table::any_entries() {
+        return None;
+    }
     let table = stats::media_table(net)?;
     let mut table = table.lock();
     table.lookup(&limits(), service, &d.client, d.port, PeData::try_copy)
