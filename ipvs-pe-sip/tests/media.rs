@@ -80,6 +80,17 @@ fn with_headers(extra: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// An INVITE whose body `body` is SDP (`Content-Type: application/sdp`), with a
+/// `Content-Length` if `length`.
+fn sdp_invite(length: bool, body: &str) -> Vec<u8> {
+    sip(
+        INVITE,
+        &with_headers(&["Content-Type: application/sdp"]),
+        length,
+        body,
+    )
+}
+
 // ---- Realistic messages -----------------------------------------------------------------
 
 /// An audio offer: one RTP stream, RTCP on the next port.
@@ -100,12 +111,7 @@ const OFFER: &[&str] = &[
 
 #[test]
 fn invite_with_an_offer() {
-    let m = sip(
-        INVITE,
-        &with_headers(&["Content-Type: application/sdp"]),
-        true,
-        &sdp(OFFER),
-    );
+    let m = sdp_invite(true, &sdp(OFFER));
     let msg = message(&m).unwrap();
     assert_eq!(msg.start, StartLine::Request(Method::Invite));
     assert_eq!(msg.cseq, Some(Method::Invite));
@@ -187,12 +193,7 @@ fn header_names_in_any_case_and_folded_values() {
 
 #[test]
 fn line_ends_lf_and_cr() {
-    let crlf = sip(
-        INVITE,
-        &with_headers(&["Content-Type: application/sdp"]),
-        false,
-        &sdp(OFFER),
-    );
+    let crlf = sdp_invite(false, &sdp(OFFER));
     let text = String::from_utf8(crlf).unwrap();
     for end in ["\n", "\r"] {
         let m = text.replace("\r\n", end);
@@ -342,12 +343,7 @@ fn several_streams_and_disabled_ones() {
         "m=message 2855 TCP/MSRP *",
         "m=image 16400 udptl t38",
     ]);
-    let m = sip(
-        INVITE,
-        &with_headers(&["Content-Type: application/sdp"]),
-        true,
-        &body,
-    );
+    let m = sdp_invite(true, &body);
     let mut want = rtp_pair(CLIENT, 16384).to_vec();
     want.extend(rtp_pair(CLIENT, 16390));
     want.push(ep(CLIENT, 16400, Flow::Udp));
@@ -840,12 +836,7 @@ fn absurd_ports_and_bad_lines() {
 #[test]
 fn truncated_bodies() {
     // Every prefix of an offer: no panic, and what it gives is what the prefix says.
-    let whole = sip(
-        INVITE,
-        &with_headers(&["Content-Type: application/sdp"]),
-        true,
-        &sdp(OFFER),
-    );
+    let whole = sdp_invite(true, &sdp(OFFER));
     for len in 0..whole.len() {
         let r = media(&whole[..len]);
         if let Ok((endpoints, _)) = &r {
@@ -854,12 +845,7 @@ fn truncated_bodies() {
         // The Content-Length is longer than any prefix's body.
         assert!(r.is_err(), "prefix {len}: {r:?}");
     }
-    let no_length = sip(
-        INVITE,
-        &with_headers(&["Content-Type: application/sdp"]),
-        false,
-        &sdp(OFFER),
-    );
+    let no_length = sdp_invite(false, &sdp(OFFER));
     assert!(media(&no_length).is_ok());
     for len in 0..no_length.len() {
         check_invariants(&no_length[..len]).unwrap();

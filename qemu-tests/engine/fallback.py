@@ -90,16 +90,6 @@ def arrived(sinks, n):
         return [NAME_OF.get(t, t[:40]) for _, t, _ in sinks.got]
 
 
-def counter(lab, name, n):
-    """The director's counter NAME once it reaches N (or after DEADLINE)."""
-    try:
-        procs.wait_until(lambda: lab.stats().get(name, 0) >= n, DEADLINE,
-                         f"counter {name} reaches {n}")
-    except procs.Timeout as e:
-        say(f"  {e}")
-    return lab.stats().get(name, 0)
-
-
 def accepted(sinks):
     with sinks.lock:
         return sum(sinks.conns.values())
@@ -236,7 +226,7 @@ step("our engine (default): a datagram without a usable Call-ID is counted by it
 with round_with(lambda: load(modules.ENGINE)) as (lab, sender, sinks):
     for name, stat, text in CASES:
         send(sender, name)
-        expect_eq(text, counter(lab, stat, 1), 1)
+        expect_eq(text, lab.counter(stat, 1, DEADLINE), 1)
     expect("and listed whole in /proc/net/ip_vs_conn",
            any(c["pe"] == "sip" and c["data"] == LONGEST_ID.decode() for c in ipvs.conns(DIR_NS)),
            ipvs.conn_text(DIR_NS))

@@ -26,10 +26,9 @@ import socket
 import struct
 import subprocess
 import time
-import traceback
 
 from . import checks, ipvs, keepalived, modules, netns, procs, rtnl, sipp, udp
-from .sipp import BUFF, Sipp
+from .lab import close_work, open_work, report_exception
 from .topology import resolve_servers
 
 ROOT = keepalived.ROOT
@@ -193,23 +192,6 @@ class Bird:
                 return f.read()
         except OSError:
             return ""
-
-
-# --- keepalived -------------------------------------------------------------------------
-
-class Keepalived(keepalived.Keepalived):
-    """keepalived in director NS with the recipe's keepalived.conf (its node: NODES)."""
-
-    def __init__(self, ns, work, env=None):
-        # Not the base class's __init__, which runs the other recipe's file.
-        self.ns, self.node = ns, NODES[ns]
-        base = f"{work}/keepalived-{self.node}"
-        self.log = base + ".log"
-        self.pids = [f"{base}.pid", f"{base}-vrrp.pid", f"{base}-checkers.pid"]
-        args = ["keepalived", "--dont-fork", "--log-console", "--no-syslog", "--log-detail",
-                "-f", KEEPALIVED, "-i", self.node, "-p", self.pids[0], "-r", self.pids[1],
-                "-c", self.pids[2]]
-        self.proc = procs.spawn(ns, args, log=self.log, env=env)
 
 
 # --- SIP servers' health-check answers ---------------------------------------------------
@@ -384,15 +366,7 @@ class ActiveActive:
 
     def __enter__(self):
         self._clear()
-        shutil.rmtree(WORK, ignore_errors=True)
-        os.makedirs(WORK)
-        self.sipp = Sipp(f"{WORK}/sip")
-        for k in ("rmem_max", "wmem_max"):
-            path = f"/proc/sys/net/core/{k}"
-            with open(path) as f:
-                self.saved[path] = f.read().strip()
-            with open(path, "w") as f:
-                f.write(str(BUFF))
+        self.sipp, self.saved = open_work()
         try:
             self._start()
         except BaseException:
@@ -451,7 +425,7 @@ class ActiveActive:
         os.rename(READY_AT + ".tmp", READY_AT)
         env = dict(os.environ)
         for d in DIRS:
-            self.ka[d] = Keepalived(d, WORK, env)
+            self.ka[d] = keepalived.Keepalived(d, WORK, env, conf=KEEPALIVED, node=NODES[d])
 
     def crash_keepalived(self, d):
         """keepalived's main process on director D dies (SIGKILL); its VRRP and checker
@@ -464,10 +438,7 @@ class ActiveActive:
 
     def __exit__(self, kind, value, tb):
         if kind is not None:
-            checks.result(False, f"the scenario ran to its end ({kind.__name__}: {value})")
-            for line in "".join(traceback.format_exception(kind, value, tb)).split("\n")[-12:]:
-                if line:
-                    checks.say(f"    | {line}")
+            report_exception(kind, value, tb)
         checks.step("teardown")
         for h in self.health:
             h.close()
@@ -482,10 +453,7 @@ class ActiveActive:
         checks.expect_eq("no process left in them", left["procs"], 0)
         checks.expect_eq("no IPVS service left", left["services"], 0)
         checks.expect_eq("the engine and the scheduler unloaded", left["modules"], 0)
-        for path, old in self.saved.items():
-            with open(path, "w") as f:
-                f.write(old)
-        checks.say(f"time: {time.monotonic() - checks.T0:.0f} s")
+        close_work(self.saved)
         return kind is not None and issubclass(kind, Exception)
 
     @staticmethod

@@ -111,16 +111,17 @@ def sync_states(ns):
 
 
 class Keepalived:
-    """keepalived in NS with the recipe's keepalived.conf as node NODE, in the foreground,
-    logging to the console (its log file), with pid files of its own."""
+    """keepalived in NS with a recipe's keepalived.conf (CONF, the failover recipe's unless
+    told) as node NODE (NODES[NS] unless told), in the foreground, logging to the console (its
+    log file), with pid files of its own."""
 
-    def __init__(self, ns, work, env=None):
-        self.ns, self.node = ns, NODES[ns]
+    def __init__(self, ns, work, env=None, conf=CONF, node=None):
+        self.ns, self.node = ns, node or NODES[ns]
         base = f"{work}/keepalived-{self.node}"
         self.log = base + ".log"
         self.pids = [f"{base}.pid", f"{base}-vrrp.pid", f"{base}-checkers.pid"]
         args = ["keepalived", "--dont-fork", "--log-console", "--no-syslog", "--log-detail",
-                "-f", CONF, "-i", self.node, "-p", self.pids[0], "-r", self.pids[1],
+                "-f", conf, "-i", self.node, "-p", self.pids[0], "-r", self.pids[1],
                 "-c", self.pids[2]]
         self.proc = procs.spawn(ns, args, log=self.log, env=env)
 

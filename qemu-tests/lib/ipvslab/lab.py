@@ -12,6 +12,37 @@ from .sipp import BUFF, Sipp
 WORK = "/tmp/ipvslab"
 
 
+def open_work():
+    """A fresh WORK with a Sipp that logs there, and the sockets' buffer limits raised to
+    sipp's BUFF; returns the Sipp and the limits' old values, for close_work()."""
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+    saved = {}
+    for k in ("rmem_max", "wmem_max"):
+        path = f"/proc/sys/net/core/{k}"
+        with open(path) as f:
+            saved[path] = f.read().strip()
+        with open(path, "w") as f:
+            f.write(str(BUFF))
+    return Sipp(f"{WORK}/sip"), saved
+
+
+def report_exception(kind, value, tb):
+    """A scenario's exception as a failed check, with the end of its traceback."""
+    checks.result(False, f"the scenario ran to its end ({kind.__name__}: {value})")
+    for line in "".join(traceback.format_exception(kind, value, tb)).split("\n")[-12:]:
+        if line:
+            checks.say(f"    | {line}")
+
+
+def close_work(saved):
+    """Puts back the limits open_work() raised, and says how long the scenario took."""
+    for path, old in saved.items():
+        with open(path, "w") as f:
+            f.write(old)
+    checks.say(f"time: {time.monotonic() - checks.T0:.0f} s")
+
+
 class Lab:
     """with Lab(topo="standard"|"tun"|"failover", engine=True, sysctls={ns: {k: v}},
     rules=TEXT, uas=("v4",), uas_scenario=None) as lab: ...
@@ -35,15 +66,7 @@ class Lab:
 
     def __enter__(self):
         self._clear()
-        shutil.rmtree(WORK, ignore_errors=True)
-        os.makedirs(WORK)
-        self.sipp = Sipp(f"{WORK}/sip")
-        for k in ("rmem_max", "wmem_max"):
-            path = f"/proc/sys/net/core/{k}"
-            with open(path) as f:
-                self.saved[path] = f.read().strip()
-            with open(path, "w") as f:
-                f.write(str(BUFF))
+        self.sipp, self.saved = open_work()
         try:
             if self.topo == "failover":
                 topology.failover()
@@ -72,20 +95,14 @@ class Lab:
 
     def __exit__(self, kind, value, tb):
         if kind is not None:
-            checks.result(False, f"the scenario ran to its end ({kind.__name__}: {value})")
-            for line in "".join(traceback.format_exception(kind, value, tb)).split("\n")[-12:]:
-                if line:
-                    checks.say(f"    | {line}")
+            report_exception(kind, value, tb)
         checks.step("teardown")
         left = self._clear()
         checks.expect_eq("no network namespace left", left["ns"], 0)
         checks.expect_eq("no process left in them", left["procs"], 0)
         checks.expect_eq("no IPVS service left", left["services"], 0)
         checks.expect_eq("ip_vs_pe_sip_rs and ip_vs_pe_sip unloaded", left["modules"], 0)
-        for path, old in self.saved.items():
-            with open(path, "w") as f:
-                f.write(old)
-        checks.say(f"time: {time.monotonic() - checks.T0:.0f} s")
+        close_work(self.saved)
         # An exception is reported as a failed check; the caller prints the totals.
         return kind is not None and issubclass(kind, Exception)
 
@@ -122,6 +139,16 @@ class Lab:
 
     def stats(self, ns=topology.DIR_NS):
         return modules.engine_stats(ns)
+
+    def counter(self, name, n, deadline, ns=topology.DIR_NS):
+        """The engine's counter NAME in NS once it reaches N; past DEADLINE (sized from the
+        work by the caller: only a failure reaches it), as it is then, the wait said."""
+        try:
+            procs.wait_until(lambda: self.stats(ns).get(name, 0) >= n, deadline,
+                             f"counter {name} reaches {n}")
+        except procs.Timeout as e:
+            checks.say(f"  {e}")
+        return self.stats(ns).get(name, 0)
 
     def refuse_unload(self):
         """Tries to unload the engine now: errno (EWOULDBLOCK while a service uses it)."""
