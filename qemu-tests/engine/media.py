@@ -33,15 +33,7 @@ CALLS = 9           # learnt calls, 3 per server by round robin
 BASELINE_CALLS = 6  # calls without learning
 RTP_PER_CALL = 3
 
-NFT = f"""table inet media {{
-    chain pre {{
-        type filter hook prerouting priority mangle; policy accept;
-        ip daddr {VIP} udp dport {{ 5060, 10000-10999 }} meta mark set {MARK}
-    }}
-}}
-"""
-RULES = "\n".join([f"-A -f {MARK} -s rr -p 60 -M 0.0.0.0 -o --pe sip"] +
-                  [f"-a -f {MARK} -r {ip} -i" for ip in RS])
+NFT, RULES = ipvs.media_service(VIP, RS, MARK)
 
 
 def param(name, value):

@@ -88,22 +88,40 @@ def wait_listening(namespaces, port=5060, count=1, timeout=300):
 HDR_RE = re.compile(rb"^(?:call-id|i)[ \t]*:[ \t]*(\S+)", re.I | re.M)
 
 
-def messages(path):
-    """(direction, first line, Call-ID, size) of each message in a sipp -trace_msg log."""
+def _blocks(path):
+    """(direction, message) of each message in a sipp -trace_msg log."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError:
-        return []
-    out = []
+        return
     for block in data.split(b"----------------------------------------------- ")[1:]:
         head, _, msg = block.partition(b"\n\n")
         lines = head.split(b"\n")
-        direction = "in" if len(lines) > 1 and b"received" in lines[1] else "out"
-        msg = msg.lstrip(b"\r\n")
+        yield "in" if len(lines) > 1 and b"received" in lines[1] else "out", msg.lstrip(b"\r\n")
+
+
+def messages(path):
+    """(direction, first line, Call-ID, size) of each message in a sipp -trace_msg log."""
+    out = []
+    for direction, msg in _blocks(path):
         m = HDR_RE.search(msg)
         out.append((direction, msg.split(b"\r\n", 1)[0].split(b"\n", 1)[0],
                     m.group(1).decode("latin-1") if m else None, len(msg)))
+    return out
+
+
+AUDIO_RE = re.compile(rb"^m=audio[ \t]+(\d+)", re.M)
+
+
+def audio_ports(path):
+    """Call-ID -> the audio port that the SDP of each INVITE sent offers (the port the call's
+    RTP comes from), in a sipp -trace_msg log."""
+    out = {}
+    for direction, msg in _blocks(path):
+        m, a = HDR_RE.search(msg), AUDIO_RE.search(msg)
+        if direction == "out" and msg.startswith(b"INVITE ") and m and a:
+            out[m.group(1).decode("latin-1")] = int(a.group(1))
     return out
 
 
@@ -141,20 +159,21 @@ class Sipp:
         return ["-nr", "-nostdin", "-buff_size", str(BUFF), "-trace_msg", "-message_file",
                 base + ".msg", "-trace_err", "-error_file", base + ".err"] + WATCHDOG
 
-    def uas(self, ns, ip, name, sf=None):
-        """sipp's UAS in NS bound to IP:5060, logging every message to NAME.msg."""
+    def uas(self, ns, ip, name, sf=None, extra=()):
+        """sipp's UAS in NS bound to IP:5060, logging every message to NAME.msg; EXTRA: more
+        options."""
         args = ["sipp", "-sn", "uas"] if not sf else ["sipp", "-sf", sf]
         base = f"{self.logs}/{name}"
-        args += ["-i", ip, "-p", "5060"] + self._args(base)
+        args += ["-i", ip, "-p", "5060"] + self._args(base) + list(extra)
         return procs.spawn(ns, args, log=base + ".out", cwd=self.logs, env=env())
 
-    def servers(self, kinds, sf=None):
+    def servers(self, kinds, sf=None, extra=()):
         """A UAS on each real server per KIND: bound to its IPv4 ("v4") or IPv6 ("v6")
         address, or to the VIP ("vip", for tunnelling); waits until they all listen."""
         for kind in kinds:
             for i in SERVERS:
                 ip = {"v4": RS[i - 1], "v6": RS6[i - 1], "vip": VIP}[kind]
-                self.uas(rs_ns(i), ip, f"rs{i}.{kind}", sf)
+                self.uas(rs_ns(i), ip, f"rs{i}.{kind}", sf, extra)
         wait_listening([rs_ns(i) for i in SERVERS], count=len(kinds))
 
     def uac(self, tag, ns, local, remote, calls, rate, extra=(), limit=LIMIT, background=False):
