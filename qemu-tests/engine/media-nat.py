@@ -5,7 +5,8 @@ datagrams reach the right server (media follows its call inbound, as with DR or 
 reply is NATed: the servers' port-0 entries never match a reply (ip_vs_find_real_service()),
 IPVS makes no connection out for a firewall-mark service, and a one-packet connection is not
 kept for a reply to find, so every reply, SIP and media, leaves the director with the real
-server's own address as its source. ipvsadm-rs warns when the service is configured.
+server's own address as its source; servers given a port (5060) change nothing for SIP.
+ipvsadm-rs warns when the service is configured.
 
 The standard topology (servers routed through the director), nftables marking SIP and
 10000-10999 in the director, `-f 1 -s rr -p 60 -M 0.0.0.0 -o --pe sip` to the three servers
@@ -136,4 +137,29 @@ with Lab() as lab, contextlib.ExitStack() as stack:
     say(f"  IPVS in the director: {d_in - in0} packets in, {d_out - out0} out")
     expect_eq("IPVS took in every datagram the client sent", d_in - in0, CALLS + sent)
     expect_eq("and handled none of the servers' replies (none NATed)", d_out - out0, 0)
+
+    step("the servers given port 5060 (ip_vs_find_real_service() can then match their SIP "
+         "replies, but IPVS makes no connection out for a mark service): still none NATed")
+    ipvs.flush(DIR_NS)
+    status, err = restore(service_rules("-m", port=5060))
+    expect_eq("ipvsadm-rs -R: exit 0, one warning naming the three servers on port 5060",
+              (status,) + warned_servers(err), (0, {f"{ip}:5060" for ip in RS}, 1))
+    _, in0, out0 = ipvs.totals(DIR_NS)
+    more = {f"nat-port-{i}": 20100 + 2 * i for i in range(3)}
+    n = sip.count()
+    signalling.send(VIP, 5060, [invite(c, p) for c, p in more.items()])
+    try:
+        sip.wait(n + len(more), DEADLINE, "the servers receive the 3 INVITEs")
+    except procs.Timeout as e:
+        say(f"  {e}")
+    owner = {c: (sip.by_tag().get(c) or ["?"])[0] for c in more}
+    answers = signalling.receive(len(more), DEADLINE)
+    src = {udp.tag_of(data): f"{a}:{p}" for data, (a, p) in answers}
+    say("  " + ", ".join(f"{c}: 200 from {src.get(c)} (server {owner[c]})" for c in more))
+    expect_eq("the 3 INVITEs reached the 3 servers", sorted(owner.values()), sorted(RS_NS))
+    expect_eq("each 200 reached the client from its server's own address, not the VIP", src,
+              {c: f"{addr_of.get(owner[c])}:5060" for c in more})
+    _, d_in, d_out = ipvs.totals_when(DIR_NS, lambda t: t[1] - in0 >= len(more))
+    expect_eq("IPVS took in the 3 INVITEs and handled none of the replies",
+              (d_in - in0, d_out - out0), (len(more), 0))
 sys.exit(checks.finish())

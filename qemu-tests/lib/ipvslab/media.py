@@ -29,11 +29,13 @@ def mark(ns):
     return procs.run(ns, ["nft", "-f", "-"], input=NFT.encode()).returncode
 
 
-def service_rules(fwd, persistence=60):
+def service_rules(fwd, persistence=60, port=None):
     """`ipvsadm-rs -R` lines of the mark's service `-s rr -p PERSISTENCE -M 0.0.0.0 -o --pe
-    sip` to the three real servers (port 0: each keeps the datagram's port) with FWD."""
+    sip` to the three real servers with FWD, on PORT (None: port 0, where each datagram keeps
+    its port)."""
+    at = "" if port is None else f":{port}"
     return "\n".join([f"-A -f {MARK} -s rr -p {persistence} -M 0.0.0.0 -o --pe sip"] +
-                     [f"-a -f {MARK} -r {ip} {fwd}" for ip in RS])
+                     [f"-a -f {MARK} -r {ip}{at} {fwd}" for ip in RS])
 
 
 def sdp(port, addr=CLI, rtcp_mux=False, count=1):
