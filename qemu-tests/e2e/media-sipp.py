@@ -23,14 +23,14 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ipvslab import Lab, checks, ipvs, modules, procs, sipp  # noqa: E402
+from ipvslab import Lab, checks, ipvs, media, modules, procs, sipp  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
-from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS, RS_NS, VIP, resolve_servers  # noqa: E402
+from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS_NS, VIP, resolve_servers  # noqa: E402
 
 CALLS = 9     # learnt calls, 3 per server by round robin
 BASELINE = 6  # calls without learning
 PACKETS = 10  # RTP datagrams a call streams: 200 ms of PCMU
-RTP_PORT = 10000
+RTP_PORT = media.RTP_PORT
 PORTS = {"media": 20000, "base": 22000}  # each UAC's -mp: its calls' ports start there
 PARAMS = f"/sys/module/{modules.ENGINE}/parameters"
 XML = os.path.join(os.path.dirname(os.path.abspath(__file__)), "media-sipp-uac.xml")
@@ -136,13 +136,12 @@ step("topology with the VIP on each real server's tunl0, nftables marking SIP an
      "10000-10999 with mark 1, service -f 1 -i with --pe sip; sipp UAS on the VIP answering "
      f"with media on {VIP}:{RTP_PORT}")
 with Lab(topo="tun") as lab:
-    nft, rules = ipvs.media_service(VIP, RS)
-    loaded = [procs.run(DIR_NS, ["nft", "-f", "-"], input=nft.encode()).returncode] + \
+    loaded = [media.mark(DIR_NS)] + \
         [procs.run(ns, ["nft", "-f", "-"], input=counting_set(hook).encode()).returncode
          for ns, hook in [(CLI_NS, "output")] + [(ns, "input") for ns in RS_NS]]
     if not expect_eq("nft loads the marking rules and the RTP counters", loaded, [0] * 5):
         sys.exit(checks.finish())
-    ipvs.rules([DIR_NS], rules)
+    ipvs.rules([DIR_NS], media.service_rules("-i"))
     lab.sipp.servers(["vip"], extra=["-mi", VIP, "-mp", str(RTP_PORT)])
     resolve_servers()
     write_pcap(f"{lab.sipp.logs}/media.pcap", PACKETS)

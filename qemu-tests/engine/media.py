@@ -14,26 +14,23 @@ same kind of calls' media piles up on one server (the service's one fallback tem
 the test fails either way if the engine does not do what it says."""
 import contextlib
 import os
-import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ipvslab import Lab, checks, ipvs, modules, procs, udp  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
-from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS, RS_NS, VIP  # noqa: E402
+from ipvslab.media import RTCP_PORT, RTP_PORT, Media, bye, invite, invite_with  # noqa: E402
+from ipvslab.media import mark, service_rules  # noqa: E402
+from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS_NS, VIP  # noqa: E402
 from ipvslab.topology import resolve_servers  # noqa: E402
 
 # Each wait is for a few datagrams or a counter, which come in well under a second on a quiet
 # host: only a failure reaches this.
 DEADLINE = 120
-MARK = 1
-RTP_PORT, RTCP_PORT = 10000, 10001
 PARAMS = f"/sys/module/{modules.ENGINE}/parameters"
 CALLS = 9           # learnt calls, 3 per server by round robin
 BASELINE_CALLS = 6  # calls without learning
 RTP_PER_CALL = 3
-
-NFT, RULES = ipvs.media_service(VIP, RS, MARK)
 
 
 def param(name, value):
@@ -41,69 +38,13 @@ def param(name, value):
         f.write(str(value))
 
 
-def invite(callid, port, addr=CLI, rtcp_mux=False, count=1):
-    """An INVITE of call CALLID whose SDP offers audio from ADDR:PORT (RTCP on PORT + 1, or
-    on PORT itself with RTCP_MUX; with COUNT, that many streams on every other port)."""
-    ports = f"{port}/{count}" if count > 1 else f"{port}"
-    sdp = (f"v=0\r\no=- 1 1 IN IP4 {addr}\r\ns=-\r\nc=IN IP4 {addr}\r\nt=0 0\r\n"
-           f"m=audio {ports} RTP/AVP 0\r\n" + ("a=rtcp-mux\r\n" if rtcp_mux else "")).encode()
-    return (f"INVITE sip:svc@{VIP} SIP/2.0\r\nVia: SIP/2.0/UDP {CLI}:5060\r\n"
-            f"Call-ID: {callid}\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
-            f"Content-Length: {len(sdp)}\r\n\r\n").encode() + sdp
-
-
-def invite_with(callid, body):
-    return (f"INVITE sip:svc@{VIP} SIP/2.0\r\nVia: SIP/2.0/UDP {CLI}:5060\r\n"
-            f"Call-ID: {callid}\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
-
-
-def bye(callid):
-    return (f"BYE sip:svc@{VIP} SIP/2.0\r\nVia: SIP/2.0/UDP {CLI}:5060\r\n"
-            f"Call-ID: {callid}\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n").encode()
-
-
-def rtp(tag, seq=0):
-    """An RTP datagram (version 2, PCMU) whose payload is TAG."""
-    return struct.pack("!BBHII", 0x80, 0, seq, seq * 160, 0x5eed) + tag.encode()
-
-
-def media_tag(data):
-    return data[12:].decode("latin-1") if len(data) > 12 else "-"
-
-
-class Media:
-    """The client's media sockets (one per port, bound on demand) and the servers' sinks."""
-
-    def __init__(self, stack):
-        self.senders = {}
-        self.stack = stack
-        self.sinks = stack.enter_context(udp.Sinks(RS_NS, port=RTP_PORT, classify=media_tag))
-        self.rtcp = stack.enter_context(udp.Sinks(RS_NS, port=RTCP_PORT, classify=media_tag))
-
-    def sender(self, port):
-        if port not in self.senders:
-            self.senders[port] = self.stack.enter_context(
-                contextlib.closing(udp.Sender(CLI_NS, CLI, port)))
-        return self.senders[port]
-
-    def send(self, port, dport, tag, n=1):
-        SENT[0] += self.sender(port).send(VIP, dport, [rtp(tag, i) for i in range(n)])
-
-    def total(self):
-        return self.sinks.count() + self.rtcp.count()
-
-    def servers_of(self, tag):
-        """The servers each datagram tagged TAG reached, in arrival order."""
-        return self.sinks.by_tag().get(tag, []) + self.rtcp.by_tag().get(tag, [])
-
-
-# Every datagram the client sent to the service, each of which the engine examines.
-SENT = [0]
+# The SIP datagrams the client sent to the service (media: Media.sent), each of which the
+# engine examines.
+SIP_SENT = [0]
 
 
 def send_sip(payloads):
-    SENT[0] += signalling.send(VIP, 5060, payloads)
+    SIP_SENT[0] += signalling.send(VIP, 5060, payloads)
 
 
 def wait_count(what, count, n):
@@ -117,10 +58,9 @@ def wait_count(what, count, n):
 step("topology with the VIP on each real server's tunl0, nftables marking SIP and "
      "10000-10999 with mark 1, service -f 1 -i with --pe sip")
 with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
-    p = procs.run(DIR_NS, ["nft", "-f", "-"], input=NFT.encode())
-    if not expect_eq("nft loads the marking rules in the director", p.returncode, 0):
+    if not expect_eq("nft loads the marking rules in the director", mark(DIR_NS), 0):
         sys.exit(checks.finish())
-    ipvs.rules([DIR_NS], RULES)
+    ipvs.rules([DIR_NS], service_rules("-i"))
     sip = stack.enter_context(udp.Sinks(RS_NS))
     media = Media(stack)
     signalling = stack.enter_context(contextlib.closing(udp.Sender(CLI_NS, CLI, 5060)))
@@ -310,7 +250,8 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
     expect_eq("without learning, every call's media piles on one server", len(on), 1)
     expect("and most calls' media misses their server", wrong >= BASELINE_CALLS // 2, wrong)
     s = lab.stats()
-    expect_eq(f"the engine examined every datagram the client sent ({SENT[0]})",
-              s["examined"], SENT[0])
+    sent = SIP_SENT[0] + media.sent
+    expect_eq(f"the engine examined every datagram the client sent ({sent})",
+              s["examined"], sent)
     say("  counters: " + ", ".join(f"{k} {v}" for k, v in s.items() if v))
 sys.exit(checks.finish())

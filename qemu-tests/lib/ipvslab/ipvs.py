@@ -61,24 +61,6 @@ def service_rules(vip, servers, fwd="-m", pe="sip", v6=False, port=5060, persist
     return "\n".join([head] + [f"-a -u {a(vip)} -r {a(s)} {fwd}" for s in servers])
 
 
-def media_service(vip, servers, mark=1, rtp="10000-10999", fwd="-i"):
-    """SIP's 5060 and the RTP range RTP of VIP under firewall mark MARK, with the service of
-    that mark forwarding (FWD, tunnelling by default) to SERVERS with --pe sip, one-packet
-    scheduling and a mask of 0.0.0.0, as docs/engine.md's "Media follows its call" sets it
-    up: (the nftables ruleset that marks them, for the director; the `ipvsadm-rs -R`
-    rules)."""
-    nft = f"""table inet media {{
-    chain pre {{
-        type filter hook prerouting priority mangle; policy accept;
-        ip daddr {vip} udp dport {{ 5060, {rtp} }} meta mark set {mark}
-    }}
-}}
-"""
-    rules = "\n".join([f"-A -f {mark} -s rr -p 60 -M 0.0.0.0 -o --pe sip"] +
-                      [f"-a -f {mark} -r {ip} {fwd}" for ip in servers])
-    return nft, rules
-
-
 class Ipvs(Netlink):
     """The IPVS generic netlink family, in the namespace current when it was made."""
 

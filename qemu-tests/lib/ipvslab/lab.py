@@ -44,8 +44,8 @@ def close_work(saved):
 
 
 class Lab:
-    """with Lab(topo="standard"|"tun"|"failover", engine=True, sysctls={ns: {k: v}},
-    rules=TEXT, uas=("v4",), uas_scenario=None) as lab: ...
+    """with Lab(topo="standard"|"tun"|"failover"|"failover-tun", engine=True,
+    sysctls={ns: {k: v}}, rules=TEXT, uas=("v4",), uas_scenario=None) as lab: ...
 
     ENGINE: True loads our engine (and waits for its counters), a module name (such as
     modules.C_ENGINE, the kernel's C engine) loads that one, False none.
@@ -57,7 +57,8 @@ class Lab:
             engine = modules.ENGINE
         self.topo, self.engine, self.sysctls = topo, engine or None, sysctls or {}
         self.rules, self.uas, self.uas_scenario = rules, uas, uas_scenario
-        self.directors = [topology.DIR_NS, topology.DIR2_NS] if topo == "failover" \
+        self.failover = topo.startswith("failover")
+        self.directors = [topology.DIR_NS, topology.DIR2_NS] if self.failover \
             else [topology.DIR_NS]
         self.saved = {}
         self.sipp = None
@@ -68,8 +69,8 @@ class Lab:
         self._clear()
         self.sipp, self.saved = open_work()
         try:
-            if self.topo == "failover":
-                topology.failover()
+            if self.failover:
+                topology.failover(tun=self.topo == "failover-tun")
             else:
                 topology.standard(tun=self.topo == "tun")
             # Loaded here rather than by `--pe sip`, whose module request would load the
@@ -78,7 +79,7 @@ class Lab:
                            ([self.engine] if self.engine else []), check=True)
             if self.engine == modules.ENGINE and not modules.counting():
                 raise RuntimeError(f"{modules.ENGINE} loaded but its counters do not count")
-            if self.topo == "failover":
+            if self.failover:
                 for ns in self.directors:
                     # Version 1 of the sync protocol carries the engine's name and data.
                     netns.sysctl(ns, {"net.ipv4.vs.sync_version": 1})

@@ -71,18 +71,11 @@ def standard(tun=False):
                           ("d0", VIP6 + "/128"), ("br0", GW + "/24"), ("br0", GW6 + "/64")])
     netns.sysctl(DIR_NS, {"net.ipv4.ip_forward": 1, "net.ipv6.conf.all.forwarding": 1})
     for i in SERVERS:
-        ns = rs_ns(i)
-        links, addrs = [f"r{i}"], [(f"r{i}", RS[i - 1] + "/24"), (f"r{i}", RS6[i - 1] + "/64")]
-        if tun:
-            links.append("tunl0")
-            addrs.append(("tunl0", VIP + "/32"))
-        rtnl.configure(ns, links=links, addrs=addrs, routes=[GW, GW6])
-        if tun:
-            # The tunnelled packet arrives on tunl0 from a client routed via r1: no reverse
-            # path filtering, as on any tunnelling real server.
-            netns.sysctl(ns, {"net.ipv4.conf.all.rp_filter": 0,
-                              "net.ipv4.conf.tunl0.rp_filter": 0})
+        rtnl.configure(rs_ns(i), links=[f"r{i}"],
+                       addrs=[(f"r{i}", RS[i - 1] + "/24"), (f"r{i}", RS6[i - 1] + "/64")],
+                       routes=[GW, GW6])
     if tun:
+        tunnel_servers()
         # The servers answer from the VIP straight to the client through the director, which
         # must forward packets whose source is one of its own addresses.
         netns.sysctl(DIR_NS, {"net.ipv4.conf.all.accept_local": 1,
@@ -90,11 +83,23 @@ def standard(tun=False):
                               "net.ipv4.conf.all.rp_filter": 0, "net.ipv4.conf.br0.rp_filter": 0})
 
 
-def failover():
+def tunnel_servers():
+    """Each real server holds the VIP on its ipip device tunl0, for IPVS tunnelling (-i)."""
+    for i in SERVERS:
+        ns = rs_ns(i)
+        rtnl.configure(ns, links=["tunl0"], addrs=[("tunl0", VIP + "/32")])
+        # The tunnelled packet arrives on tunl0 from a client routed via r1: no reverse path
+        # filtering, as on any tunnelling real server.
+        netns.sysctl(ns, {"net.ipv4.conf.all.rp_filter": 0, "net.ipv4.conf.tunl0.rp_filter": 0})
+
+
+def failover(tun=False):
     """Two directors on two LANs, and a sync link between them (IPv4 only).
 
     client LAN: cli, dir, dir2; the VIP floats. server LAN: rs1-3, dir, dir2; the servers'
-    gateway address floats. The master "dir" starts with both floating addresses."""
+    gateway address floats. The master "dir" starts with both floating addresses. TUN: each
+    real server holds the VIP on tunl0, as in standard(), but the directors are not set to
+    forward the servers' replies from the VIP (the scenarios that tunnel there expect none)."""
     for ns in [SWITCH_NS, CLI_NS, DIR_NS, DIR2_NS] + RS_NS:
         netns.add(ns)
     rt = rtnl.Rt()
@@ -122,6 +127,8 @@ def failover():
     for i in SERVERS:
         rtnl.configure(rs_ns(i), links=[f"r{i}"], addrs=[(f"r{i}", RS[i - 1] + "/24")],
                        routes=[GW])
+    if tun:
+        tunnel_servers()
 
 
 def take_over():

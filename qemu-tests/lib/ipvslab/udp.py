@@ -5,6 +5,7 @@ a Sender and see which real server each reached with Sinks."""
 import select
 import socket
 import threading
+import time
 
 from . import netns
 from .procs import wait_until
@@ -58,6 +59,20 @@ class Sender:
             if settle and i % 32 == 0:
                 settle(i)
         return len(payloads) if hasattr(payloads, "__len__") else None
+
+    def receive(self, n, deadline):
+        """The next N datagrams sent back to this socket: [(data, (address, port))], fewer if
+        DEADLINE seconds pass first (sized from the work: only a failure reaches it)."""
+        out, end = [], time.monotonic() + deadline
+        try:
+            while len(out) < n and time.monotonic() < end:
+                self.s.settimeout(max(end - time.monotonic(), 0.001))
+                out.append(self.s.recvfrom(65535))
+        except socket.timeout:
+            pass
+        finally:
+            self.s.settimeout(None)
+        return out
 
     def close(self):
         self.s.close()
