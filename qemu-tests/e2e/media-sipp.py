@@ -113,8 +113,8 @@ def run_calls(lab, tag, calls):
     ports = sipp.audio_ports(f"{lab.sipp.logs}/{tag}.msg")
     owner = {c: sorted(s) for c, s in lab.sipp.server_of_calls().items() if c in ports}
     got = arrived()
-    media = {c: {ns: got[ns].get((CLI, p), 0) for ns in RS_NS if got[ns].get((CLI, p))}
-             for c, p in ports.items()}
+    reached = {c: {ns: got[ns].get((CLI, p), 0) for ns in RS_NS if got[ns].get((CLI, p))}
+               for c, p in ports.items()}
     sent = seen(CLI_NS)
     sent = {c: sent.get((CLI, p), 0) for c, p in ports.items()}
     sipp.release_held(sorted(ports))
@@ -122,8 +122,8 @@ def run_calls(lab, tag, calls):
     for c in sorted(ports, key=lambda c: ports[c]):
         say(f"  {c}: port {ports[c]}, signalling rs{'/rs'.join(map(str, owner.get(c, [])))}, "
             f"RTP sent {sent[c]}, received " +
-            (", ".join(f"{ns} {n}" for ns, n in media[c].items()) or "nowhere"))
-    return ports, owner, media, sent, r
+            (", ".join(f"{ns} {n}" for ns, n in reached[c].items()) or "nowhere"))
+    return ports, owner, reached, sent, r
 
 
 def expect_calls(r, calls, what):
@@ -149,14 +149,14 @@ with Lab(topo="tun") as lab:
     step(f"{CALLS} calls from {CLI}:5060, each streaming {PACKETS} RTP datagrams from the port "
          "its SDP offers")
     s0 = lab.stats()
-    ports, owner, media, sent, r = run_calls(lab, "media", CALLS)
+    ports, owner, reached, sent, r = run_calls(lab, "media", CALLS)
     expect_eq(f"sipp offered {CALLS} ports, one per call", len(set(ports.values())), CALLS)
     expect_eq("the client sent each call's RTP from its port",
               sorted(set(sent.values())), [PACKETS])
     expect_eq("each call's signalling reached one server",
               sum(1 for c in ports if len(owner.get(c, [])) == 1), CALLS)
     followed = sum(1 for c in ports if len(owner.get(c, [])) == 1 and
-                   media[c] == {RS_NS[owner[c][0] - 1]: PACKETS})
+                   reached[c] == {RS_NS[owner[c][0] - 1]: PACKETS})
     spread = sorted(sum(1 for c in ports if owner.get(c) == [i]) for i in (1, 2, 3))
     say(f"  calls per server: {spread}")
     expect_eq("every call's RTP reached the server of its signalling, all of it", followed,
@@ -176,10 +176,10 @@ with Lab(topo="tun") as lab:
     step(f"baseline: {BASELINE} more calls without learning (media_max_per_client=0)")
     param("media_max_per_client", 0)
     s0 = lab.stats()
-    ports, owner, media, sent, r = run_calls(lab, "base", BASELINE)
+    ports, owner, reached, sent, r = run_calls(lab, "base", BASELINE)
     expect_calls(r, BASELINE, "baseline")
-    on = sorted({ns for m in media.values() for ns in m})
-    wrong = sum(1 for c in ports if set(media[c]) != {RS_NS[owner[c][0] - 1]})
+    on = sorted({ns for m in reached.values() for ns in m})
+    wrong = sum(1 for c in ports if set(reached[c]) != {RS_NS[owner[c][0] - 1]})
     say(f"  without learning: all media on {on}, {wrong} of {BASELINE} calls' media on "
         "another server than their signalling")
     expect_eq("without learning, every call's media piles on one server", len(on), 1)
