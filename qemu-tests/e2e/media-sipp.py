@@ -2,7 +2,8 @@
 """Media follows its call, with real calls: sipp as the client sends INVITEs whose SDP offers
 a media port of the call's own and then streams RTP from that port; the director puts SIP
 (5060) and RTP (10000-10999) under one firewall mark (nftables) on a service `-f 1 -p 60 -M
-0.0.0.0 -o --pe sip` tunnelling (-i) to three real servers that hold the VIP on tunl0, where
+0.0.0.0 -o --pe sip` with direct routing (-g) to three real servers that hold the VIP on lo
+(engine/media.py and e2e/media-failover.py tunnel; this one covers DR), where
 sipp's UAS answers with an SDP naming the VIP and port 10000 (-mi VIP -mp 10000: in TUN and DR
 the director never sees the answers, so the servers must advertise the VIP and a port inside
 the mark's range). The engine learns each call's media port from its INVITE, so each call's
@@ -132,16 +133,16 @@ def expect_calls(r, calls, what):
               (r["whole"], r["split"]), (calls, 0))
 
 
-step("topology with the VIP on each real server's tunl0, nftables marking SIP and "
-     "10000-10999 with mark 1, service -f 1 -i with --pe sip; sipp UAS on the VIP answering "
+step("topology with the VIP on each real server's lo, nftables marking SIP and "
+     "10000-10999 with mark 1, service -f 1 -g with --pe sip; sipp UAS on the VIP answering "
      f"with media on {VIP}:{RTP_PORT}")
-with Lab(topo="tun") as lab:
+with Lab(topo="dr") as lab:
     loaded = [media.mark(DIR_NS)] + \
         [procs.run(ns, ["nft", "-f", "-"], input=counting_set(hook).encode()).returncode
          for ns, hook in [(CLI_NS, "output")] + [(ns, "input") for ns in RS_NS]]
     if not expect_eq("nft loads the marking rules and the RTP counters", loaded, [0] * 5):
         sys.exit(checks.finish())
-    ipvs.rules([DIR_NS], media.service_rules("-i"))
+    ipvs.rules([DIR_NS], media.service_rules("-g"))
     lab.sipp.servers(["vip"], extra=["-mi", VIP, "-mp", str(RTP_PORT)])
     resolve_servers()
     write_pcap(f"{lab.sipp.logs}/media.pcap", PACKETS)

@@ -44,7 +44,7 @@ def close_work(saved):
 
 
 class Lab:
-    """with Lab(topo="standard"|"tun"|"failover"|"failover-tun", engine=True,
+    """with Lab(topo="standard"|"tun"|"dr"|"failover"|"failover-tun", engine=True,
     sysctls={ns: {k: v}}, rules=TEXT, uas=("v4",), uas_scenario=None) as lab: ...
 
     ENGINE: True loads our engine (and waits for its counters), a module name (such as
@@ -72,7 +72,7 @@ class Lab:
             if self.failover:
                 topology.failover(tun=self.topo == "failover-tun")
             else:
-                topology.standard(tun=self.topo == "tun")
+                topology.standard(tun=self.topo == "tun", dr=self.topo == "dr")
             # Loaded here rather than by `--pe sip`, whose module request would load the
             # kernel's C engine (a module of that very name wins over our alias).
             subprocess.run(["modprobe", "-a", "ip_vs", "ip_vs_rr"] +

@@ -53,9 +53,10 @@ def down():
             netns.delete(ns)
 
 
-def standard(tun=False):
+def standard(tun=False, dr=False):
     """With TUN, each real server also holds the VIP on its ipip device tunl0 for IPVS
-    tunnelling (-i)."""
+    tunnelling (-i); with DR, on its loopback for direct routing (-g), answering no ARP for it
+    (the director reaches the servers on br0)."""
     for ns in STANDARD_NS:
         netns.add(ns)
     rt = rtnl.Rt()
@@ -76,6 +77,12 @@ def standard(tun=False):
                        routes=[GW, GW6])
     if tun:
         tunnel_servers()
+    if dr:
+        for i in SERVERS:
+            rtnl.configure(rs_ns(i), links=[], addrs=[("lo", VIP + "/32")])
+            netns.sysctl(rs_ns(i), {"net.ipv4.conf.all.arp_ignore": 1,
+                                    "net.ipv4.conf.all.arp_announce": 2})
+    if tun or dr:
         # The servers answer from the VIP straight to the client through the director, which
         # must forward packets whose source is one of its own addresses.
         netns.sysctl(DIR_NS, {"net.ipv4.conf.all.accept_local": 1,
