@@ -42,7 +42,8 @@ def sdp(port, addr=CLI, rtcp_mux=False, count=1):
     """An SDP offering audio from ADDR:PORT (RTCP on PORT + 1, or on PORT itself with RTCP_MUX;
     with COUNT, that many streams on every other port)."""
     ports = f"{port}/{count}" if count > 1 else f"{port}"
-    return (f"v=0\r\no=- 1 1 IN IP4 {addr}\r\ns=-\r\nc=IN IP4 {addr}\r\nt=0 0\r\n"
+    ip = "IP6" if ":" in addr else "IP4"
+    return (f"v=0\r\no=- 1 1 IN {ip} {addr}\r\ns=-\r\nc=IN {ip} {addr}\r\nt=0 0\r\n"
             f"m=audio {ports} RTP/AVP 0\r\n" + ("a=rtcp-mux\r\n" if rtcp_mux else "")).encode()
 
 

@@ -79,7 +79,7 @@ def standard(tun=False, dr=False):
         tunnel_servers()
     if dr:
         for i in SERVERS:
-            rtnl.configure(rs_ns(i), links=[], addrs=[("lo", VIP + "/32")])
+            rtnl.configure(rs_ns(i), links=[], addrs=[("lo", VIP + "/32"), ("lo", VIP6 + "/128")])
             netns.sysctl(rs_ns(i), {"net.ipv4.conf.all.arp_ignore": 1,
                                     "net.ipv4.conf.all.arp_announce": 2})
     if tun or dr:
