@@ -433,6 +433,10 @@ def symbol(kv):
         rest, parts = name.split("_", 2)[-1], []
         i = 0
         while i < len(rest):
+            if rest[i] in "Bs":
+                # A back-reference or a disambiguator: base-62 digits up to "_".
+                i = rest.find("_", i) + 1 or len(rest)
+                continue
             m = re.match(r"(\d+)", rest[i:])
             if not m:
                 i += 1

@@ -60,6 +60,16 @@ settle() {
   done
 }
 
+# drain: waits until no connection is left (the deleted director namespaces' templates
+# flushed and freed), which is also when no template holds an engine; deadline 15 minutes.
+drain() {
+  local t=$SECONDS
+  while (($(conns) > 16)); do
+    ((SECONDS - t < 900)) || { say "scale: templates left after 15 minutes ($(conns))"; return 1; }
+    sleep 1
+  done
+}
+
 # table MODE SIZE: ip_vs loaded with the conn_tab_bits of MODE for SIZE (reloaded only when
 # it changes: the parameter is read-only).
 loaded_bits=$default_bits
@@ -70,6 +80,10 @@ table() {
     while (((1 << want) < $2)); do ((want++)); done
   fi
   if ((want != loaded_bits)); then
+    # The templates hold their engine, and the engine holds ip_vs: they go first, with the
+    # namespace that holds them.
+    PYTHONPATH=$ROOT/qemu-tests/lib python3 -S -m ipvslab.topology down || return 1
+    drain || return 1
     local users
     users=$(awk '$1 == "ip_vs" { gsub(",", " ", $4); if ($4 != "-") print $4 }' /proc/modules)
     # shellcheck disable=SC2086 # a list of module names
@@ -95,7 +109,7 @@ scale_run() {
   [[ $eng == rust ]] && mod=ip_vs_pe_sip_rs
   local tag="bits=$mode size=$size engine=$eng round=$r"
   topo_up || return 1
-  settle || return 1
+  drain || return 1
   use_engine "$mod" || return 1
   service "$eng" || return 1
   local c0 cp0 k0 kp0 first=$((RANDOM * 1000000000 + 1)) line
@@ -163,6 +177,6 @@ main() {
   done
   # The last table goes with its namespaces, and the engines with it.
   PYTHONPATH=$ROOT/qemu-tests/lib python3 -S -m ipvslab.topology down
-  settle && use_engine ""
+  drain && use_engine ""
 }
 main
