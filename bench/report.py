@@ -339,24 +339,25 @@ def scale_section(by, say):
     say("")
     say("6. Scale: live calls (one template each) against the cost of a datagram, C engine "
         "and ours, each table filled in a fresh director namespace")
-    say(f"   sizes {settings.get('sizes', '?')}; conn_tab_bits: IPVS's default "
+    sizes = sorted({k[1] for k in kind}, key=int)
+    say(f"   sizes {', '.join(sizes)}; conn_tab_bits: IPVS's default "
         f"({settings.get('default_bits', '?')}) and fitted (log2 of the size, rounded up); "
         f"{settings.get('rounds', '?')} round(s), {settings.get('reps', '?')} timed runs of "
         f"{settings.get('seconds', '?')} s per table; persistence {settings.get('persist', '?')}"
         f" s; guest memory {int(settings.get('mem_kb', 0)) // 1024} MiB")
     say("   fill: new calls per second while filling (an INVITE each: lookup miss, schedule, "
         "template allocated, hashed, inserted). dgrams/s: INVITE/ACK/BYE of the live calls "
-        "only (median of the timed runs). eng%/ip_vs%: the engine's (for C, with "
+        "only (median of the timed runs, and their range). eng%/ip_vs%: the engine's (for C, with "
         "nf_conntrack_sip's parser) and ip_vs's share of the guest's busy perf samples "
         "(incl. the flood tool); in_get%: "
         "ip_vs_ct_in_get's own. match/lookup: ct_match calls per template lookup (kprobes, "
         "separate run). B/tmpl: slab bytes per template, ip_vs_conn pages + kmalloc objects")
-    say(f"   {'bits':>7} {'size':>8} {'eng':>4} {'fill/s':>8} {'dgrams/s':>9} {'rust/c':>6} "
+    say(f"   {'bits':>7} {'size':>8} {'eng':>4} {'fill/s':>8} {'dgrams/s':>9} {'range':>12} "
+        f"{'rust/c':>6} "
         f"{'eng%':>5} {'ip_vs%':>6} {'in_get%':>7} {'match/lk':>8} {'conn B':>6} "
         f"{'kmal B':>6} {'B/tmpl':>6}")
     rows = {}
     modes = list(dict.fromkeys(k[0] for k in kind))
-    sizes = sorted({k[1] for k in kind}, key=int)
     for mode in modes:
         for size in sizes:
             for eng in ("c", "rust"):
@@ -398,8 +399,9 @@ def scale_section(by, say):
                 def f(x, d=0):
                     return "-" if x is None else f"{x:.{d}f}"
                 cb, kb = row["conn_bytes_per_template"], row["kmalloc_bytes_per_template"]
+                rng = f"{min(row['pps_all']):.0f}-{max(row['pps_all']):.0f}"
                 say(f"   {mode[:3] + '=' + str(row['conn_tab_bits']):>7} {size:>8} {eng:>4} "
-                    f"{f(row['fill_calls_per_s']):>8} {f(row['pps']):>9} {ratio:>6} "
+                    f"{f(row['fill_calls_per_s']):>8} {f(row['pps']):>9} {rng:>12} {ratio:>6} "
                     f"{f(None if row['engine_pct'] is None else row['engine_pct'] + row['helper_pct'], 1):>5} {f(row['ipvs_pct'], 1):>6} "
                     f"{f(row['ct_in_get_pct'], 1):>7} {f(row['ct_match_per_lookup'], 2):>8} "
                     f"{f(cb):>6} {f(kb):>6} "

@@ -162,7 +162,7 @@ scale_run() {
 
 main() {
   modprobe -a ip_vs ip_vs_rr nf_conntrack_sip || exit 1
-  echo "scale settings sizes=${sizes[*]// /,} rounds=$rounds seconds=$seconds reps=$reps persist=$PERSIST default_bits=$default_bits mem_kb=$(awk '/^MemTotal/ { print $2 }' /proc/meminfo) messages=invite_sdp,ack,bye"
+  echo "scale settings sizes=$(IFS=,; echo "${sizes[*]}") rounds=$rounds seconds=$seconds reps=$reps persist=$PERSIST default_bits=$default_bits mem_kb=$(awk '/^MemTotal/ { print $2 }' /proc/meminfo) messages=invite_sdp,ack,bye"
   local mode size r eng
   # Both tables at each size before the next size, so that a run cut short has both.
   for size in "${sizes[@]}"; do
