@@ -400,9 +400,12 @@ def scale_section(by, say):
                     return "-" if x is None else f"{x:.{d}f}"
                 cb, kb = row["conn_bytes_per_template"], row["kmalloc_bytes_per_template"]
                 rng = f"{min(row['pps_all']):.0f}-{max(row['pps_all']):.0f}"
+                own = row["engine_pct"]
+                if own is not None:
+                    own += row["helper_pct"]
                 say(f"   {mode[:3] + '=' + str(row['conn_tab_bits']):>7} {size:>8} {eng:>4} "
                     f"{f(row['fill_calls_per_s']):>8} {f(row['pps']):>9} {rng:>12} {ratio:>6} "
-                    f"{f(None if row['engine_pct'] is None else row['engine_pct'] + row['helper_pct'], 1):>5} {f(row['ipvs_pct'], 1):>6} "
+                    f"{f(own, 1):>5} {f(row['ipvs_pct'], 1):>6} "
                     f"{f(row['ct_in_get_pct'], 1):>7} {f(row['ct_match_per_lookup'], 2):>8} "
                     f"{f(cb):>6} {f(kb):>6} "
                     f"{f(None if cb is None else cb + kb):>6}")

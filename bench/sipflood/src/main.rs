@@ -205,9 +205,9 @@ impl Flood {
     /// Sends one batch; returns how many datagrams went out.
     fn batch(&mut self) -> io::Result<usize> {
         let per_call = self.templates.len() as u64;
-        let want = self
-            .limit
-            .map_or(BATCH, |l| l.saturating_sub(self.sent).min(BATCH as u64) as usize);
+        let want = self.limit.map_or(BATCH, |l| {
+            l.saturating_sub(self.sent).min(BATCH as u64) as usize
+        });
         let mut iovs = [libc::iovec {
             iov_base: std::ptr::null_mut(),
             iov_len: 0,
