@@ -2,6 +2,8 @@
 """Turns the raw records of a `make bench` run into figures.
 
 usage: report.py criterion CRITERION_DIR      print parser records from criterion's output
+       report.py scale RAW BENCHMARKS_MD      replace the scale section of BENCHMARKS.md
+                                              with RAW's scale figures
        report.py summary RAW OUT_TXT OUT_JSON [BENCHMARKS_MD]
                                               print the figures, write them as text and
                                               JSON, and replace the results section of
@@ -20,6 +22,8 @@ import sys
 
 BEGIN = "<!-- results:begin{kernel} (written by scripts/bench) -->"
 END = "<!-- results:end{kernel} -->"
+SCALE_BEGIN = "<!-- scale:begin{kernel} (written by scripts/bench scale) -->"
+SCALE_END = "<!-- scale:end{kernel} -->"
 
 
 def records(path):
@@ -286,6 +290,10 @@ def summary(raw, out_txt, out_json, md):
                 say(f"   sipmh/{den:3} {ratios[f'sipmh/{den}']:.3f} (ratio of medians)")
         data["scheduler"] = {"settings": settings, "schedulers": res, "ratios": ratios}
 
+    sc_data = scale_section(by, say)
+    if sc_data:
+        data["scale"] = sc_data
+
     text = "\n".join(lines) + "\n"
     print(text, end="")
     with open(out_txt, "w") as f:
@@ -294,6 +302,186 @@ def summary(raw, out_txt, out_json, md):
         json.dump(data, f, indent=1)
     if md:
         update_markdown(md, text, meta)
+    return 0
+
+
+def scale_section(by, say):
+    """The scale part (bench/vm/scale.sh): a row per conn_tab_bits mode, table size and
+    engine, medians over rounds (and over the timed runs of each table)."""
+    recs = by.get("scale", [])
+    if not any("pps" in kv for kv in recs):
+        return None
+    settings = next((kv for kv in recs if "sizes" in kv), {})
+    table_bits = {(kv["bits"], kv["size"]): kv["conn_tab_bits"] for kv in recs
+                  if "conn_tab_bits" in kv}
+    kind = {}
+    for kv in recs:
+        if "engine" not in kv:
+            continue
+        if "templates" in kv and "conn_obj" in kv:
+            k = "mem"
+        elif "templates" in kv:
+            k = "fill"
+        elif "rep" in kv:
+            k = "run"
+        elif "engine_pct" in kv:
+            k = "perf"
+        elif "per_lookup" in kv:
+            k = "count"
+        else:
+            continue
+        kind.setdefault((kv["bits"], kv["size"], kv["engine"], k), []).append(kv)
+
+    def med(key, field, scale=1.0):
+        xs = [num(kv[field]) * scale for kv in kind.get(key, []) if field in kv]
+        return statistics.median(xs) if xs else None
+
+    say("")
+    say("6. Scale: live calls (one template each) against the cost of a datagram, C engine "
+        "and ours, each table filled in a fresh director namespace")
+    sizes = sorted({k[1] for k in kind}, key=int)
+    say(f"   sizes {', '.join(sizes)}; conn_tab_bits: IPVS's default "
+        f"({settings.get('default_bits', '?')}) and fitted (log2 of the size, rounded up); "
+        f"{settings.get('rounds', '?')} round(s), {settings.get('reps', '?')} timed runs of "
+        f"{settings.get('seconds', '?')} s per table; persistence {settings.get('persist', '?')}"
+        f" s; guest memory {int(settings.get('mem_kb', 0)) // 1024} MiB")
+    say("   fill: new calls per second while filling (an INVITE each: lookup miss, schedule, "
+        "template allocated, hashed, inserted). dgrams/s: INVITE/ACK/BYE of the live calls "
+        "only (median of the timed runs, and their range). eng%/ip_vs%: the engine's (for C, with "
+        "nf_conntrack_sip's parser) and ip_vs's share of the guest's busy perf samples "
+        "(incl. the flood tool); in_get%: "
+        "ip_vs_ct_in_get's own. match/lookup: ct_match calls per template lookup (kprobes, "
+        "separate run). B/tmpl: slab bytes per template, ip_vs_conn pages + kmalloc objects")
+    say(f"   {'bits':>7} {'size':>8} {'eng':>4} {'fill/s':>8} {'dgrams/s':>9} {'range':>12} "
+        f"{'rust/c':>6} "
+        f"{'eng%':>5} {'ip_vs%':>6} {'in_get%':>7} {'match/lk':>8} {'conn B':>6} "
+        f"{'kmal B':>6} {'B/tmpl':>6}")
+    rows = {}
+    modes = list(dict.fromkeys(k[0] for k in kind))
+    for mode in modes:
+        for size in sizes:
+            for eng in ("c", "rust"):
+                if (mode, size, eng, "run") not in kind:
+                    continue
+                key = (mode, size, eng)
+                mem = kind.get(key + ("mem",), [])
+                per_t = [(num(kv["conn_pages"]) / num(kv["templates"]),
+                          num(kv["kmalloc_bytes"]) / num(kv["templates"]))
+                         for kv in mem if num(kv["templates"]) > 0]
+                row = {
+                    "conn_tab_bits": table_bits.get((mode, size)),
+                    "fill_calls_per_s": med(key + ("fill",), "pps"),
+                    "templates": med(key + ("fill",), "templates"),
+                    "pps": med(key + ("run",), "pps"),
+                    "pps_all": [num(kv["pps"]) for kv in kind[key + ("run",)]],
+                    "engine_pct": med(key + ("perf",), "engine_pct"),
+                    # The C engine parses with nf_conntrack_sip's functions: its own share
+                    # is both modules' (from the hottest symbols the run listed).
+                    "helper_pct": statistics.median(
+                        [sum(num(s["pct"]) for s in recs if "name" in s and s.get("dso")
+                             == "nf_conntrack_sip" and s["round"] == kv["round"]
+                             and (s["bits"], s["size"], s["engine"]) == key)
+                         for kv in kind.get(key + ("perf",), [])] or [0]),
+                    "ipvs_pct": med(key + ("perf",), "ipvs_pct"),
+                    "ct_in_get_pct": med(key + ("perf",), "ct_in_get_pct"),
+                    "ct_match_per_lookup": med(key + ("count",), "per_lookup"),
+                    "conn_obj": med(key + ("mem",), "conn_obj"),
+                    "conn_bytes_per_template": statistics.median(x[0] for x in per_t)
+                    if per_t else None,
+                    "kmalloc_bytes_per_template": statistics.median(x[1] for x in per_t)
+                    if per_t else None,
+                }
+                rows[f"{mode}/{size}/{eng}"] = row
+                ratio = ""
+                if eng == "rust" and f"{mode}/{size}/c" in rows and rows[f"{mode}/{size}/c"]["pps"]:
+                    ratio = f"{row['pps'] / rows[f'{mode}/{size}/c']['pps']:.2f}"
+
+                def f(x, d=0):
+                    return "-" if x is None else f"{x:.{d}f}"
+                cb, kb = row["conn_bytes_per_template"], row["kmalloc_bytes_per_template"]
+                rng = f"{min(row['pps_all']):.0f}-{max(row['pps_all']):.0f}"
+                own = row["engine_pct"]
+                if own is not None:
+                    own += row["helper_pct"]
+                say(f"   {mode[:3] + '=' + str(row['conn_tab_bits']):>7} {size:>8} {eng:>4} "
+                    f"{f(row['fill_calls_per_s']):>8} {f(row['pps']):>9} {rng:>12} {ratio:>6} "
+                    f"{f(own, 1):>5} {f(row['ipvs_pct'], 1):>6} "
+                    f"{f(row['ct_in_get_pct'], 1):>7} {f(row['ct_match_per_lookup'], 2):>8} "
+                    f"{f(cb):>6} {f(kb):>6} "
+                    f"{f(None if cb is None else cb + kb):>6}")
+    # The engines' own hottest symbols at the largest size, to say where the time goes.
+    syms = [kv for kv in recs if "name" in kv and "pct" in kv]
+    if syms and sizes:
+        big = sizes[-1]
+        for mode in modes:
+            for eng in ("c", "rust"):
+                top = [kv for kv in syms if kv["bits"] == mode and kv["size"] == big
+                       and kv["engine"] == eng][:8]
+                if top:
+                    say(f"   hottest symbols, {mode} bits, {big} calls, {eng}: " + ", ".join(
+                        f"{symbol(kv)} {kv['pct']}%" for kv in top))
+                own = [kv for kv in syms if kv["bits"] == mode and kv["size"] == big
+                       and kv["engine"] == eng and kv["dso"] in (
+                           "ip_vs_pe_sip", "ip_vs_pe_sip_rs", "nf_conntrack_sip")]
+                if own:
+                    say("     the engine's own: " + ", ".join(
+                        f"{symbol(kv)} {kv['pct']}%" for kv in own))
+    return {"settings": settings, "rows": rows}
+
+
+def symbol(kv):
+    """A perf record's symbol, Rust's v0-mangled names shortened to their path."""
+    name = kv["name"]
+    if name == "?":
+        return "(user space)"
+    if name.startswith("_R") and "Cs" in name:
+        rest, parts = name.split("_", 2)[-1], []
+        i = 0
+        while i < len(rest):
+            if rest[i] in "Bs":
+                # A back-reference or a disambiguator: base-62 digits up to "_".
+                i = rest.find("_", i) + 1 or len(rest)
+                continue
+            m = re.match(r"(\d+)", rest[i:])
+            if not m:
+                i += 1
+                continue
+            n, j = int(m.group(1)), i + len(m.group(1))
+            parts.append(rest[j:j + n])
+            i = j + n
+        return "::".join(p for p in parts if p) or name
+    return name
+
+
+def update_scale_markdown(raw, md):
+    """Replaces the scale block of RAW's kernel in MD with RAW's scale section."""
+    recs = records(raw)
+    by = {}
+    for part, kv in recs:
+        by.setdefault(part, []).append(kv)
+    meta = {k: v for kv in by.get("meta", []) for k, v in kv.items()}
+    lines = []
+    if not scale_section(by, lines.append):
+        return 1
+    series = meta.get("kernel", "").split(" ")[0]
+    begin = SCALE_BEGIN.format(kernel=f" {series}" if series else "")
+    end = SCALE_END.format(kernel=f" {series}" if series else "")
+    marks = {k: int(kv[k]) for kv in by.get("vm", []) if kv.get("part") == "scale"
+             for k in ("start", "end") if k in kv}
+    took = (f"the scale part took {marks['end'] - marks['start']} s in the guest"
+            if len(marks) == 2 else f"the run took {meta.get('duration', '?')}")
+    block = (f"{begin}\nLatest run: {meta.get('date', '?')}, kernel {meta.get('kernel', '?')}, "
+             f"{meta.get('machine', '?')}; {took}.\n\n```text\n"
+             + "\n".join(lines).lstrip("\n") + f"\n```\n{end}")
+    with open(md, encoding="utf-8") as f:
+        doc = f.read()
+    if begin in doc and end in doc:
+        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc,
+                     flags=re.S)
+    else:
+        doc += "\n" + block + "\n"
+    with open(md, "w", encoding="utf-8") as f:
+        f.write(doc)
     return 0
 
 
@@ -319,6 +507,8 @@ def main():
     if len(sys.argv) == 3 and sys.argv[1] == "criterion":
         criterion(sys.argv[2])
         return 0
+    if len(sys.argv) == 4 and sys.argv[1] == "scale":
+        return update_scale_markdown(sys.argv[2], sys.argv[3])
     if len(sys.argv) in (5, 6) and sys.argv[1] == "summary":
         return summary(*sys.argv[2:5], sys.argv[5] if len(sys.argv) == 6 else None)
     print(__doc__, file=sys.stderr)

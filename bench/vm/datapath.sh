@@ -44,14 +44,17 @@ service() {
 }
 
 # flood [PREFIX...]: one run of sipflood from the client to the VIP, its record on stdout;
-# PREFIX (perf record ...) runs it under another program.
+# PREFIX (perf record ...) runs it under another program. FLOOD_ARGS: more of sipflood's
+# options; FLOOD_MESSAGES: the message files (default INVITE with SDP, ACK, BYE).
+FLOOD_ARGS=()
+FLOOD_MESSAGES=("$BENCH"/corpus/{invite_sdp,ack,bye}.sip)
 flood() {
   local sinks=() i
   # Each server's link to the bridge is r1, r2, r3 (ipvslab.topology).
   for i in 1 2 3; do sinks+=(--sink "${RS_NS[i - 1]}:r$i"); done
   "$@" sipflood --client-netns "${T[CLI_NS]}" --from "${T[CLI_IP]}:5060" \
     --to "$VIP:5060" "${sinks[@]}" --calls "$calls" --warmup 1 \
-    --seconds "$seconds" "$BENCH"/corpus/{invite_sdp,ack,bye}.sip
+    --seconds "$seconds" "${FLOOD_ARGS[@]}" "${FLOOD_MESSAGES[@]}"
 }
 
 run() { # ROUND CONFIG

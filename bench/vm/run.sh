@@ -9,5 +9,6 @@ rc=0
 for part in "$@"; do
   echo "vm part=$part start=$(date +%s)"
   bash "$here/$part.sh" || { echo "vm part=$part failed"; rc=1; }
+  echo "vm part=$part end=$(date +%s)"
 done
 exit $rc

@@ -3,13 +3,21 @@
 //!
 //! ```text
 //! sipflood --client-netns NS --from IP:PORT --to IP:PORT --sink NS:DEV [--sink NS:DEV...]
-//!          [--calls N] [--warmup SECONDS] [--seconds SECONDS] MESSAGE.sip...
+//!          [--calls N] [--warmup SECONDS] [--seconds SECONDS] [--first-call N] [--live]
+//!          [--count N] MESSAGE.sip...
 //! ```
 //!
 //! Every call sends the given messages in order (for example INVITE, ACK, BYE), `--calls`
 //! calls at a time in round robin, so that consecutive datagrams always carry different
 //! Call-IDs and the director's template table stays at a steady size. The Call-ID of each
 //! message file is overwritten in place (same length) with the call's number.
+//!
+//! For `bench/vm/scale.sh`, which fills the director's table once and then measures lookups
+//! in it: `--first-call N` numbers the calls from N (default: from the clock, different in
+//! every run), so that two runs address the same calls; `--live` keeps the same `--calls`
+//! calls for the whole run, each sending the messages in turn, so that no datagram creates a
+//! template; `--count N` sends N datagrams with no warm-up and stops (with one message and
+//! `--count` equal to `--calls`: each call's first datagram once, the table's fill).
 //!
 //! Sinks are UDP sockets bound to port 5060 in each real server's namespace that never read:
 //! they only keep the real servers from answering with ICMP errors. What a real server
@@ -40,6 +48,9 @@ struct Args {
     warmup: Duration,
     seconds: Duration,
     messages: Vec<String>,
+    first_call: Option<u64>,
+    live: bool,
+    count: Option<u64>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -51,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
     let mut warmup = Duration::from_secs(1);
     let mut seconds = Duration::from_secs(5);
     let mut messages = Vec::new();
+    let (mut first_call, mut live, mut count) = (None, false, None);
     let secs = |v: String| {
         v.parse::<f64>()
             .map(Duration::from_secs_f64)
@@ -70,6 +82,11 @@ fn parse_args() -> Result<Args, String> {
             "--calls" => calls = value()?.parse().map_err(|e| format!("--calls: {e}"))?,
             "--warmup" => warmup = secs(value()?)?,
             "--seconds" => seconds = secs(value()?)?,
+            "--first-call" => {
+                first_call = Some(value()?.parse().map_err(|e| format!("--first-call: {e}"))?);
+            }
+            "--live" => live = true,
+            "--count" => count = Some(value()?.parse().map_err(|e| format!("--count: {e}"))?),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => messages.push(a),
         }
@@ -86,6 +103,9 @@ fn parse_args() -> Result<Args, String> {
         warmup,
         seconds,
         messages,
+        first_call,
+        live,
+        count,
     })
 }
 
@@ -172,8 +192,12 @@ struct Flood {
     /// Call number of the first call, different in every run.
     first_call: u64,
     /// Datagrams sent so far; datagram `i` is message `(i / calls) % templates` of call
-    /// `first_call + (i / (calls * templates)) * calls + i % calls`.
+    /// `first_call + (i / (calls * templates)) * calls + i % calls`, or with `live` of call
+    /// `first_call + i % calls`.
     sent: u64,
+    live: bool,
+    /// Datagrams to send in all, if bounded (`--count`).
+    limit: Option<u64>,
     bufs: Vec<Vec<u8>>,
 }
 
@@ -181,6 +205,9 @@ impl Flood {
     /// Sends one batch; returns how many datagrams went out.
     fn batch(&mut self) -> io::Result<usize> {
         let per_call = self.templates.len() as u64;
+        let want = self.limit.map_or(BATCH, |l| {
+            l.saturating_sub(self.sent).min(BATCH as u64) as usize
+        });
         let mut iovs = [libc::iovec {
             iov_base: std::ptr::null_mut(),
             iov_len: 0,
@@ -196,9 +223,10 @@ impl Flood {
             let i = self.sent + k as u64;
             let round = i / self.calls;
             let t = &self.templates[(round % per_call) as usize];
+            let generation = if self.live { 0 } else { round / per_call };
             let call = self
                 .first_call
-                .wrapping_add((round / per_call) * self.calls + i % self.calls);
+                .wrapping_add(generation * self.calls + i % self.calls);
             buf.clear();
             buf.extend_from_slice(&t.bytes);
             write_hex(&mut buf[t.id_at..t.id_at + ID_DIGITS], call);
@@ -207,13 +235,13 @@ impl Flood {
             msg.msg_hdr.msg_iov = iov;
             msg.msg_hdr.msg_iovlen = 1;
         }
-        // SAFETY: `msgs` holds BATCH headers, each pointing to one iovec over a live buffer;
-        // the socket is connected, so no addresses are needed.
+        // SAFETY: the first `want` (at most BATCH) of `msgs` each point to one iovec over a
+        // live buffer; the socket is connected, so no addresses are needed.
         let n = unsafe {
             libc::sendmmsg(
                 self.socket.as_raw_fd(),
                 msgs.as_mut_ptr(),
-                BATCH as libc::c_uint,
+                want as libc::c_uint,
                 0,
             )
         };
@@ -254,26 +282,33 @@ fn run(a: Args) -> Result<String, String> {
     enter(&client).map_err(|e| err(&a.client_netns, e))?;
     let socket = UdpSocket::bind(a.from).map_err(|e| err("bind", e))?;
     socket.connect(a.to).map_err(|e| err("connect", e))?;
-    let first_call = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
+    let first_call = a.first_call.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
     let mut flood = Flood {
         socket,
         templates,
         calls: a.calls,
         first_call,
         sent: 0,
+        live: a.live,
+        limit: a.count,
         bufs: (0..BATCH).map(|_| Vec::with_capacity(2048)).collect(),
     };
 
     let start = Instant::now();
-    while start.elapsed() < a.warmup {
+    while a.count.is_none() && start.elapsed() < a.warmup {
         flood.batch().map_err(|e| err("sendmmsg", e))?;
     }
     let before = counters(&sinks)?;
     let sent_before = flood.sent;
     let t0 = Instant::now();
-    while t0.elapsed() < a.seconds {
+    while match a.count {
+        Some(n) => flood.sent < n,
+        None => t0.elapsed() < a.seconds,
+    } {
         flood.batch().map_err(|e| err("sendmmsg", e))?;
     }
     let elapsed = t0.elapsed().as_secs_f64();
