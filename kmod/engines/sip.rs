@@ -350,11 +350,14 @@ impl Engine for Sip {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn ct_match(p: &Lookup, ct: &Conn) -> bool {
-        // As the C engine: the same Call-ID (or both the fallback's data).
-        p.matches_template(ct)
-            && matches!((ct.pe_data(), p.pe_data()), (Some(a), Some(b)) if a == b)
+        // As the C engine: the same Call-ID (or both the fallback's data). The lengths first:
+        // they are in the entry itself, the data behind a pointer of its own.
+        match (ct.pe_data(), p.pe_data()) {
+            (Some(a), Some(b)) => a.len() == b.len() && p.matches_template(ct) && a == b,
+            _ => false,
+        }
     }
 
     #[inline]

@@ -26,6 +26,7 @@ impl InetAddr {
     /// # Safety
     ///
     /// `addr` must be valid for reads of 16 bytes if `af == AF_INET6`, of 4 bytes otherwise.
+    #[inline]
     unsafe fn read(af: u16, addr: *const bindings::nf_inet_addr) -> Self {
         if af == AF_INET6 {
             // SAFETY: The caller guarantees 16 readable bytes. Every member of the union is
@@ -41,6 +42,7 @@ impl InetAddr {
     /// Whether two addresses of family `af` are equal, as the kernel's `ip_vs_addr_equal()`:
     /// IPv6 compares all 16 bytes, anything else (IPv4, or `AF_UNSPEC` for a firewall mark)
     /// only the first 4.
+    #[inline]
     fn equal(af: u16, a: &Self, b: &Self) -> bool {
         if af == AF_INET6 {
             a.0 == b.0
@@ -62,6 +64,7 @@ impl InetAddr {
 /// Whether a lookup or an entry of protocol `protocol` belongs to a firewall-mark service:
 /// IPVS then gives it protocol `IPPROTO_IP` and the mark in place of the virtual address
 /// (`ip_vs_sched_persist()`).
+#[inline]
 fn is_fwmark(protocol: u16) -> bool {
     protocol == IPPROTO_IP
 }
@@ -69,6 +72,7 @@ fn is_fwmark(protocol: u16) -> bool {
 /// The family a virtual address of family `af` and protocol `protocol` is read and compared
 /// with: a firewall mark is compared as `AF_UNSPEC` (its first 4 bytes), whatever the family,
 /// as the C engine's `ip_vs_sip_ct_match()` does.
+#[inline]
 fn vaddr_family(af: u16, protocol: u16) -> u16 {
     if is_fwmark(protocol) {
         AF_UNSPEC
@@ -90,23 +94,27 @@ macro_rules! conn_param_common {
             unsafe { &*ptr.cast() }
         }
 
+        #[inline]
         fn raw(&self) -> *const bindings::ip_vs_conn_param {
             self.0.get()
         }
 
         /// Address family (`AF_INET` or `AF_INET6`).
+        #[inline]
         pub(crate) fn af(&self) -> u16 {
             // SAFETY: By the type invariant the struct is valid to read.
             unsafe { (*self.raw()).af }
         }
 
         /// Transport protocol; `IPPROTO_IP` when the virtual address is a firewall mark.
+        #[inline]
         pub(crate) fn protocol(&self) -> u16 {
             // SAFETY: By the type invariant the struct is valid to read.
             unsafe { (*self.raw()).protocol }
         }
 
         /// Client address, masked by the service's persistence mask in a template.
+        #[inline]
         pub(crate) fn caddr(&self) -> InetAddr {
             // SAFETY: By the type invariant `caddr` is valid for the family's length.
             unsafe { InetAddr::read(self.af(), (*self.raw()).caddr) }
@@ -134,11 +142,13 @@ impl Lookup {
 
     /// Whether this is a firewall-mark service's lookup (`protocol` `IPPROTO_IP`, the mark in
     /// place of the virtual address).
+    #[inline]
     pub(crate) fn is_fwmark(&self) -> bool {
         is_fwmark(self.protocol())
     }
 
     /// Virtual address, or the firewall mark of a fwmark service (`protocol` `IPPROTO_IP`).
+    #[inline]
     pub(crate) fn vaddr(&self) -> InetAddr {
         let af = vaddr_family(self.af(), self.protocol());
         // SAFETY: By the type invariant `vaddr` is valid for that length.
@@ -146,12 +156,14 @@ impl Lookup {
     }
 
     /// Virtual port, in network byte order (0 for a port-zero or fwmark service).
+    #[inline]
     pub(crate) fn vport(&self) -> u16 {
         // SAFETY: By the type invariant the struct is valid to read.
         unsafe { (*self.raw()).vport }
     }
 
     /// The engine data of this lookup, if an engine set it (always, in `ct_match`).
+    #[inline]
     pub(crate) fn pe_data(&self) -> Option<&[u8]> {
         // SAFETY: By the type invariant the struct is valid and `pe_data`, when not null, is
         // valid for `pe_data_len` bytes; the length is only read once the pointer is known.
@@ -164,6 +176,10 @@ impl Lookup {
     /// Whether `ct` is a template of this lookup's client, service and protocol: the fields
     /// that IPVS's generic rule (`ip_vs_ct_in_get()`) and the C engine's `ct_match` compare,
     /// in the C engine's order. An engine's `ct_match` adds its rule for the engine data.
+    // Always inlined: IPVS calls `ct_match` for each entry of a hash chain, which on 6.12's
+    // fixed-size table holds hundreds of templates at a million calls (`make bench`'s
+    // `scale` part), and a call of its own per entry doubled the engine's share there.
+    #[inline(always)]
     pub(crate) fn matches_template(&self, ct: &Conn) -> bool {
         ct.af() == self.af()
             && InetAddr::equal(self.af(), &self.caddr(), &ct.caddr())
@@ -231,6 +247,7 @@ impl HashKey {
     }
 
     /// The engine data (IPVS calls `hashkey_raw` only when it is set).
+    #[inline]
     pub(crate) fn pe_data(&self) -> Option<&[u8]> {
         // SAFETY: As for `Lookup::pe_data`.
         unsafe {
@@ -262,6 +279,7 @@ impl Conn {
         unsafe { &*ptr.cast() }
     }
 
+    #[inline]
     fn raw(&self) -> *const bindings::ip_vs_conn {
         self.0.get()
     }
@@ -269,6 +287,7 @@ impl Conn {
     /// Address family of the client side.
     // A `u8` in Linux 7.1's `struct ip_vs_conn` (packed beside its hash nodes), a `u16`
     // before; widened here, a no-op on the kernels where it is already a `u16`.
+    #[inline]
     #[allow(clippy::useless_conversion)]
     pub(crate) fn af(&self) -> u16 {
         // SAFETY: By the type invariant the struct is valid to read.
@@ -276,6 +295,7 @@ impl Conn {
     }
 
     /// Client address.
+    #[inline]
     pub(crate) fn caddr(&self) -> InetAddr {
         // SAFETY: The struct is valid; `ip_vs_conn_new()` wrote the family's length of
         // `caddr` (`ip_vs_addr_set()`), and only that much is read.
@@ -283,6 +303,7 @@ impl Conn {
     }
 
     /// Virtual address (or firewall mark, when the protocol is `IPPROTO_IP`).
+    #[inline]
     pub(crate) fn vaddr(&self) -> InetAddr {
         let af = vaddr_family(self.af(), self.protocol());
         // SAFETY: The struct is valid; `ip_vs_conn_new()` wrote that length of `vaddr`.
@@ -290,18 +311,21 @@ impl Conn {
     }
 
     /// Virtual port, in network byte order.
+    #[inline]
     pub(crate) fn vport(&self) -> u16 {
         // SAFETY: By the type invariant the struct is valid to read.
         unsafe { (*self.raw()).vport }
     }
 
     /// Transport protocol.
+    #[inline]
     pub(crate) fn protocol(&self) -> u16 {
         // SAFETY: By the type invariant the struct is valid to read.
         unsafe { (*self.raw()).protocol }
     }
 
     /// Whether this entry is a persistence template (`IP_VS_CONN_F_TEMPLATE`).
+    #[inline]
     pub(crate) fn is_template(&self) -> bool {
         // SAFETY: By the type invariant the struct is valid to read. `flags` is `volatile` in
         // C (other CPUs update it), so read it the way C does.
@@ -310,6 +334,7 @@ impl Conn {
     }
 
     /// The engine data stored in this entry, if any.
+    #[inline]
     pub(crate) fn pe_data(&self) -> Option<&[u8]> {
         // SAFETY: By the type invariant the struct is valid and `pe_data`, when not null, is
         // valid for `pe_data_len` bytes; the length is only read once the pointer is known.

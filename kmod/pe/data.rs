@@ -66,6 +66,7 @@ impl Drop for PeData {
 /// and `*ptr` valid for reads of `*len` bytes for the lifetime `'a`. The length is read only
 /// when the pointer is set: `ip_vs_conn_fill_param()` sets `pe_data` to NULL and leaves
 /// `pe_data_len` uninitialised.
+#[inline]
 pub(super) unsafe fn pe_data_slice<'a>(
     ptr: *const *mut c_char,
     len: *const u8,
