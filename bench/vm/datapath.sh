@@ -43,6 +43,11 @@ service() {
   } | ip netns exec "${T[DIR_NS]}" "$IPVSADM" -R
 }
 
+# What each call of a flood sends, and sipflood options that override the defaults (a later
+# option wins): bench/vm/media.sh changes them.
+MESSAGES=("$BENCH"/corpus/{invite_sdp,ack,bye}.sip)
+FLOOD_OPTS=()
+
 # flood [PREFIX...]: one run of sipflood from the client to the VIP, its record on stdout;
 # PREFIX (perf record ...) runs it under another program.
 flood() {
@@ -51,7 +56,7 @@ flood() {
   for i in 1 2 3; do sinks+=(--sink "${RS_NS[i - 1]}:r$i"); done
   "$@" sipflood --client-netns "${T[CLI_NS]}" --from "${T[CLI_IP]}:5060" \
     --to "$VIP:5060" "${sinks[@]}" --calls "$calls" --warmup 1 \
-    --seconds "$seconds" "$BENCH"/corpus/{invite_sdp,ack,bye}.sip
+    --seconds "$seconds" "${FLOOD_OPTS[@]}" "${MESSAGES[@]}"
 }
 
 run() { # ROUND CONFIG
