@@ -195,7 +195,7 @@ main() {
   # A socket per call's port, and the sinks.
   ulimit -n "$(ulimit -Hn)"
   echo "media settings rounds=$rounds seconds=$seconds calls=$mcalls entries=$entries" \
-    "persist=$PERSIST mem_persist=$MEM_PERSIST rtp_bytes=$(counter -c %s "$tmp/rtp.bin" 2>/dev/null || wc -c <"$tmp/rtp.bin")"
+    "persist=$PERSIST mem_persist=$MEM_PERSIST rtp_bytes=$(wc -c <"$tmp/rtp.bin")"
   memory || { say "media: the memory phases failed"; exit 1; }
   local r
   for ((r = 1; r <= rounds; r++)); do
