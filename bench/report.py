@@ -290,6 +290,13 @@ def summary(raw, out_txt, out_json, md):
                 say(f"   sipmh/{den:3} {ratios[f'sipmh/{den}']:.3f} (ratio of medians)")
         data["scheduler"] = {"settings": settings, "schedulers": res, "ratios": ratios}
 
+    # 6. Media follows its call.
+    md_runs = [kv for kv in by.get("media", []) if "traffic" in kv and "sent" in kv]
+    mem = {kv["phase"]: kv for kv in by.get("media", []) if kv.get("phase")}
+    if md_runs or mem:
+        data["media"] = media_section(by["media"], md_runs, mem, say)
+
+    # 7. Scale.
     sc_data = scale_section(by, say)
     if sc_data:
         data["scale"] = sc_data
@@ -337,7 +344,7 @@ def scale_section(by, say):
         return statistics.median(xs) if xs else None
 
     say("")
-    say("6. Scale: live calls (one template each) against the cost of a datagram, C engine "
+    say("7. Scale: live calls (one template each) against the cost of a datagram, C engine "
         "and ours, each table filled in a fresh director namespace")
     sizes = sorted({k[1] for k in kind}, key=int)
     say(f"   sizes {', '.join(sizes)}; conn_tab_bits: IPVS's default "
@@ -483,6 +490,101 @@ def update_scale_markdown(raw, md):
     with open(md, "w", encoding="utf-8") as f:
         f.write(doc)
     return 0
+
+
+MEDIA_TRAFFIC = (("rust", "sip", "Rust, SIP (ACK)"), ("rust", "media", "Rust, RTP matched"),
+                 ("rust", "unknown", "Rust, RTP unmatched"), ("c", "sip", "C, SIP (ACK)"),
+                 ("c", "media", "C, RTP (dropped)"))
+
+
+def media_section(recs, runs, mem, say):
+    """Section 6 (bench/vm/media.sh): rates of SIP and media datagrams through each engine on
+    a service of every port, and the memory of a learnt entry."""
+    settings = next((kv for kv in recs if "rounds" in kv), {})
+    out = {"settings": settings}
+    say("")
+    say("6. Media: SIP and RTP datagrams on a port-zero service (every port of the VIP, as "
+        "a firewall-mark service gets SIP and an RTP range; NAT, -o, 3 real servers)")
+    if runs:
+        say(f"   {settings.get('rounds', '?')} rounds, each engine in turn, "
+            f"{settings.get('seconds', '?')} s a run, {settings.get('calls', '?')} calls "
+            f"started (ours learns 2 entries a call: RTP and RTCP), RTP of "
+            f"{settings.get('rtp_bytes', '?')} bytes. Rate = datagrams sent per second (the "
+            "whole path runs in the sender's context); received = what reached the servers")
+        # The sent rate is the figure: the C engine drops media (no Call-ID), so nothing of
+        # its media run is received, and elsewhere received equals sent (all delivered).
+        for kv in runs:
+            kv["rate"] = num(kv["sent"]) / num(kv["seconds"]) if num(kv["seconds"]) else 0.0
+        res = {}
+        for eng, kind, label in MEDIA_TRAFFIC:
+            rows = [kv for kv in runs if kv["engine"] == eng and kv["traffic"] == kind]
+            if not rows:
+                continue
+            s = spread([kv["rate"] for kv in rows])
+            sent = sum(int(kv["sent"]) for kv in rows)
+            got = sum(int(kv["received"]) for kv in rows)
+            matched = sum(int(kv.get("matched", 0)) for kv in rows)
+            unmatched = sum(int(kv.get("unmatched", 0)) for kv in rows)
+            s.update(sent=sent, received=got, matched=matched, unmatched=unmatched,
+                     per_server=[kv.get("per_server", "") for kv in rows])
+            res[f"{eng}/{kind}"] = s
+            say(f"   {label:21} median {s['median']:8.0f}/s  min {s['min']:.0f}  max "
+                f"{s['max']:.0f}  IQR {s['q1']:.0f}-{s['q3']:.0f}  (n={s['n']}; received "
+                f"{got} of {sent}; media matched {matched}, unmatched {unmatched})")
+        rounds = {}
+        for kv in runs:
+            rounds.setdefault(kv["round"], {})[f"{kv['engine']}/{kv['traffic']}"] = kv["rate"]
+        ratios = {}
+        for a, b in (("rust/media", "rust/sip"), ("rust/unknown", "rust/sip"),
+                     ("rust/media", "rust/unknown"), ("c/media", "c/sip"),
+                     ("rust/sip", "c/sip")):
+            if a in res and b in res and res[b]["median"]:
+                per = [r[a] / r[b] for r in rounds.values() if a in r and b in r and r[b]]
+                ratios[f"{a} : {b}"] = {"ratio_of_medians": res[a]["median"] / res[b]["median"],
+                                        **spread(per)}
+                say(f"   {a:12} / {b:8} {ratios[f'{a} : {b}']['ratio_of_medians']:.3f} "
+                    f"(ratio of medians); per round {min(per):.3f}-{max(per):.3f}, "
+                    f"median {statistics.median(per):.3f}")
+        out.update(runs=res, ratios=ratios)
+    if "learn" in mem and "control" in mem:
+        learn, control = mem["learn"], mem["control"]
+        n = int(learn["entries"])
+        say(f"   memory: {n} entries learnt ({learn['calls']} INVITEs with SDP, one client), "
+            f"against a control of {control['calls']} INVITEs learning nothing (their "
+            "templates): the difference per entry, by slab cache (objects, bytes, pages)")
+
+        def deltas(kv):
+            d = {}
+            for k, v in kv.items():
+                what, _, cache = k.partition(".")
+                if what in ("objs", "size", "pages") and cache:
+                    d.setdefault(cache, {"objs": 0, "size": 0, "pages": 0})[what] = int(v)
+            return d
+        dl, dc = deltas(learn), deltas(control)
+        caches = {}
+        for cache in sorted(set(dl) | set(dc)):
+            a = dl.get(cache, {"objs": 0, "size": 0, "pages": 0})
+            b = dc.get(cache, {"objs": 0, "size": 0, "pages": 0})
+            size = a["size"] or b["size"]
+            objs, pages = a["objs"] - b["objs"], a["pages"] - b["pages"]
+            caches[cache] = {"objs": objs, "size": size, "pages": pages}
+        total_bytes = sum(c["objs"] * c["size"] for c in caches.values())
+        total_pages = sum(c["pages"] for c in caches.values())
+        slab = (int(learn["slab_kb"]) - int(control["slab_kb"])) * 1024
+        per = {"objects_bytes": total_bytes / n, "pages_bytes": total_pages * 4096 / n,
+               "slab_bytes": slab / n} if n else {}
+        for cache, c in sorted(caches.items(), key=lambda kv: -abs(kv[1]["objs"] * kv[1]["size"])):
+            # What moved by more than 1% of an object per entry.
+            if n and abs(c["objs"]) * 100 >= n:
+                say(f"     {cache:22} {c['objs']:+7d} objects of {c['size']} B "
+                    f"({c['objs'] / n:.3f} per entry), {c['pages']:+d} pages")
+        if per:
+            say(f"     per entry: {per['objects_bytes']:.0f} B in objects, "
+                f"{per['pages_bytes']:.0f} B in slab pages, {per['slab_bytes']:.0f} B of "
+                "/proc/meminfo's Slab")
+        out["memory"] = {"entries": n, "learn": learn, "control": control, "caches": caches,
+                         "per_entry": per}
+    return out
 
 
 def update_markdown(md, text, meta):

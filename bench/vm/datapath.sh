@@ -45,7 +45,8 @@ service() {
 
 # flood [PREFIX...]: one run of sipflood from the client to the VIP, its record on stdout;
 # PREFIX (perf record ...) runs it under another program. FLOOD_ARGS: more of sipflood's
-# options; FLOOD_MESSAGES: the message files (default INVITE with SDP, ACK, BYE).
+# options (a later option wins over the defaults before it); FLOOD_MESSAGES: the message
+# files (default INVITE with SDP, ACK, BYE). bench/vm/scale.sh and media.sh set them.
 FLOOD_ARGS=()
 FLOOD_MESSAGES=("$BENCH"/corpus/{invite_sdp,ack,bye}.sip)
 flood() {
