@@ -39,18 +39,6 @@ impl InetAddr {
         }
     }
 
-    /// Whether two addresses of family `af` are equal, as the kernel's `ip_vs_addr_equal()`:
-    /// IPv6 compares all 16 bytes, anything else (IPv4, or `AF_UNSPEC` for a firewall mark)
-    /// only the first 4.
-    #[inline]
-    fn equal(af: u16, a: &Self, b: &Self) -> bool {
-        if af == AF_INET6 {
-            a.0 == b.0
-        } else {
-            a.0[0] == b.0[0]
-        }
-    }
-
     /// The address's valid bytes for family `af`, in memory (network) order.
     pub(crate) fn bytes(&self, af: u16) -> ([u8; 16], usize) {
         let mut out = [0u8; 16];
@@ -58,6 +46,37 @@ impl InetAddr {
             dst.copy_from_slice(&w.to_ne_bytes());
         }
         (out, if af == AF_INET6 { 16 } else { 4 })
+    }
+}
+
+/// Whether the addresses at `a` and `b` are equal for family `af`, as the kernel's
+/// `ip_vs_addr_equal()` with `CONFIG_IP_VS_IPV6` (without it IPVS makes no IPv6 service and
+/// drops IPv6 sync messages, so no IPv6 lookup exists): IPv6 compares all 16 bytes, anything
+/// else the first 4.
+///
+/// # Safety
+///
+/// `a` and `b` must be valid for reads of 16 initialised bytes if `af == AF_INET6`, of 4
+/// otherwise.
+#[inline(always)]
+unsafe fn addr_equal(
+    af: u16,
+    a: *const bindings::nf_inet_addr,
+    b: *const bindings::nf_inet_addr,
+) -> bool {
+    if af == AF_INET6 {
+        // SAFETY: The caller guarantees 16 readable, initialised bytes at each: a valid
+        // `[u64; 2]`, read unaligned (the union is 4-byte aligned).
+        let (x, y) = unsafe {
+            (
+                a.cast::<[u64; 2]>().read_unaligned(),
+                b.cast::<[u64; 2]>().read_unaligned(),
+            )
+        };
+        ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0
+    } else {
+        // SAFETY: The caller guarantees the first 4 bytes (the `ip` member) are readable.
+        unsafe { addr_of!((*a).ip).read_unaligned() == addr_of!((*b).ip).read_unaligned() }
     }
 }
 
@@ -113,12 +132,6 @@ macro_rules! conn_param_common {
             unsafe { (*self.raw()).protocol }
         }
 
-        /// Client address, masked by the service's persistence mask in a template.
-        #[inline]
-        pub(crate) fn caddr(&self) -> InetAddr {
-            // SAFETY: By the type invariant `caddr` is valid for the family's length.
-            unsafe { InetAddr::read(self.af(), (*self.raw()).caddr) }
-        }
     };
 }
 
@@ -128,9 +141,9 @@ macro_rules! conn_param_common {
 /// # Invariants
 ///
 /// For the lifetime of the reference: the wrapped `ip_vs_conn_param` is valid and unchanged;
-/// `ipvs` points to a live `netns_ipvs`; `caddr` and `vaddr` are valid for the address
-/// family's length (4 bytes unless `af` is `AF_INET6`; `vaddr` 4 bytes when `protocol` is
-/// `IPPROTO_IP`); `pe_data`, when not null, is valid for `pe_data_len` bytes. Every caller of
+/// `ipvs` points to a live `netns_ipvs`; `caddr` and `vaddr` are valid and initialised for the
+/// address family's length (4 bytes unless `af` is `AF_INET6`; `vaddr` 4 bytes when
+/// `protocol` is `IPPROTO_IP`); `pe_data`, when not null, is valid for `pe_data_len` bytes. Every caller of
 /// the two operations fills the block this way: `ip_vs_conn_fill_param_persist()` (from
 /// `ip_vs_sched_persist()` and `ip_vs_new_conn_out()`), and `ip_vs_ct_in_get()` called from
 /// those two and from the sync daemon's `ip_vs_proc_conn()`.
@@ -179,15 +192,27 @@ impl Lookup {
     // Always inlined: IPVS calls `ct_match` for each entry of a hash chain, which on 6.12's
     // fixed-size table holds hundreds of templates at a million calls (`make bench`'s
     // `scale` part), and a call of its own per entry doubled the engine's share there.
+    // The addresses are compared where they lie, as C's `ip_vs_addr_equal()` does, not read
+    // into `InetAddr`s first: that took registers enough to make each call save six.
     #[inline(always)]
     pub(crate) fn matches_template(&self, ct: &Conn) -> bool {
-        ct.af() == self.af()
-            && InetAddr::equal(self.af(), &self.caddr(), &ct.caddr())
-            && InetAddr::equal(
-                vaddr_family(self.af(), self.protocol()),
-                &self.vaddr(),
-                &ct.vaddr(),
-            )
+        let af = self.af();
+        let (p, c) = (self.raw(), ct.raw());
+        ct.af() == af
+            // SAFETY: By the type invariants the lookup's `caddr` and `vaddr` are valid and
+            // initialised for the family's length (`vaddr` 4 bytes when the protocol is
+            // `IPPROTO_IP`). The entry's are fields of its struct, 16 bytes each, all of which
+            // `ip_vs_conn_new()` initialised (`ip_vs_addr_set()` copies the address, or `.ip`
+            // and zeros, whatever the family).
+            && unsafe { addr_equal(af, (*p).caddr, addr_of!((*c).caddr)) }
+            // SAFETY: As above.
+            && unsafe {
+                addr_equal(
+                    vaddr_family(af, self.protocol()),
+                    (*p).vaddr,
+                    addr_of!((*c).vaddr),
+                )
+            }
             && ct.vport() == self.vport()
             && ct.is_template()
             && ct.protocol() == self.protocol()
@@ -223,6 +248,13 @@ pub(crate) struct HashKey(Opaque<bindings::ip_vs_conn_param>);
 
 impl HashKey {
     conn_param_common!();
+
+    /// Client address, masked by the service's persistence mask in a template.
+    #[inline]
+    pub(crate) fn caddr(&self) -> InetAddr {
+        // SAFETY: By the type invariant `caddr` is valid for the family's length.
+        unsafe { InetAddr::read(self.af(), (*self.raw()).caddr) }
+    }
 
     /// Client port, in network byte order (0 for a template).
     // Not every engine needs every accessor; this folder is shared by several modules.
@@ -292,22 +324,6 @@ impl Conn {
     pub(crate) fn af(&self) -> u16 {
         // SAFETY: By the type invariant the struct is valid to read.
         u16::from(unsafe { (*self.raw()).af })
-    }
-
-    /// Client address.
-    #[inline]
-    pub(crate) fn caddr(&self) -> InetAddr {
-        // SAFETY: The struct is valid; `ip_vs_conn_new()` wrote the family's length of
-        // `caddr` (`ip_vs_addr_set()`), and only that much is read.
-        unsafe { InetAddr::read(self.af(), addr_of!((*self.raw()).caddr)) }
-    }
-
-    /// Virtual address (or firewall mark, when the protocol is `IPPROTO_IP`).
-    #[inline]
-    pub(crate) fn vaddr(&self) -> InetAddr {
-        let af = vaddr_family(self.af(), self.protocol());
-        // SAFETY: The struct is valid; `ip_vs_conn_new()` wrote that length of `vaddr`.
-        unsafe { InetAddr::read(af, addr_of!((*self.raw()).vaddr)) }
     }
 
     /// Virtual port, in network byte order.
