@@ -131,7 +131,6 @@ macro_rules! conn_param_common {
             // SAFETY: By the type invariant the struct is valid to read.
             unsafe { (*self.raw()).protocol }
         }
-
     };
 }
 
