@@ -482,13 +482,7 @@ def update_scale_markdown(raw, md):
              + "\n".join(lines).lstrip("\n") + f"\n```\n{end}")
     with open(md, encoding="utf-8") as f:
         doc = f.read()
-    if begin in doc and end in doc:
-        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc,
-                     flags=re.S)
-    else:
-        doc += "\n" + block + "\n"
-    with open(md, "w", encoding="utf-8") as f:
-        f.write(doc)
+    write_block(md, doc, begin, end, block)
     return 0
 
 
@@ -587,6 +581,18 @@ def media_section(recs, runs, mem, say):
     return out
 
 
+def write_block(md, doc, begin, end, block):
+    """Writes DOC to file MD with BLOCK in place of what lies from BEGIN to END (appended if
+    they are not there)."""
+    if begin in doc and end in doc:
+        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc,
+                     flags=re.S)
+    else:
+        doc += "\n" + block + "\n"
+    with open(md, "w", encoding="utf-8") as f:
+        f.write(doc)
+
+
 def update_markdown(md, text, meta):
     """Replaces the results block of META's kernel (one block per kernel series)."""
     with open(md, encoding="utf-8") as f:
@@ -596,13 +602,7 @@ def update_markdown(md, text, meta):
     end = END.format(kernel=f" {series}" if series else "")
     block = (f"{begin}\nLatest run: {meta.get('date', '?')}, {meta.get('machine', '?')}; "
              f"`make bench` took {meta.get('duration', '?')}.\n\n```text\n{text}```\n{end}")
-    if begin in doc and end in doc:
-        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc,
-                     flags=re.S)
-    else:
-        doc += "\n" + block + "\n"
-    with open(md, "w", encoding="utf-8") as f:
-        f.write(doc)
+    write_block(md, doc, begin, end, block)
 
 
 def main():

@@ -39,11 +39,7 @@ RULES = service_rules("-i", PERSISTENCE) + """
 
 
 def wait_count(what, count, n):
-    try:
-        procs.wait_until(lambda: count() >= n, DEADLINE, what)
-    except procs.Timeout as e:
-        say(f"  {e}")
-    return count()
+    return checks.wait_count(what, count, n, DEADLINE)
 
 
 def delta(ns, before):

@@ -40,11 +40,7 @@ RULES = "\n".join([f"-A -f {MARK} -6 -s rr -p 60 -o --pe sip"] +
 
 
 def wait_count(what, count, n):
-    try:
-        procs.wait_until(lambda: count() >= n, DEADLINE, what)
-    except procs.Timeout as e:
-        say(f"  {e}")
-    return count()
+    return checks.wait_count(what, count, n, DEADLINE)
 
 
 step("topology with the IPv6 VIP on each real server's lo, nftables marking SIP and "

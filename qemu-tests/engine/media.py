@@ -48,11 +48,7 @@ def send_sip(payloads):
 
 
 def wait_count(what, count, n):
-    try:
-        procs.wait_until(lambda: count() >= n, DEADLINE, what)
-    except procs.Timeout as e:
-        say(f"  {e}")
-    return count()
+    return checks.wait_count(what, count, n, DEADLINE)
 
 
 step("topology with the VIP on each real server's tunl0, nftables marking SIP and "

@@ -5,6 +5,8 @@ import sys
 import time
 import traceback
 
+from . import procs
+
 T0 = time.monotonic()
 passed = 0
 failed = 0
@@ -12,6 +14,16 @@ failed = 0
 
 def say(text):
     print(text, flush=True)
+
+
+def wait_count(what, count, n, deadline):
+    """COUNT() once it reaches N (WHAT says what that is); past DEADLINE (sized from the work
+    by the caller: only a failure reaches it), as it is then, the wait said."""
+    try:
+        procs.wait_until(lambda: count() >= n, deadline, what)
+    except procs.Timeout as e:
+        say(f"  {e}")
+    return count()
 
 
 def step(text):
