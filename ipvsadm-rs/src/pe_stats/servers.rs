@@ -33,6 +33,32 @@ pub(crate) struct Held {
     pub(crate) calls: Option<u32>,
 }
 
+#[cfg(test)]
+impl Held {
+    /// A server `rs` of the UDP service `vip`, from literals.
+    pub(crate) fn udp(vip: &str, rs: &str, templates: u32, calls: Option<u32>) -> Self {
+        Held {
+            service: ServiceKey::Inet {
+                protocol: ipvs::Protocol::Udp,
+                addr: vip.parse().expect("literal"),
+            },
+            server: rs.parse().expect("literal"),
+            templates,
+            calls,
+        }
+    }
+
+    /// The servers of docs/ipvsadm-rs.md's example: two of a `--pe sip`
+    /// service and one of a persistent service without engine.
+    pub(crate) fn documented() -> Vec<Self> {
+        vec![
+            Held::udp("10.4.3.192:5060", "10.4.4.11:5060", 41, Some(40)),
+            Held::udp("10.4.3.192:5060", "10.4.4.12:5060", 38, Some(38)),
+            Held::udp("10.4.3.193:5060", "10.4.4.13:5060", 7, None),
+        ]
+    }
+}
+
 /// Reads the real servers of the persistent services, in ipvsadm's order
 /// (`-L`'s): their template counts from `ipvs`, their calls from the
 /// connections `read_conns` opens (read only when a `--pe sip` service has

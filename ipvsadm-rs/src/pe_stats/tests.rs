@@ -274,20 +274,10 @@ fn output_that_cannot_be_written_is_status_1() {
 
 /// Two servers of a SIP service and one of a plain persistent service.
 fn held_servers() -> Vec<Held> {
-    let key = |vip: &str| ipvs::ServiceKey::Inet {
-        protocol: ipvs::Protocol::Udp,
-        addr: vip.parse().expect("literal"),
-    };
-    let h = |vip: &str, rs: &str, templates, calls| Held {
-        service: key(vip),
-        server: rs.parse().expect("literal"),
-        templates,
-        calls,
-    };
     vec![
-        h("10.0.0.1:5060", "10.0.1.11:5060", 4, Some(3)),
-        h("10.0.0.1:5060", "10.0.1.12:5060", 2, Some(1)),
-        h("10.0.0.2:5060", "10.0.1.11:5060", 1, None),
+        Held::udp("10.0.0.1:5060", "10.0.1.11:5060", 4, Some(3)),
+        Held::udp("10.0.0.1:5060", "10.0.1.12:5060", 2, Some(1)),
+        Held::udp("10.0.0.2:5060", "10.0.1.11:5060", 1, None),
     ]
 }
 
@@ -395,21 +385,7 @@ fn servers_that_cannot_be_read_show_nothing() {
 /// docs/ipvsadm-rs.md shows the servers' table as the program writes it.
 #[test]
 fn the_documented_servers_table_is_the_programs() {
-    let key = |vip: &str| ipvs::ServiceKey::Inet {
-        protocol: ipvs::Protocol::Udp,
-        addr: vip.parse().expect("literal"),
-    };
-    let h = |vip: &str, rs: &str, templates, calls| Held {
-        service: key(vip),
-        server: rs.parse().expect("literal"),
-        templates,
-        calls,
-    };
-    let table = render_servers(&[
-        h("10.4.3.192:5060", "10.4.4.11:5060", 41, Some(40)),
-        h("10.4.3.192:5060", "10.4.4.12:5060", 38, Some(38)),
-        h("10.4.3.193:5060", "10.4.4.13:5060", 7, None),
-    ]);
+    let table = render_servers(&Held::documented());
     let indented: String = table
         .trim_start_matches('\n')
         .lines()

@@ -211,25 +211,6 @@ fn counts_are_exact_up_to_u64_max() {
     )));
 }
 
-/// The servers of docs/ipvsadm-rs.md's example: two of a `--pe sip` service
-/// and one of a persistent service without engine.
-fn servers() -> Vec<Held> {
-    let key = |vip: &str| ServiceKey::Inet {
-        protocol: ipvs::Protocol::Udp,
-        addr: vip.parse().expect("literal"),
-    };
-    let h = |vip: &str, rs: &str, templates, calls| Held {
-        service: key(vip),
-        server: rs.parse().expect("literal"),
-        templates,
-        calls,
-    };
-    vec![
-        h("10.4.3.192:5060", "10.4.4.11:5060", 41, Some(40)),
-        h("10.4.3.192:5060", "10.4.4.12:5060", 38, Some(38)),
-        h("10.4.3.193:5060", "10.4.4.13:5060", 7, None),
-    ]
-}
 
 /// Their exposition, byte for byte (the same text is in docs/ipvsadm-rs.md).
 const SERVERS_EXPOSITION: &str = "\
@@ -246,7 +227,7 @@ ipvs_pe_sip_backend_calls{local_address=\"10.4.3.192\",local_port=\"5060\",remot
 
 #[test]
 fn the_servers_are_exposed_by_these_names_and_labels() {
-    assert_eq!(render_servers(&servers()), SERVERS_EXPOSITION);
+    assert_eq!(render_servers(&Held::documented()), SERVERS_EXPOSITION);
     assert_eq!(render_servers(&[]), "");
     let doc = include_str!("../../../../docs/ipvsadm-rs.md");
     assert!(doc.contains(&format!("```text\n{SERVERS_EXPOSITION}```\n")));
