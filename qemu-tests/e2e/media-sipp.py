@@ -33,7 +33,6 @@ BASELINE = 6  # calls without learning
 PACKETS = 10  # RTP datagrams a call streams: 200 ms of PCMU
 RTP_PORT = media.RTP_PORT
 PORTS = {"media": 20000, "base": 22000}  # each UAC's -mp: its calls' ports start there
-PARAMS = f"/sys/module/{modules.ENGINE}/parameters"
 XML = os.path.join(os.path.dirname(os.path.abspath(__file__)), "media-sipp-uac.xml")
 # A wait is for a few calls and their RTP, which take seconds on a quiet host: only a failure
 # reaches this.
@@ -41,8 +40,7 @@ DEADLINE = 300
 
 
 def param(name, value):
-    with open(f"{PARAMS}/{name}", "w") as f:
-        f.write(str(value))
+    modules.set_param(name, value)
 
 
 def write_pcap(path, n):

@@ -27,15 +27,13 @@ from ipvslab.topology import resolve_servers  # noqa: E402
 # Each wait is for a few datagrams or a counter, which come in well under a second on a quiet
 # host: only a failure reaches this.
 DEADLINE = 120
-PARAMS = f"/sys/module/{modules.ENGINE}/parameters"
 CALLS = 9           # learnt calls, 3 per server by round robin
 BASELINE_CALLS = 6  # calls without learning
 RTP_PER_CALL = 3
 
 
 def param(name, value):
-    with open(f"{PARAMS}/{name}", "w") as f:
-        f.write(str(value))
+    modules.set_param(name, value)
 
 
 # The SIP datagrams the client sent to the service (media: Media.sent), each of which the

@@ -60,6 +60,12 @@ def unload(name):
     return 0 if ret == 0 else ctypes.get_errno()
 
 
+def set_param(name, value, module=ENGINE):
+    """Writes VALUE to the parameter NAME of the loaded MODULE (one of mode 0644)."""
+    with open(f"/sys/module/{module}/parameters/{name}", "w") as f:
+        f.write(str(value))
+
+
 def loaded(name):
     with open("/proc/modules") as f:
         return any(line.split()[0] == name for line in f)
