@@ -78,19 +78,25 @@ param::uint_param!(
     "media_max_entries",
     0o644,
     16384,
-    "Most media endpoints learnt per network namespace (default 16384, at most 1048576)"
+    "Most media endpoints learnt per network namespace (default 16384, at most 65536)"
 );
 
-/// The most `media_max_entries` can raise the namespace's bound to: about 512 MiB of entries
-/// (each in the 512-byte slab). A larger value written is taken as this one.
-const MEDIA_MAX_ENTRIES_CAP: u32 = 1 << 20;
+/// The most `media_max_entries` can raise the namespace's bound to: about 32 MiB of entries
+/// (each in the 512-byte slab), and a sweep of the whole table at the bound (in softirq, under
+/// the table's lock, at most once a second) of that many. A larger value is taken as this one.
+const MEDIA_MAX_ENTRIES_CAP: u32 = 1 << 16;
+
+/// The most `media_max_per_client` can raise a client's bound to: a call's end walks the
+/// client's entries in softirq, and a `BYE`'s source can be forged. A larger value is taken
+/// as this one.
+const MEDIA_MAX_PER_CLIENT_CAP: u32 = 4096;
 
 param::uint_param!(
     MEDIA_MAX_PER_CLIENT,
     "media_max_per_client",
     0o644,
     1024,
-    "Most media endpoints learnt per client address (default 1024; 0 learns none)"
+    "Most media endpoints learnt per client address (default 1024, at most 4096; 0 learns none)"
 );
 
 param::uint_param!(
@@ -207,7 +213,9 @@ fn limits() -> Limits {
         max_entries: MEDIA_MAX_ENTRIES
             .load(Ordering::Relaxed)
             .min(MEDIA_MAX_ENTRIES_CAP),
-        max_per_client: MEDIA_MAX_PER_CLIENT.load(Ordering::Relaxed),
+        max_per_client: MEDIA_MAX_PER_CLIENT
+            .load(Ordering::Relaxed)
+            .min(MEDIA_MAX_PER_CLIENT_CAP),
         timeout_secs: MEDIA_TIMEOUT.load(Ordering::Relaxed),
     }
 }

@@ -215,6 +215,10 @@ impl Lookup {
             && ct.vport() == self.vport()
             && ct.is_template()
             && ct.protocol() == self.protocol()
+            // As `ip_vs_ct_in_get()`'s own rule (the C engine's `ct_match` lacks it): on 7.x a
+            // template marked dead stays in its chain, and may come before its replacement
+            // once a resize has reversed the chain.
+            && !ct.is_dead_template()
     }
 
     /// The network namespace of the lookup.
@@ -330,6 +334,17 @@ impl Conn {
     pub(crate) fn vport(&self) -> u16 {
         // SAFETY: By the type invariant the struct is valid to read.
         unsafe { (*self.raw()).vport }
+    }
+
+    /// Whether `ip_vs_check_template()` has marked this template dead (its destination
+    /// unavailable): `dport` 0xffff. Linux 7.1 marks it so and leaves it in its chain; 6.12
+    /// also sets `vport` to 0xffff and rehashes it.
+    #[inline]
+    pub(crate) fn is_dead_template(&self) -> bool {
+        // SAFETY: By the type invariant the struct is valid to read. `ip_vs_check_template()`
+        // writes it on another CPU while we may read it, so read it once, as a volatile.
+        let dport = unsafe { addr_of!((*self.raw()).dport).read_volatile() };
+        dport == 0xffffu16.to_be()
     }
 
     /// Transport protocol.
