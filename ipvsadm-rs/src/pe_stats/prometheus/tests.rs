@@ -211,7 +211,6 @@ fn counts_are_exact_up_to_u64_max() {
     )));
 }
 
-
 /// Their exposition, byte for byte (the same text is in docs/ipvsadm-rs.md).
 const SERVERS_EXPOSITION: &str = "\
 # HELP ipvs_backend_persistence_templates Persistence templates pointing at a real server of a persistent IPVS service (IPVS's count: call and fallback templates alike).
