@@ -8,9 +8,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # clone on the same machine reuses them.
 CACHE=${IPVS_PE_SIP_CACHE:-$HOME/.cache/ipvs-pe-sip}
 # Cargo's output too (a cold build of the workspace, its tests, docs and fuzzer is minutes
-# of a 2-core machine). Cargo's own fingerprints decide what is stale, so sharing it
-# between clones is safe; the binaries the guests run are under $BIN.
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/cargo}
+# of a 2-core machine), one directory per checkout: cargo judges a local crate stale by its
+# files' times, so a directory shared with a clone built later handed this checkout that
+# clone's test binaries. The binaries the guests run are under $BIN.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/cargo-$(printf %s "$ROOT" | sha256sum | cut -c1-16)}
 BIN=$CARGO_TARGET_DIR/release
 # sip-options-check linked statically, as the guests run it: keepalived's health check
 # execs it every few seconds, and under the emulated debug kernel an exec of a dynamically

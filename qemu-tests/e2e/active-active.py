@@ -234,6 +234,15 @@ with ecmp.ActiveActive() as w:
     r = w.sipp.report("rr")
     seen = {d: len(templates(d, "rr")) for d in DIRS}
     say(f"  templates per director: {seen} (every call through all three)")
+    if seen != {d: base_n for d in DIRS}:
+        for d in DIRS:
+            cs = [c for c in ipvs.conns(d) if c["template"]]
+            say(f"  {d}: IPVS totals {ipvs.totals(d)}; {len(cs)} templates, "
+                f"{sum(1 for c in cs if not c['data'])} without a Call-ID")
+        say(f"  the router's route: {ecmp.next_hops()}")
+        for d, lines in w.session_log().items():
+            for x in lines:
+                say(f"  the router's BIRD, {d}: {x}")
     expect_eq("rr: every call went through all three directors", seen,
               {d: base_n for d in DIRS})
     say(f"  rr baseline: {r['split']} of {base_n} calls split over servers")
@@ -401,8 +410,13 @@ with ecmp.ActiveActive() as w:
         set_weight(d, s_ip, 1)
     no_kernel_report("in step 4")
 
+    flaps = w.sessions()
     expect_eq("no BGP session went down while the directors were healthy (steps 1-4)",
-              w.sessions(), since)
+              flaps, since)
+    if flaps != since:
+        for d, lines in w.session_log().items():
+            for x in lines:
+                say(f"  the router's BIRD, {d}: {x}")
     step("5. a director lost while calls are held: 4 sipp calls held from each of three "
          "client ports, one taken to each director")
     pool = ports.by_director()
@@ -455,6 +469,8 @@ with ecmp.ActiveActive() as w:
     say(f"  the router's BGP session with {cut}: {first_down}")
     expect(f"BFD took the router's BGP session with {cut} down (not BGP's hold time)",
            first_down and "BFD session down" in first_down[0])
+    expect("the router's BIRD logged that session's state changes (what the check after "
+           "step 4 counts)", w.sessions()[cut] > since[cut])
     for tag, (port, _) in uacs.items():
         release(sorted(c for c in holder if c.startswith(tag + "-")), port)
     results = {tag: u.wait([CLI_NS, RTR_NS] + DIRS + SERVERS) for tag, (_, u) in uacs.items()}

@@ -42,6 +42,11 @@ READY = os.path.join(RECIPE, "sip-director-ready")
 READY_AT = "/usr/local/sbin/sip-director-ready"
 MODPROBE_AT = "/etc/modprobe.d/sip-director.conf"
 WORK = "/tmp/ipvslab"
+# The test runs the recipe's BIRD files with BFD's multiplier and BGP's hold and keepalive
+# times this many times theirs: the guest is emulated on a shared host, where it can stall
+# for seconds, and a session that expires while its peer is alive withdraws a healthy
+# director (and loses what ECMP sent it meanwhile). BFD stays ahead of the hold time.
+TIMER_SCALE = 4
 
 CLI_NS, RTR_NS = "cli", "rtr"
 DIRS = ["dir1", "dir2", "dir3"]
@@ -134,6 +139,22 @@ def del_addr(ns, dev, cidr):
 
 
 # --- BIRD ------------------------------------------------------------------------------
+
+def scaled_timers(conf, work):
+    """A copy of BIRD file CONF in WORK with its BFD multiplier and BGP hold and keepalive
+    times TIMER_SCALE times the file's (each set once); returns its path."""
+    with open(conf) as f:
+        text = f.read()
+    for name in ("multiplier", "hold time", "keepalive time"):
+        text, n = re.subn(rf"(\b{name} )(\d+);",
+                          lambda m: f"{m.group(1)}{int(m.group(2)) * TIMER_SCALE};", text)
+        if n != 1:
+            raise RuntimeError(f"{conf} sets `{name}` {n} times, not once")
+    out = os.path.join(work, "scaled-" + os.path.basename(conf))
+    with open(out, "w") as f:
+        f.write(text)
+    return out
+
 
 class Bird:
     """BIRD in NS with CONF, in the foreground, logging to its stderr (a file), with a control
@@ -361,6 +382,7 @@ class ActiveActive:
 
     def __init__(self):
         self.saved, self.birds, self.ka = {}, {}, {}
+        self.traced = 0
         self.sipp = None
         self.health = []
 
@@ -381,9 +403,10 @@ class ActiveActive:
             raise RuntimeError(f"{modules.ENGINE} loaded but its counters do not count")
         for d in DIRS:
             netns.sysctl(d, conf_values(os.path.join(RECIPE, "sysctl-director.conf")))
-        self.birds[RTR_NS] = Bird(RTR_NS, BIRD_ROUTER, WORK)
+        self.birds[RTR_NS] = Bird(RTR_NS, scaled_timers(BIRD_ROUTER, WORK), WORK)
+        director = scaled_timers(BIRD_DIRECTOR, WORK)
         for d in DIRS:
-            self.birds[d] = Bird(d, BIRD_DIRECTOR, WORK)
+            self.birds[d] = Bird(d, director, WORK)
         for i, s in enumerate(SERVERS, 1):
             # Its logs named as Sipp.servers names them (Sipp.report reads them).
             base = f"{self.sipp.logs}/rs{i}.vip"
@@ -398,22 +421,37 @@ class ActiveActive:
 
     def wait_sessions(self, deadline):
         """Until the router's BGP session with each director is Established; returns the
-        seconds it took."""
+        seconds it took. From then on the router's BIRD logs each session's state changes
+        (`debug PROTOCOL { states }`), which sessions() counts."""
         t0 = time.monotonic()
         r = self.birds[RTR_NS]
         procs.wait_until(lambda: all(r.established(PEERS[d]) for d in DIRS), deadline,
                          "the router's BGP sessions with the three directors are Established")
-        return time.monotonic() - t0
+        took = time.monotonic() - t0
+        for d in DIRS:
+            r.cmd(f"debug {PEERS[d]} {{ states }}")
+        self.traced = len(r.text())
+        return took
+
+    def session_log(self):
+        """{director: the lines the router's BIRD logged about its session with it since
+        wait_sessions()}: each state change (a session that went down, even for a moment,
+        logs some) and its reason. (Not `show protocols`' time of the last change: BIRD
+        prints it from its cached monotonic clock and a fresh wall clock, so it moves by tens
+        of milliseconds between two calls.)"""
+        out = {d: [] for d in DIRS}
+        for line in self.birds[RTR_NS].text()[self.traced:].splitlines():
+            m = re.search(r"<\w+> (\S+): ", line)
+            for d in DIRS:
+                if m and m.group(1) == PEERS[d]:
+                    out[d].append(line)
+        return out
 
     def sessions(self):
-        """{director: since when the router's session with it is in its state (BIRD's
-        `show protocols`)}: a session that went down and up again since has another time."""
-        out = {}
-        for line in self.birds[RTR_NS].cmd("show protocols")[1:]:
-            f = line.split()
-            if len(f) >= 5 and f[0] in PEERS.values():
-                out[f[0]] = f"{f[3]} {f[4]}"
-        return out
+        """{director: how many state changes of the router's session with it BIRD has logged
+        since wait_sessions()} (session_log())."""
+        return {d: sum(1 for x in lines if ": State changed to " in x)
+                for d, lines in self.session_log().items()}
 
     def start_keepalived(self):
         """keepalived on each director, its check and checker installed where the recipe
@@ -439,6 +477,10 @@ class ActiveActive:
     def __exit__(self, kind, value, tb):
         if kind is not None:
             report_exception(kind, value, tb)
+            # A session that went down loses what ECMP sent its way meanwhile: often why.
+            for d, lines in self.session_log().items():
+                for x in lines:
+                    checks.say(f"  the router's BIRD, {d}: {x}")
         checks.step("teardown")
         for h in self.health:
             h.close()
