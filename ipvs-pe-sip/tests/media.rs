@@ -309,8 +309,37 @@ fn requests_and_responses_that_end_a_call() {
     assert_eq!(two.cseq, None);
     assert!(!two.ends_call());
     let update = message(b"UPDATE sip:a SIP/2.0\r\n\r\n").unwrap();
-    assert_eq!(update.start, StartLine::Request(Method::Other));
+    assert_eq!(update.start, StartLine::Request(Method::Update));
     assert_eq!(update.cseq, None);
+    assert!(!update.ends_call());
+}
+
+#[test]
+fn messages_that_negotiate_media() {
+    let negotiates = |m: &[u8]| message(m).unwrap().negotiates_media();
+    // Requests that may carry an offer or an answer (RFC 3261, 3262, 3311).
+    for method in ["INVITE", "ACK", "UPDATE", "PRACK"] {
+        let m = format!("{method} sip:a SIP/2.0\r\nCSeq: 3 {method}\r\n\r\n");
+        assert!(negotiates(m.as_bytes()), "{method}");
+    }
+    // Responses to them, by CSeq (ACK has none); early and final, any status.
+    for (status, method) in [(183, "INVITE"), (200, "INVITE"), (200, "UPDATE"), (200, "PRACK")] {
+        let m = format!("SIP/2.0 {status} X\r\nCSeq: 3 {method}\r\n\r\n");
+        assert!(negotiates(m.as_bytes()), "{status} {method}");
+    }
+    // Other requests, and responses to them or without a CSeq, do not: an OPTIONS' 200 may
+    // list ports with no call behind them.
+    for m in [
+        &b"OPTIONS sip:a SIP/2.0\r\nCSeq: 3 OPTIONS\r\n\r\n"[..],
+        b"MESSAGE sip:a SIP/2.0\r\n\r\n",
+        b"BYE sip:a SIP/2.0\r\nCSeq: 3 BYE\r\n\r\n",
+        b"update sip:a SIP/2.0\r\n\r\n",
+        b"SIP/2.0 200 OK\r\nCSeq: 3 OPTIONS\r\n\r\n",
+        b"SIP/2.0 200 OK\r\nCSeq: 3 BYE\r\n\r\n",
+        b"SIP/2.0 200 OK\r\n\r\n",
+    ] {
+        assert!(!negotiates(m), "{}", String::from_utf8_lossy(m));
+    }
 }
 
 #[test]
@@ -1293,6 +1322,8 @@ fn fuzz_seeds_are_what_their_names_say() {
         ("ok-cancel", Err(MediaError::NoBody), true),
         ("cut-off", Err(MediaError::BodyCutOff), false),
         ("many-m", Err(MediaError::TooManyMedia), false),
+        ("update-offer", Ok(2), false),
+        ("prack-answer", Ok(2), false),
     ];
     let files = std::fs::read_dir(dir).unwrap().count();
     assert_eq!(files, want.len(), "a seed without a row here");
@@ -1300,7 +1331,10 @@ fn fuzz_seeds_are_what_their_names_say() {
         let payload = std::fs::read(format!("{dir}/{name}.sip")).unwrap();
         let got = media(&payload).map(|(endpoints, _)| endpoints.len());
         assert_eq!(&got, result, "{name}");
-        assert_eq!(message(&payload).unwrap().ends_call(), *ends, "{name}");
+        let msg = message(&payload).unwrap();
+        assert_eq!(msg.ends_call(), *ends, "{name}");
+        // Every seed but those that end a call is of a kind that may hold an offer or answer.
+        assert_eq!(msg.negotiates_media(), !*ends, "{name}");
     }
 }
 

@@ -49,7 +49,7 @@ mod stats;
 mod sync;
 
 use core::sync::atomic::Ordering;
-use media::{Addr, MediaSet, Method, StartLine};
+use media::{Addr, MediaSet};
 use media_table::{Client, Limits, Service};
 use pe::{Conn, ConnOut, Engine, HashKey, Lookup, NewConn, PeData, SkBuff};
 use stats::{count, count_n, Event};
@@ -242,12 +242,8 @@ fn follow_media(net: &pe::Net, service: &Service, d: &Datagram<'_>, id: &[u8]) {
         count_n(net, Event::MediaEnded, ended);
         return;
     }
-    // Only a call's offers and answers: INVITE and ACK, and the responses of an INVITE
-    // transaction. Not other requests (`OPTIONS`, `MESSAGE`, ...), nor their responses (a
-    // 200 OK to an OPTIONS may list a port with no call behind it).
-    if msg.start == StartLine::Request(Method::Other)
-        || (matches!(msg.start, StartLine::Response(_)) && msg.cseq != Some(Method::Invite))
-    {
+    // Only a call's offers and answers.
+    if !msg.negotiates_media() {
         return;
     }
     let mut set = MediaSet::new();

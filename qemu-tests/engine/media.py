@@ -8,10 +8,12 @@ port of the call's own (20000 + 2i); the servers all receive media on VIP:10000 
 VIP:10001 (RTCP), so a media datagram's call is told by its payload (a tag after the RTP
 header), and its server by the socket that received it. Each call's RTP and RTCP must reach
 the server that holds its signalling. Then: an SDP whose address is not the client's is not
-learnt; a BYE ends its call's entries; the bounds per client and per namespace refuse new
-entries and keep the old; an idle entry expires; and without learning (a bound of 0), the
-same kind of calls' media piles up on one server (the service's one fallback template), so
-the test fails either way if the engine does not do what it says."""
+learnt; a BYE ends its call's entries; an UPDATE, a PRACK and the client's 200 to an UPDATE
+move a call's media to new ports, and an OPTIONS' SDP is not learnt; the bounds per client
+and per namespace refuse new entries and keep the old; an idle entry expires; and without
+learning (a bound of 0), the same kind of calls' media piles up on one server (the
+service's one fallback template), so the test fails either way if the engine does not do
+what it says."""
 import contextlib
 import os
 import sys
@@ -20,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from ipvslab import Lab, checks, ipvs, modules, procs, udp  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
 from ipvslab.media import RTCP_PORT, RTP_PORT, Media, bye, invite, invite_with  # noqa: E402
-from ipvslab.media import mark, service_rules  # noqa: E402
+from ipvslab.media import mark, request_with, sdp, service_rules  # noqa: E402
 from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS_NS, VIP  # noqa: E402
 from ipvslab.topology import resolve_servers  # noqa: E402
 
@@ -116,7 +118,35 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
     wait_count("its RTP after the BYE arrives", media.total, n + 1)
     expect_eq("RTP after the BYE is no longer matched", lab.stats()["media_unmatched"], u + 1)
 
-    entries = 2 * CALLS - 1 - 2
+    step("UPDATE, PRACK and the client's 200 to an UPDATE move a call's media; an OPTIONS' "
+         "SDP does not")
+    moved = {"media-2": 20500, "media-3": 20600, "media-4": 20700}
+    body = sdp(moved["media-4"]).decode()
+    answer = (f"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP {VIP}:5060\r\nCall-ID: media-4\r\n"
+              f"CSeq: 7 UPDATE\r\nContent-Type: application/sdp\r\n"
+              f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
+    s0 = lab.stats()
+    n = sip.count()
+    send_sip([request_with("UPDATE", "media-2", sdp(moved["media-2"]), 3),
+              request_with("PRACK", "media-3", sdp(moved["media-3"]), 2), answer,
+              request_with("OPTIONS", "media-5", sdp(20800), 3)])
+    wait_count("the servers receive the 4 messages", sip.count, n + 4)
+    s = lab.stats()
+    expect_eq("the UPDATE, the PRACK and the 200 each taught 2 endpoints, the OPTIONS none",
+              s["media_learnt"] - s0["media_learnt"], 6)
+    n, m, u = media.total(), s["media_matched"], s["media_unmatched"]
+    for callid, port in moved.items():
+        media.send(port, RTP_PORT, f"rtp {callid} moved")
+    media.send(20800, RTP_PORT, "rtp media-5 options")
+    wait_count("their RTP arrives", media.total, n + len(moved) + 1)
+    s = lab.stats()
+    expect_eq("the moved calls' RTP matched; from the OPTIONS' port it did not",
+              (s["media_matched"] - m, s["media_unmatched"] - u), (len(moved), 1))
+    expect_eq("each moved call's RTP reached the server of its signalling",
+              {c: media.servers_of(f"rtp {c} moved") for c in moved},
+              {c: [owner[c]] for c in moved})
+
+    entries = 2 * CALLS - 1 - 2 + 2 * len(moved)
     step(f"bounds: {entries} entries now; the client's bound, then the namespace's, set there")
     param("media_max_per_client", entries)
     s0 = lab.stats()
@@ -174,15 +204,16 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
 
     step("hostile SDPs: malformed ones learn nothing; a client announcing many ports is bounded")
     s0 = lab.stats()
-    sdp = "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\n{c}t=0 0\r\n{m}"
+    skeleton = "v=0\r\no=- 1 1 IN IP4 {a}\r\ns=-\r\n{c}t=0 0\r\n{m}"
     c4 = f"c=IN IP4 {CLI}\r\n"
     bodies = {
-        "no-c": sdp.format(a=CLI, c="", m="m=audio 30000 RTP/AVP 0\r\n"),
-        "ipv6-c": sdp.format(a=CLI, c="c=IN IP6 fd00:1::2\r\n", m="m=audio 30002 RTP/AVP 0\r\n"),
-        "port-70000": sdp.format(a=CLI, c=c4, m="m=audio 70000 RTP/AVP 0\r\n"),
-        "range-past-65535": sdp.format(a=CLI, c=c4, m="m=audio 65534/4 RTP/AVP 0\r\n"),
-        "17-media": sdp.format(a=CLI, c=c4, m="m=audio 30010 RTP/AVP 0\r\n" * 17),
-        "port-0": sdp.format(a=CLI, c=c4, m="m=audio 0 RTP/AVP 0\r\n"),
+        "no-c": skeleton.format(a=CLI, c="", m="m=audio 30000 RTP/AVP 0\r\n"),
+        "ipv6-c": skeleton.format(a=CLI, c="c=IN IP6 fd00:1::2\r\n",
+                                  m="m=audio 30002 RTP/AVP 0\r\n"),
+        "port-70000": skeleton.format(a=CLI, c=c4, m="m=audio 70000 RTP/AVP 0\r\n"),
+        "range-past-65535": skeleton.format(a=CLI, c=c4, m="m=audio 65534/4 RTP/AVP 0\r\n"),
+        "17-media": skeleton.format(a=CLI, c=c4, m="m=audio 30010 RTP/AVP 0\r\n" * 17),
+        "port-0": skeleton.format(a=CLI, c=c4, m="m=audio 0 RTP/AVP 0\r\n"),
         "not-sdp": "v=1\r\nhello\r\n",
     }
     hostile = [invite_with(f"hostile-{k}", b.encode()) for k, b in bodies.items()]
@@ -201,7 +232,7 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
     bound, many = 1024, 300
     # The client's entries from the calls above, at most: some may have expired since (their
     # idle time is the host's speed's), so the count learnt now lies between two figures.
-    held = 2 * CALLS - 1 - 2
+    held = entries
     first, last = 31000, 31000 + 8 * (many - 1)
     n = sip.count()
     send_sip([invite(f"hostile-many-{i}", 31000 + 8 * i, count=4) for i in range(many)])

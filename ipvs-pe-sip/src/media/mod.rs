@@ -58,7 +58,12 @@ pub enum Method {
     Bye,
     /// `CANCEL`: ends a call that has not been answered.
     Cancel,
-    /// Any other method (`UPDATE`, `PRACK`, `OPTIONS`, ...).
+    /// `UPDATE` (RFC 3311): may carry a new offer within the call, before or after its
+    /// answer.
+    Update,
+    /// `PRACK` (RFC 3262): may carry an offer or an answer of early media.
+    Prack,
+    /// Any other method (`OPTIONS`, `MESSAGE`, `INFO`, ...).
     Other,
 }
 
@@ -70,6 +75,8 @@ impl Method {
             b"ACK" => Self::Ack,
             b"BYE" => Self::Bye,
             b"CANCEL" => Self::Cancel,
+            b"UPDATE" => Self::Update,
+            b"PRACK" => Self::Prack,
             _ => Self::Other,
         }
     }
@@ -353,6 +360,23 @@ impl<'a> Message<'a> {
             StartLine::Response(_) => self.cseq,
         };
         matches!(method, Some(Method::Bye | Method::Cancel))
+    }
+
+    /// Whether this message may hold an offer or an answer of its call's media (RFC 3264): an
+    /// `INVITE`, `ACK`, `UPDATE` or `PRACK` request, or a response to an `INVITE`, `UPDATE`
+    /// or `PRACK` (by its `CSeq`). Not other requests (`OPTIONS`, `MESSAGE`, ...) nor their
+    /// responses: a 200 OK to an `OPTIONS` may list a port with no call behind it.
+    #[must_use]
+    pub fn negotiates_media(&self) -> bool {
+        match self.start {
+            StartLine::Request(m) => {
+                matches!(m, Method::Invite | Method::Ack | Method::Update | Method::Prack)
+            }
+            StartLine::Response(_) => matches!(
+                self.cseq,
+                Some(Method::Invite | Method::Update | Method::Prack)
+            ),
+        }
     }
 
     /// The body: the bytes after the empty line, `Content-Length` of them if the message

@@ -201,7 +201,9 @@ mod tests {
         assert_eq!(start_line(b"ACK sip:bob@example.com sip/2.0"), req(Ack));
         assert_eq!(start_line(b"BYE sip:b SIP/2.0"), req(Bye));
         assert_eq!(start_line(b"CANCEL sip:b SIP/2.0"), req(Cancel));
-        assert_eq!(start_line(b"UPDATE sip:b SIP/2.0"), req(Other));
+        assert_eq!(start_line(b"UPDATE sip:b SIP/2.0"), req(Update));
+        assert_eq!(start_line(b"PRACK sip:b SIP/2.0"), req(Prack));
+        assert_eq!(start_line(b"OPTIONS sip:b SIP/2.0"), req(Other));
         // Methods are case-sensitive.
         assert_eq!(start_line(b"invite sip:b SIP/2.0"), req(Other));
         assert_eq!(start_line(b"INVITEX sip:b SIP/2.0"), req(Other));

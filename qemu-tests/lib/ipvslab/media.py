@@ -47,12 +47,17 @@ def sdp(port, addr=CLI, rtcp_mux=False, count=1):
             f"m=audio {ports} RTP/AVP 0\r\n" + ("a=rtcp-mux\r\n" if rtcp_mux else "")).encode()
 
 
+def request_with(method, callid, body, cseq=1):
+    """A request METHOD of call CALLID from the client's port 5060 with the SDP BODY."""
+    return (f"{method} sip:svc@{VIP} SIP/2.0\r\nVia: SIP/2.0/UDP {CLI}:5060\r\n"
+            f"Call-ID: {callid}\r\nCSeq: {cseq} {method}\r\nContent-Type: application/sdp\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
 def invite_with(callid, body, cseq=1):
     """An INVITE of call CALLID from the client's port 5060 with the SDP BODY (CSEQ > 1: a
     re-INVITE of the call)."""
-    return (f"INVITE sip:svc@{VIP} SIP/2.0\r\nVia: SIP/2.0/UDP {CLI}:5060\r\n"
-            f"Call-ID: {callid}\r\nCSeq: {cseq} INVITE\r\nContent-Type: application/sdp\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    return request_with("INVITE", callid, body, cseq)
 
 
 def invite(callid, port, addr=CLI, rtcp_mux=False, count=1, cseq=1):
