@@ -102,7 +102,7 @@ pub fn fill_param<'a>(payload: &'a [u8], stats: &mut [u64; 3]) -> Option<&'a [u8
 pub fn learn(payload: &[u8], source: Addr, stats: &mut [u64; MediaError::ALL.len()]) -> usize {
     let mut set = MediaSet::new();
     let result = message(payload).and_then(|msg| {
-        if msg.ends_call() || msg.start == StartLine::Request(Method::Other) {
+        if msg.ends_call() || !msg.negotiates_media() {
             return Ok(0);
         }
         msg.media(&mut set)?;

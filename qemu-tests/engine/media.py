@@ -9,11 +9,11 @@ VIP:10001 (RTCP), so a media datagram's call is told by its payload (a tag after
 header), and its server by the socket that received it. Each call's RTP and RTCP must reach
 the server that holds its signalling. Then: an SDP whose address is not the client's is not
 learnt; a BYE ends its call's entries; an UPDATE, a PRACK and the client's 200 to an UPDATE
-move a call's media to new ports, and an OPTIONS' SDP is not learnt; the bounds per client
-and per namespace refuse new entries and keep the old; an idle entry expires; and without
-learning (a bound of 0), the same kind of calls' media piles up on one server (the
-service's one fallback template), so the test fails either way if the engine does not do
-what it says."""
+move a call's media to new ports, and the SDP of an OPTIONS or a 488 is not learnt; the
+bounds per client and per namespace refuse new entries and keep the old; an idle entry
+expires; and without learning (a bound of 0), the same kind of calls' media piles up on one
+server (the service's one fallback template), so the test fails either way if the engine
+does not do what it says."""
 import contextlib
 import os
 import sys
@@ -118,30 +118,39 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
     wait_count("its RTP after the BYE arrives", media.total, n + 1)
     expect_eq("RTP after the BYE is no longer matched", lab.stats()["media_unmatched"], u + 1)
 
-    step("UPDATE, PRACK and the client's 200 to an UPDATE move a call's media; an OPTIONS' "
-         "SDP does not")
+    step("UPDATE, PRACK and the client's 200 to an UPDATE move a call's media; the SDP of an "
+         "OPTIONS or of a 488 does not")
     moved = {"media-2": 20500, "media-3": 20600, "media-4": 20700}
-    body = sdp(moved["media-4"]).decode()
-    answer = (f"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP {VIP}:5060\r\nCall-ID: media-4\r\n"
-              f"CSeq: 7 UPDATE\r\nContent-Type: application/sdp\r\n"
-              f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
+    # Ports only described (RFC 3261, 21.4.26), never a call's: not learnt.
+    described = {"media-5": 20800, "media-6": 20900}
+
+    def response(status, callid, method, port):
+        # The client's response to a request its server sent (in TUN, not via the director).
+        body = sdp(port).decode()
+        return (f"SIP/2.0 {status}\r\nVia: SIP/2.0/UDP {VIP}:5060;branch=z9hG4bK-{callid}\r\n"
+                f"From: <sip:svc@{VIP}>;tag=s\r\nTo: <sip:client@{CLI}>;tag=c\r\n"
+                f"Call-ID: {callid}\r\nCSeq: 7 {method}\r\nContact: <sip:client@{CLI}:5060>\r\n"
+                f"Content-Type: application/sdp\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
     s0 = lab.stats()
     n = sip.count()
     send_sip([request_with("UPDATE", "media-2", sdp(moved["media-2"]), 3),
-              request_with("PRACK", "media-3", sdp(moved["media-3"]), 2), answer,
-              request_with("OPTIONS", "media-5", sdp(20800), 3)])
-    wait_count("the servers receive the 4 messages", sip.count, n + 4)
+              request_with("PRACK", "media-3", sdp(moved["media-3"]), 2,
+                           headers="RAck: 1 1 INVITE\r\n"),
+              response("200 OK", "media-4", "UPDATE", moved["media-4"]),
+              request_with("OPTIONS", "media-5", sdp(described["media-5"]), 3),
+              response("488 Not Acceptable Here", "media-6", "UPDATE", described["media-6"])])
+    wait_count("the servers receive the 5 messages", sip.count, n + 5)
     s = lab.stats()
-    expect_eq("the UPDATE, the PRACK and the 200 each taught 2 endpoints, the OPTIONS none",
-              s["media_learnt"] - s0["media_learnt"], 6)
+    expect_eq("the UPDATE, the PRACK and the 200 each taught 2 endpoints; the OPTIONS and the "
+              "488 none", s["media_learnt"] - s0["media_learnt"], 6)
     n, m, u = media.total(), s["media_matched"], s["media_unmatched"]
-    for callid, port in moved.items():
+    for callid, port in {**moved, **described}.items():
         media.send(port, RTP_PORT, f"rtp {callid} moved")
-    media.send(20800, RTP_PORT, "rtp media-5 options")
-    wait_count("their RTP arrives", media.total, n + len(moved) + 1)
+    wait_count("their RTP arrives", media.total, n + len(moved) + len(described))
     s = lab.stats()
-    expect_eq("the moved calls' RTP matched; from the OPTIONS' port it did not",
-              (s["media_matched"] - m, s["media_unmatched"] - u), (len(moved), 1))
+    expect_eq("the moved calls' RTP matched; from the ports only described it did not",
+              (s["media_matched"] - m, s["media_unmatched"] - u), (len(moved), len(described)))
     expect_eq("each moved call's RTP reached the server of its signalling",
               {c: media.servers_of(f"rtp {c} moved") for c in moved},
               {c: [owner[c]] for c in moved})

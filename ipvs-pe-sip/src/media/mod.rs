@@ -362,20 +362,28 @@ impl<'a> Message<'a> {
         matches!(method, Some(Method::Bye | Method::Cancel))
     }
 
-    /// Whether this message may hold an offer or an answer of its call's media (RFC 3264): an
-    /// `INVITE`, `ACK`, `UPDATE` or `PRACK` request, or a response to an `INVITE`, `UPDATE`
-    /// or `PRACK` (by its `CSeq`). Not other requests (`OPTIONS`, `MESSAGE`, ...) nor their
-    /// responses: a 200 OK to an `OPTIONS` may list a port with no call behind it.
+    /// Whether this message may hold an offer or an answer of its call's media (RFC 3264,
+    /// where RFC 6337 lists them): an `INVITE`, `ACK`, `UPDATE` or `PRACK` request, or a
+    /// provisional or successful response (1xx, 2xx) to an `INVITE`, `UPDATE` or `PRACK` (by
+    /// its `CSeq`). Not other requests (`OPTIONS`, `MESSAGE`, ...) nor their responses, and
+    /// not a failure: a 200 to an `OPTIONS`, and a 488 or 606, may describe capabilities,
+    /// ports with no call behind them (RFC 3261, 21.4.26).
     #[must_use]
     pub fn negotiates_media(&self) -> bool {
         match self.start {
             StartLine::Request(m) => {
-                matches!(m, Method::Invite | Method::Ack | Method::Update | Method::Prack)
+                matches!(
+                    m,
+                    Method::Invite | Method::Ack | Method::Update | Method::Prack
+                )
             }
-            StartLine::Response(_) => matches!(
-                self.cseq,
-                Some(Method::Invite | Method::Update | Method::Prack)
-            ),
+            StartLine::Response(code) => {
+                code < 300
+                    && matches!(
+                        self.cseq,
+                        Some(Method::Invite | Method::Update | Method::Prack)
+                    )
+            }
         }
     }
 

@@ -47,10 +47,12 @@ def sdp(port, addr=CLI, rtcp_mux=False, count=1):
             f"m=audio {ports} RTP/AVP 0\r\n" + ("a=rtcp-mux\r\n" if rtcp_mux else "")).encode()
 
 
-def request_with(method, callid, body, cseq=1):
-    """A request METHOD of call CALLID from the client's port 5060 with the SDP BODY."""
+def request_with(method, callid, body, cseq=1, headers=""):
+    """A request METHOD of call CALLID from the client's port 5060 with the SDP BODY and
+    HEADERS (lines, each ending in CRLF) besides the engine's own."""
     return (f"{method} sip:svc@{VIP} SIP/2.0\r\nVia: SIP/2.0/UDP {CLI}:5060\r\n"
-            f"Call-ID: {callid}\r\nCSeq: {cseq} {method}\r\nContent-Type: application/sdp\r\n"
+            f"Call-ID: {callid}\r\nCSeq: {cseq} {method}\r\n{headers}"
+            f"Content-Type: application/sdp\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
