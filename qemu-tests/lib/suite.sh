@@ -25,7 +25,7 @@ reset_system() {
   ((${#lines[@]} > 3)) && ipvsadm -C 2>/dev/null
   # Sync daemons are kernel threads named ipvs-m:... (master) and ipvs-b:... (backup).
   for c in /proc/[0-9]*/comm; do
-    read -r n <"$c" 2>/dev/null || continue
+    read -r n 2>/dev/null <"$c" || continue
     case $n in ipvs-m:*) master=1 ;; ipvs-b:*) backup=1 ;; esac
   done
   ((master)) && ipvsadm --stop-daemon master 2>/dev/null
