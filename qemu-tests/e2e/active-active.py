@@ -240,9 +240,7 @@ with ecmp.ActiveActive() as w:
             say(f"  {d}: IPVS totals {ipvs.totals(d)}; {len(cs)} templates, "
                 f"{sum(1 for c in cs if not c['data'])} without a Call-ID")
         say(f"  the router's route: {ecmp.next_hops()}")
-        for d, lines in w.session_log().items():
-            for x in lines:
-                say(f"  the router's BIRD, {d}: {x}")
+        w.say_session_log()
     expect_eq("rr: every call went through all three directors", seen,
               {d: base_n for d in DIRS})
     say(f"  rr baseline: {r['split']} of {base_n} calls split over servers")
@@ -414,9 +412,7 @@ with ecmp.ActiveActive() as w:
     expect_eq("no BGP session went down while the directors were healthy (steps 1-4)",
               flaps, since)
     if flaps != since:
-        for d, lines in w.session_log().items():
-            for x in lines:
-                say(f"  the router's BIRD, {d}: {x}")
+        w.say_session_log()
     step("5. a director lost while calls are held: 4 sipp calls held from each of three "
          "client ports, one taken to each director")
     pool = ports.by_director()

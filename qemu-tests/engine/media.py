@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from ipvslab import Lab, checks, ipvs, modules, procs, udp  # noqa: E402
 from ipvslab.checks import expect, expect_eq, say, step  # noqa: E402
 from ipvslab.media import RTCP_PORT, RTP_PORT, Media, bye, invite, invite_with  # noqa: E402
-from ipvslab.media import mark, request_with, sdp, service_rules  # noqa: E402
+from ipvslab.media import mark, request_with, response_with, sdp, service_rules  # noqa: E402
 from ipvslab.topology import CLI, CLI_NS, DIR_NS, RS_NS, VIP  # noqa: E402
 from ipvslab.topology import resolve_servers  # noqa: E402
 
@@ -123,23 +123,15 @@ with Lab(topo="tun") as lab, contextlib.ExitStack() as stack:
     moved = {"media-2": 20500, "media-3": 20600, "media-4": 20700}
     # Ports only described (RFC 3261, 21.4.26), never a call's: not learnt.
     described = {"media-5": 20800, "media-6": 20900}
-
-    def response(status, callid, method, port):
-        # The client's response to a request its server sent (in TUN, not via the director).
-        body = sdp(port).decode()
-        return (f"SIP/2.0 {status}\r\nVia: SIP/2.0/UDP {VIP}:5060;branch=z9hG4bK-{callid}\r\n"
-                f"From: <sip:svc@{VIP}>;tag=s\r\nTo: <sip:client@{CLI}>;tag=c\r\n"
-                f"Call-ID: {callid}\r\nCSeq: 7 {method}\r\nContact: <sip:client@{CLI}:5060>\r\n"
-                f"Content-Type: application/sdp\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
     s0 = lab.stats()
     n = sip.count()
     send_sip([request_with("UPDATE", "media-2", sdp(moved["media-2"]), 3),
               request_with("PRACK", "media-3", sdp(moved["media-3"]), 2,
                            headers="RAck: 1 1 INVITE\r\n"),
-              response("200 OK", "media-4", "UPDATE", moved["media-4"]),
+              response_with("200 OK", "media-4", "UPDATE", sdp(moved["media-4"])),
               request_with("OPTIONS", "media-5", sdp(described["media-5"]), 3),
-              response("488 Not Acceptable Here", "media-6", "UPDATE", described["media-6"])])
+              response_with("488 Not Acceptable Here", "media-6", "UPDATE",
+                            sdp(described["media-6"]))])
     wait_count("the servers receive the 5 messages", sip.count, n + 5)
     s = lab.stats()
     expect_eq("the UPDATE, the PRACK and the 200 each taught 2 endpoints; the OPTIONS and the "

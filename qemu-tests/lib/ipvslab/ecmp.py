@@ -439,13 +439,20 @@ class ActiveActive:
         logs some) and its reason. (Not `show protocols`' time of the last change: BIRD
         prints it from its cached monotonic clock and a fresh wall clock, so it moves by tens
         of milliseconds between two calls.)"""
+        director = {p: d for d, p in PEERS.items()}
         out = {d: [] for d in DIRS}
         for line in self.birds[RTR_NS].text()[self.traced:].splitlines():
             m = re.search(r"<\w+> (\S+): ", line)
-            for d in DIRS:
-                if m and m.group(1) == PEERS[d]:
-                    out[d].append(line)
+            if m and m.group(1) in director:
+                out[director[m.group(1)]].append(line)
         return out
+
+    def say_session_log(self):
+        """Prints session_log(), for a failure's details: a session that went down loses
+        what ECMP sent its way meanwhile, often why a scenario failed."""
+        for d, lines in self.session_log().items():
+            for x in lines:
+                checks.say(f"  the router's BIRD, {d}: {x}")
 
     def sessions(self):
         """{director: how many state changes of the router's session with it BIRD has logged
@@ -477,10 +484,7 @@ class ActiveActive:
     def __exit__(self, kind, value, tb):
         if kind is not None:
             report_exception(kind, value, tb)
-            # A session that went down loses what ECMP sent its way meanwhile: often why.
-            for d, lines in self.session_log().items():
-                for x in lines:
-                    checks.say(f"  the router's BIRD, {d}: {x}")
+            self.say_session_log()
         checks.step("teardown")
         for h in self.health:
             h.close()

@@ -56,6 +56,16 @@ def request_with(method, callid, body, cseq=1, headers=""):
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
+def response_with(status, callid, method, body, cseq=7):
+    """The client's response STATUS ("200 OK") to a request METHOD of call CALLID that its
+    server sent (with DR or TUN, not through the director), with the SDP BODY."""
+    return (f"SIP/2.0 {status}\r\nVia: SIP/2.0/UDP {VIP}:5060;branch=z9hG4bK-{callid}\r\n"
+            f"From: <sip:svc@{VIP}>;tag=s\r\nTo: <sip:client@{CLI}>;tag=c\r\n"
+            f"Call-ID: {callid}\r\nCSeq: {cseq} {method}\r\n"
+            f"Contact: <sip:client@{CLI}:5060>\r\nContent-Type: application/sdp\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
 def invite_with(callid, body, cseq=1):
     """An INVITE of call CALLID from the client's port 5060 with the SDP BODY (CSEQ > 1: a
     re-INVITE of the call)."""
