@@ -82,7 +82,8 @@ param::uint_param!(
 );
 
 /// The most `media_max_entries` can raise the namespace's bound to: about 32 MiB of entries
-/// (each in the 512-byte slab), and a sweep of the whole table at the bound (in softirq, under
+/// (each in the 512-byte slab), 12 MiB more of client records if each entry's client is
+/// another (the 192-byte slab), and a sweep of the whole table at the bound (in softirq, under
 /// the table's lock, at most once a second) of that many. A larger value is taken as this one.
 const MEDIA_MAX_ENTRIES_CAP: u32 = 1 << 16;
 
@@ -238,6 +239,10 @@ fn follow_media(net: &pe::Net, service: &Service, d: &Datagram<'_>, id: &[u8]) {
         return;
     };
     if msg.ends_call() {
+        // Nothing to end while no table holds an entry: no lock.
+        if !media_table::any_entries() {
+            return;
+        }
         let ended = table.lock().end(service, &d.client, id);
         count_n(net, Event::MediaEnded, ended);
         return;

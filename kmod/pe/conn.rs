@@ -337,14 +337,26 @@ impl Conn {
     }
 
     /// Whether `ip_vs_check_template()` has marked this template dead (its destination
-    /// unavailable): `dport` 0xffff. Linux 7.1 marks it so and leaves it in its chain; 6.12
-    /// also sets `vport` to 0xffff and rehashes it.
+    /// unavailable), as `ip_vs_ct_in_get()` tells: with `ipvs_rht` (Linux 7.1), `dport`
+    /// 0xffff, the template left in its chain. Like IPVS's own rule, this also takes a live
+    /// template of a server on port 65535 for a dead one (see `docs/engine.md`).
+    #[cfg(ipvs_rht)]
     #[inline]
     pub(crate) fn is_dead_template(&self) -> bool {
         // SAFETY: By the type invariant the struct is valid to read. `ip_vs_check_template()`
         // writes it on another CPU while we may read it, so read it once, as a volatile.
         let dport = unsafe { addr_of!((*self.raw()).dport).read_volatile() };
         dport == 0xffffu16.to_be()
+    }
+
+    /// Whether `ip_vs_check_template()` has marked this template dead: never seen here
+    /// without `ipvs_rht` (6.12), where it sets `vport` to 0xffff and rehashes the template,
+    /// so that no lookup's `vport` matches it. `ip_vs_ct_in_get()` checks nothing more, and
+    /// `dport` is a live template's own there (0xffff for a server on port 65535).
+    #[cfg(not(ipvs_rht))]
+    #[inline]
+    pub(crate) fn is_dead_template(&self) -> bool {
+        false
     }
 
     /// Transport protocol.
