@@ -17,7 +17,7 @@
 use crate::jhash::jhash;
 use crate::pe::PEDATA_MAXLEN;
 use crate::sync::{jiffies, random_u32, HZ};
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::prelude::*;
 
@@ -33,8 +33,9 @@ const PORT_BUCKETS: usize = 16;
 /// Entries in every namespace's table: the sum of their `count`s, kept beside them (each
 /// change made under its table's lock). Read without a lock by [`any_entries`], so that a
 /// datagram without a Call-ID takes no lock while nothing at all is learnt: a firewall-mark
-/// service whose clients send no SDP never meets the lock.
-static ENTRIES: AtomicU32 = AtomicU32::new(0);
+/// service whose clients send no SDP never meets the lock. 64 bits: 65,536 namespaces at
+/// their bound of 65,536 would be 2^32 entries.
+static ENTRIES: AtomicU64 = AtomicU64::new(0);
 
 /// Whether any namespace's table may hold an entry. A relaxed read: an entry being learnt on
 /// another CPU at this moment may be missed, as it would be by a datagram a moment earlier.
@@ -309,7 +310,7 @@ impl MediaTable {
         let n = n.min(self.count);
         self.count = self.count.saturating_sub(n);
         // ENTRIES is the sum of the counts, so it holds at least `n`.
-        ENTRIES.fetch_sub(n, Ordering::Relaxed);
+        ENTRIES.fetch_sub(u64::from(n), Ordering::Relaxed);
     }
 
     /// Learns the endpoints `ports` of `client` on `service` for the call `id`: each an entry,

@@ -142,10 +142,11 @@ macro_rules! conn_param_common {
 /// For the lifetime of the reference: the wrapped `ip_vs_conn_param` is valid and unchanged;
 /// `ipvs` points to a live `netns_ipvs`; `caddr` and `vaddr` are valid and initialised for the
 /// address family's length (4 bytes unless `af` is `AF_INET6`; `vaddr` 4 bytes when
-/// `protocol` is `IPPROTO_IP`); `pe_data`, when not null, is valid for `pe_data_len` bytes. Every caller of
-/// the two operations fills the block this way: `ip_vs_conn_fill_param_persist()` (from
-/// `ip_vs_sched_persist()` and `ip_vs_new_conn_out()`), and `ip_vs_ct_in_get()` called from
-/// those two and from the sync daemon's `ip_vs_proc_conn()`.
+/// `protocol` is `IPPROTO_IP`); `pe_data`, when not null, is valid for `pe_data_len` bytes.
+/// Every caller of the two operations fills the block this way:
+/// `ip_vs_conn_fill_param_persist()` (from `ip_vs_sched_persist()` and
+/// `ip_vs_new_conn_out()`), and `ip_vs_ct_in_get()` called from those two and from the sync
+/// daemon's `ip_vs_proc_conn()`.
 #[repr(transparent)]
 pub(crate) struct Lookup(Opaque<bindings::ip_vs_conn_param>);
 
@@ -332,8 +333,10 @@ impl Conn {
     /// Virtual port, in network byte order.
     #[inline]
     pub(crate) fn vport(&self) -> u16 {
-        // SAFETY: By the type invariant the struct is valid to read.
-        unsafe { (*self.raw()).vport }
+        // SAFETY: By the type invariant the struct is valid to read. On 6.12
+        // `ip_vs_check_template()` writes it (0xffff, a dead template) on another CPU while an
+        // RCU walker may be reading it, so read it once, as a volatile (`READ_ONCE`).
+        unsafe { addr_of!((*self.raw()).vport).read_volatile() }
     }
 
     /// Whether `ip_vs_check_template()` has marked this template dead (its destination
